@@ -1,0 +1,579 @@
+"""Registration, login (password, SMS code, new-IP check), throttling, passwords, sudo mode,
+super-admin transfer and API tokens (SPEC TEN-01..26, API.md "Accounts and tenancy")."""
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from tidecrm.core import clock, timeline
+from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Throttled, ValidationFailed
+from tidecrm.core.models import Tenant
+from tidecrm.core.normalize import is_mobile, normalize_phone
+from tidecrm.core.tenancy import tenant_context
+from tidecrm.org import services as org_services
+from tidecrm.org.models import Employee
+
+from .codes import code_send, code_verify
+from .models import Account, ApiToken, LoginLock, Membership, SecurityEvent, TrustedIP, VerificationCode
+
+AGREEMENT_VERSION = "2026-11"
+TRUSTED_IP_DAYS = 90
+Purpose = VerificationCode.Purpose
+Kind = SecurityEvent.Kind
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def validate_password(password, field="password"):
+    """Raise unless ``password`` has ≥ 8 characters with letters and digits (TEN-11)."""
+    password = password or ""
+    if len(password) < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise ValidationFailed({field: [_("密码至少8位，且须同时包含字母和数字")]})
+
+
+def _require_mobile(phone, field="phone"):
+    phone = normalize_phone(phone)
+    if not is_mobile(phone):
+        raise ValidationFailed({field: [_("请输入正确的11位手机号")]})
+    return phone
+
+
+def _log(
+    employee, kind, *, success=True, method="", ip=None, device="", client="web", detail="", tenant=None
+):
+    """Write a security-log line in the employee's enterprise."""
+    tenant = tenant or employee.tenant
+    with tenant_context(tenant):
+        SecurityEvent.objects.create(
+            employee=employee,
+            kind=kind,
+            success=success,
+            method=method,
+            ip=ip,
+            device=(device or "")[:200],
+            client=client,
+            detail=detail[:200],
+        )
+
+
+def _log_for_account(account, kind, **kwargs):
+    """Write a security-log line in every enterprise the account belongs to."""
+    for employee in memberships(account):
+        _log(employee, kind, **kwargs)
+
+
+# ---------------------------------------------------------------- throttling (TEN-05)
+
+
+def _locked_until(key):
+    lock = LoginLock.objects.filter(key=key).first()
+    if lock and lock.locked_until and lock.locked_until > clock.now():
+        return lock.locked_until
+    return None
+
+
+def _check_not_locked(*keys):
+    for key in keys:
+        until = _locked_until(key)
+        if until:
+            minutes = max(int((until - clock.now()).total_seconds() // 60) + 1, 1)
+            raise Throttled(
+                "too_many_attempts",
+                _("登录失败次数过多，请 %(m)s 分钟后再试") % {"m": minutes},
+                details={"locked_until": until.isoformat()},
+            )
+
+
+def _register_failure(key):
+    """Count one failure for ``key``; lock it when the limit is reached. Return True if now locked."""
+    now = clock.now()
+    lock, _created = LoginLock.objects.get_or_create(key=key)
+    if lock.locked_until and lock.locked_until <= now:
+        LoginLock.objects.filter(pk=lock.pk).update(failures=0, locked_until=None)
+    LoginLock.objects.filter(pk=lock.pk).update(failures=F("failures") + 1, updated_at=now)
+    lock.refresh_from_db()
+    if lock.failures >= settings.LOGIN_FAILURE_LIMIT:
+        LoginLock.objects.filter(pk=lock.pk).update(
+            locked_until=now + timedelta(minutes=settings.LOGIN_LOCK_MINUTES), failures=0
+        )
+        return True
+    return False
+
+
+def _clear_failures(*keys):
+    LoginLock.objects.filter(key__in=keys).delete()
+
+
+# ---------------------------------------------------------------- registration (TEN-01)
+
+
+@dataclass
+class LoginResult:
+    account: Account
+    employee: Employee
+
+
+def registration_code_send(*, phone):
+    phone = _require_mobile(phone)
+    return code_send(phone=phone, purpose=Purpose.REGISTER)
+
+
+def enterprise_register(
+    *, enterprise_name, admin_name, phone, password, code=None, email=None, ip=None, device="", client="web"
+):
+    """Create an enterprise, its system roles and its super admin; return a :class:`LoginResult`.
+
+    A phone that already has an account joins the new enterprise with that account, provided
+    the password is that account's (else ``phone_registered``).
+    """
+    errors = {}
+    enterprise_name = (enterprise_name or "").strip()
+    admin_name = (admin_name or "").strip()
+    if not enterprise_name:
+        errors["enterprise_name"] = [_("请填写企业名称")]
+    elif len(enterprise_name) > 100:
+        errors["enterprise_name"] = [_("企业名称不能超过100个字")]
+    if not admin_name:
+        errors["admin_name"] = [_("请填写您的姓名")]
+    if errors:
+        raise ValidationFailed(errors)
+    phone = _require_mobile(phone)
+    if settings.REGISTRATION_REQUIRES_CODE:
+        code_verify(phone=phone, purpose=Purpose.REGISTER, code=code)
+    account = Account.objects.filter(phone=phone).first()
+    if account is not None:
+        if not account.check_password(password):
+            raise BusinessError(
+                "phone_registered", _("该手机号已注册，请输入该账号的登录密码以创建新企业"), status=409
+            )
+    else:
+        validate_password(password)
+    now = clock.now()
+    with transaction.atomic():
+        if account is None:
+            account = Account(
+                phone=phone, email=email or None, agreement_version=AGREEMENT_VERSION, agreed_at=now
+            )
+            account.set_password(password)
+            try:
+                with transaction.atomic():
+                    account.save()
+            except IntegrityError:
+                raise BusinessError("phone_registered", _("该手机号已注册"), status=409)
+        tenant = Tenant.objects.create(name=enterprise_name)
+        with tenant_context(tenant):
+            roles = org_services.roles_seed(tenant=tenant)
+            employee = org_services.employee_create(
+                actor=None,
+                account=account,
+                name=admin_name,
+                phone=phone,
+                email=email or "",
+                roles=[roles["admin"]],
+            )
+            tenant.owner = employee
+            tenant.save(update_fields=["owner"])
+            timeline.record(actor=employee, verb="enterprise.registered", obj=tenant, object_type="tenant")
+        if ip:
+            TrustedIP.objects.get_or_create(account=account, ip=ip)
+        account.last_login_at = now
+        account.save(update_fields=["last_login_at"])
+        _log(
+            employee,
+            Kind.LOGIN_SUCCESS,
+            method="register",
+            ip=ip,
+            device=device,
+            client=client,
+            detail="注册企业",
+        )
+    employee.tenant = tenant
+    return LoginResult(account=account, employee=employee)
+
+
+# ---------------------------------------------------------------- login (TEN-05/06/10/13)
+
+
+def _accounts_for_login(login):
+    """Return the accounts a login text (phone, e-mail or username) may name."""
+    login = (login or "").strip()
+    if not login:
+        return []
+    phone = normalize_phone(login)
+    if is_mobile(phone):
+        return list(Account.objects.filter(phone=phone))
+    if "@" in login:
+        return list(Account.objects.filter(email__iexact=login))
+    account_ids = Membership.objects.filter(username=login).values("account_id")
+    return list(Account.objects.filter(id__in=account_ids))
+
+
+def memberships(account):
+    """Return the account's employees across enterprises (tenant loaded), oldest first.
+
+    Each lookup goes through the (tenant_id, account_id) key, one enterprise at a time.
+    """
+    enterprise_ids = list(Membership.objects.filter(account=account).values_list("enterprise_id", flat=True))
+    return list(
+        Employee.unscoped.filter(tenant_id__in=enterprise_ids, account=account, deleted_at__isnull=True)
+        .select_related("tenant")
+        .order_by("created_at", "id")
+    )
+
+
+def _choose_membership(account, enterprise_id):
+    employees = memberships(account)
+    if enterprise_id:
+        for employee in employees:
+            if str(employee.tenant_id) == str(enterprise_id):
+                return employee
+        raise BusinessError("invalid_credentials", _("账号或密码错误"), status=401)
+    if not employees:
+        raise BusinessError("invalid_credentials", _("该账号未加入任何企业"), status=401)
+    if len(employees) > 1:
+        raise BusinessError(
+            "enterprise_required",
+            _("该账号属于多个企业，请选择要登录的企业"),
+            status=409,
+            details={
+                "enterprises": [
+                    {"id": e.tenant_id, "name": e.tenant.name, "code": e.tenant.code, "status": e.status}
+                    for e in employees
+                ]
+            },
+        )
+    return employees[0]
+
+
+def _check_can_log_in(employee):
+    """Refuse employees whose status or enterprise forbid a login."""
+    if employee.tenant.status != Tenant.Status.ACTIVE:
+        raise BusinessError("enterprise_frozen", _("企业已冻结，请联系客服"), status=403)
+    refusals = {
+        Employee.Status.DISABLED: ("account_disabled", _("账号已被禁用，请联系管理员")),
+        Employee.Status.RESIGNED: ("account_resigned", _("账号已离职，无法登录")),
+        Employee.Status.INACTIVE: ("account_not_activated", _("当前用户未激活，不可登录")),
+    }
+    if employee.status in refusals:
+        code, message = refusals[employee.status]
+        raise BusinessError(code, message, status=403)
+
+
+def _ip_is_trusted(account, ip):
+    if not ip:
+        return True
+    known = TrustedIP.objects.filter(account=account)
+    if not known.exists():
+        return True  # the account's first login records its IP without a challenge
+    cutoff = clock.now() - timedelta(days=TRUSTED_IP_DAYS)
+    return known.filter(ip=ip, last_seen_at__gte=cutoff).exists()
+
+
+def _trust_ip(account, ip):
+    if ip:
+        TrustedIP.objects.update_or_create(account=account, ip=ip, defaults={"last_seen_at": clock.now()})
+
+
+def _succeed(account, employee, *, method, ip, device, client):
+    _clear_failures(f"account:{account.pk}", f"ip:{ip}")
+    _trust_ip(account, ip)
+    account.last_login_at = clock.now()
+    account.save(update_fields=["last_login_at"])
+    _log(employee, Kind.LOGIN_SUCCESS, method=method, ip=ip, device=device, client=client)
+    return LoginResult(account=account, employee=employee)
+
+
+def login_with_password(
+    *, login, password, enterprise_id=None, ip=None, device="", client="web", challenge_id=None, code=None
+):
+    """Authenticate by login text + password and return a :class:`LoginResult`.
+
+    Refusals: ``too_many_attempts`` (5 failures lock the account and the IP for 15 minutes),
+    ``invalid_credentials``, ``enterprise_required``, ``account_disabled`` /
+    ``account_resigned`` / ``account_not_activated``, ``verification_required`` (new IP).
+    """
+    ip_key = f"ip:{ip}"
+    _check_not_locked(ip_key)
+    candidates = _accounts_for_login(login)
+    for candidate in candidates:
+        _check_not_locked(f"account:{candidate.pk}")
+    account = next((a for a in candidates if a.check_password(password)), None)
+    if account is None:
+        locked = _register_failure(ip_key)
+        for candidate in candidates:
+            locked = _register_failure(f"account:{candidate.pk}") or locked
+            _log_for_account(
+                candidate,
+                Kind.LOGIN_LOCKED if locked else Kind.LOGIN_FAILURE,
+                success=False,
+                method="password",
+                ip=ip,
+                device=device,
+                client=client,
+                detail="密码错误",
+            )
+        if locked:
+            _check_not_locked(ip_key, *[f"account:{c.pk}" for c in candidates])
+        raise BusinessError("invalid_credentials", _("账号或密码错误"), status=401)
+    employee = _choose_membership(account, enterprise_id)
+    _check_can_log_in(employee)
+    if not _ip_is_trusted(account, ip):
+        if challenge_id and code:
+            code_verify(phone=account.phone, purpose=Purpose.NEW_IP, code=code, challenge_id=challenge_id)
+            _log(employee, Kind.NEW_IP, method="sms", ip=ip, device=device, client=client)
+        else:
+            challenge = code_send(phone=account.phone, purpose=Purpose.NEW_IP, data={"ip": ip})
+            raise BusinessError(
+                "verification_required",
+                _("为了安全起见，新IP首次登录需输入短信验证码"),
+                status=409,
+                details={"challenge_id": challenge, "phone": mask_phone(account.phone)},
+            )
+    return _succeed(account, employee, method="password", ip=ip, device=device, client=client)
+
+
+def login_code_send(*, phone):
+    """Send a login code; answers the same whether or not the phone has an account."""
+    phone = _require_mobile(phone)
+    if not Account.objects.filter(phone=phone).exists():
+        return None
+    return code_send(phone=phone, purpose=Purpose.LOGIN)
+
+
+def login_with_code(*, phone, code, enterprise_id=None, ip=None, device="", client="web"):
+    """Authenticate by phone + SMS code (TEN-06). The code is itself the second factor."""
+    phone = _require_mobile(phone)
+    _check_not_locked(f"ip:{ip}")
+    account = Account.objects.filter(phone=phone).first()
+    if account:
+        _check_not_locked(f"account:{account.pk}")
+    try:
+        code_verify(phone=phone, purpose=Purpose.LOGIN, code=code)
+    except BusinessError:
+        _register_failure(f"ip:{ip}")
+        raise
+    if account is None:
+        raise BusinessError("invalid_credentials", _("该手机号未注册"), status=401)
+    employee = _choose_membership(account, enterprise_id)
+    _check_can_log_in(employee)
+    return _succeed(account, employee, method="sms", ip=ip, device=device, client=client)
+
+
+def switch_enterprise(*, account, enterprise_id):
+    """Return the account's employee in another enterprise (switch without a new login)."""
+    employee = _choose_membership(account, enterprise_id)
+    _check_can_log_in(employee)
+    return employee
+
+
+def mask_phone(phone):
+    return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 7 else phone
+
+
+# ---------------------------------------------------------------- passwords (TEN-11, TEN-23)
+
+
+def password_reset_code_send(*, login):
+    """Send a reset code to the account's phone (login = phone or e-mail); silent when unknown."""
+    accounts = _accounts_for_login(login)
+    if not accounts:
+        phone = normalize_phone(login)
+        if not is_mobile(phone) and "@" not in (login or ""):
+            raise ValidationFailed({"login": [_("请输入手机号或邮箱")]})
+        return None
+    return code_send(phone=accounts[0].phone, purpose=Purpose.RESET)
+
+
+def password_reset(*, login, code, new_password, ip=None, device=""):
+    """Set a new password after a reset code; clears the login lock of the account."""
+    validate_password(new_password, "new_password")
+    accounts = _accounts_for_login(login)
+    if not accounts:
+        raise ValidationFailed({"code": [_("验证码错误或已失效，请重新获取")]}, code="invalid_code")
+    account = accounts[0]
+    with transaction.atomic():
+        code_verify(phone=account.phone, purpose=Purpose.RESET, code=code)
+        account.set_password(new_password)
+        account.save(update_fields=["password"])
+        _clear_failures(f"account:{account.pk}")
+        _log_for_account(account, Kind.PASSWORD_RESET, method="sms", ip=ip, device=device)
+    return account
+
+
+def password_change(*, employee, old_password, new_password, ip=None, device=""):
+    account = employee.account
+    if not account.check_password(old_password):
+        raise ValidationFailed({"old_password": [_("原密码不正确")]}, code="invalid_password")
+    validate_password(new_password, "new_password")
+    if old_password == new_password:
+        raise ValidationFailed({"new_password": [_("新密码不能与原密码相同")]})
+    with transaction.atomic():
+        account.set_password(new_password)
+        account.save(update_fields=["password"])
+        Employee.unscoped.filter(pk__in=[e.pk for e in memberships(account)]).update(
+            must_change_password=False
+        )
+        _log_for_account(account, Kind.PASSWORD_CHANGE, ip=ip, device=device)
+    return account
+
+
+# ---------------------------------------------------------------- sudo mode (Q-21, TEN-14)
+
+
+def sudo_enter(*, employee, password, ip=None, device=""):
+    """Check the re-authentication for enterprise settings; return the moment it holds from.
+
+    With the enterprise's separate admin password turned on, that password is asked;
+    otherwise the login password.
+    """
+    if not employee.is_admin:
+        raise PermissionDenied()
+    tenant = employee.tenant
+    if tenant.admin_password_enabled and tenant.admin_password:
+        ok = check_password(password or "", tenant.admin_password)
+    else:
+        ok = employee.account.check_password(password or "")
+    if not ok:
+        _log(employee, Kind.SUDO, success=False, ip=ip, device=device)
+        raise ValidationFailed({"password": [_("密码不正确")]}, code="invalid_password")
+    _log(employee, Kind.SUDO, ip=ip, device=device)
+    return clock.now()
+
+
+def sudo_is_fresh(sudo_at_iso):
+    """Return whether a sudo timestamp (ISO text from the session) is within SUDO_MINUTES."""
+    if not sudo_at_iso:
+        return False
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(sudo_at_iso)
+    except ValueError:
+        return False
+    return clock.now() - moment < timedelta(minutes=settings.SUDO_MINUTES)
+
+
+def admin_password_set(*, actor, enabled, password=""):
+    """Turn the separate admin-console password (≥ 6 digits) on or off (000, Q-21)."""
+    if not actor.is_super_admin:
+        raise PermissionDenied()
+    tenant = Tenant.objects.get(pk=actor.tenant_id)
+    if enabled:
+        if not re.fullmatch(r"\d{6,}", password or ""):
+            raise ValidationFailed({"password": [_("二次登录密码不少于6位数字")]})
+        tenant.admin_password = make_password(password)
+    tenant.admin_password_enabled = bool(enabled)
+    tenant.save(update_fields=["admin_password", "admin_password_enabled"])
+    return tenant
+
+
+# ---------------------------------------------------------------- super admin (TEN-15/16)
+
+
+def owner_transfer_code_send(*, actor):
+    if not actor.is_super_admin:
+        raise PermissionDenied(message=_("只有超级管理员可以转移企业"))
+    return code_send(phone=actor.account.phone, purpose=Purpose.TRANSFER)
+
+
+def owner_transfer(*, actor, to_employee_id, code, ip=None):
+    """Make another active employee the super admin; the former one keeps the 管理员 role."""
+    if not actor.is_super_admin:
+        raise PermissionDenied(message=_("只有超级管理员可以转移企业"))
+    target = Employee.objects.filter(pk=to_employee_id, deleted_at__isnull=True).first()
+    if target is None:
+        raise NotFound()
+    if target.pk == actor.pk:
+        raise ValidationFailed({"to_employee_id": [_("不能转移给自己")]})
+    if target.status != Employee.Status.ACTIVE:
+        raise BusinessError("employee_not_active", _("只能转移给在职且已启用的员工"), status=409)
+    with transaction.atomic():
+        code_verify(phone=actor.account.phone, purpose=Purpose.TRANSFER, code=code)
+        tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
+        if tenant.owner_id != actor.pk:
+            raise PermissionDenied()
+        tenant.owner = target
+        tenant.save(update_fields=["owner"])
+        admin_role = org_services.system_role("admin")
+        org_services.employee_set_roles(actor=actor, employee=actor, roles=[admin_role])
+        timeline.record(
+            actor=actor,
+            verb="enterprise.owner_transferred",
+            obj=tenant,
+            object_type="tenant",
+            changes={"owner": [actor.name, target.name]},
+        )
+        _log(actor, Kind.OWNER_TRANSFER, ip=ip, detail=f"转移给 {target.name}")
+    return target
+
+
+# ---------------------------------------------------------------- API tokens (BEYOND-08)
+
+
+def _token_hash(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_create(*, actor, name, employee=None, expires_at=None, ip=None):
+    """Create an API token for ``employee`` (default: the actor); return (token row, raw text).
+
+    The raw text is shown once; an admin may create tokens for other employees.
+    """
+    employee = employee or actor
+    if employee.pk != actor.pk and not actor.has_permission("settings.api_tokens"):
+        raise PermissionDenied()
+    name = (name or "").strip() or _("API 令牌")
+    secret = secrets.token_urlsafe(32)
+    raw = f"{employee.tenant_id}.{secret}"
+    token = ApiToken.objects.create(
+        employee=employee,
+        name=name[:60],
+        key_hash=_token_hash(secret),
+        prefix=secret[:8],
+        expires_at=expires_at,
+    )
+    _log(actor, Kind.TOKEN_CREATED, ip=ip, client="api", detail=f"{name} ({employee.name})")
+    return token, raw
+
+
+def token_revoke(*, actor, token_id, ip=None):
+    token = ApiToken.objects.filter(pk=token_id, revoked_at__isnull=True).select_related("employee").first()
+    if token is None or (token.employee_id != actor.pk and not actor.has_permission("settings.api_tokens")):
+        raise NotFound()
+    token.revoked_at = clock.now()
+    token.save(update_fields=["revoked_at"])
+    _log(actor, Kind.TOKEN_REVOKED, ip=ip, detail=token.name)
+    return token
+
+
+def token_authenticate(raw):
+    """Return the active employee a raw token belongs to, or None."""
+    tenant_part, _sep, secret = (raw or "").partition(".")
+    if not tenant_part.isdigit() or not secret:
+        return None
+    now = clock.now()
+    token = (
+        ApiToken.unscoped.filter(
+            tenant_id=int(tenant_part), key_hash=_token_hash(secret), revoked_at__isnull=True
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("employee", "employee__tenant", "employee__account")
+        .first()
+    )
+    if token is None:
+        return None
+    employee = token.employee
+    if employee.status != Employee.Status.ACTIVE or employee.tenant.status != Tenant.Status.ACTIVE:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.unscoped.filter(pk=token.pk).update(last_used_at=now)
+    return employee

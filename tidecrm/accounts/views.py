@@ -1,0 +1,262 @@
+"""Pages: login (password / SMS code), register, forgot password, account settings, sudo,
+security log, enterprise switch. Thin callers of ``services`` and ``selectors``."""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tidecrm.core.errors import BusinessError, ValidationFailed
+from tidecrm.core.pagination import paginate
+from tidecrm.core.web import is_htmx, login_required, safe_next, sudo_required
+from tidecrm.integrations.sms import sandbox_outbox
+
+from . import selectors, services
+from .middleware import client_ip, device_of
+from .models import SecurityEvent
+from .sessions import session_login, session_logout, session_switch, sudo_mark
+
+
+def _error_context(error):
+    """Split a business error into a top message and per-field messages for a form."""
+    fields = error.fields if isinstance(error, ValidationFailed) else {}
+    return {"error": error, "field_errors": fields}
+
+
+def _outbox():
+    return sandbox_outbox(limit=5) if settings.SHOW_SMS_OUTBOX else []
+
+
+def login_page(request):
+    """Log in by password or SMS code; asks for the enterprise and the new-IP code when needed."""
+    if request.employee is not None and request.method == "GET":
+        return redirect(safe_next(request))
+    mode = request.POST.get("mode") or request.GET.get("mode") or "password"
+    context = {"mode": mode, "values": request.POST, "next": safe_next(request, "")}
+    if request.method == "POST":
+        if not request.POST.get("agree"):
+            context.update(_error_context(ValidationFailed({"agree": [_("请阅读并同意服务协议和隐私协议")]})))
+        else:
+            try:
+                common = {
+                    "enterprise_id": request.POST.get("enterprise_id") or None,
+                    "ip": client_ip(request),
+                    "device": device_of(request),
+                }
+                if mode == "sms":
+                    result = services.login_with_code(
+                        phone=request.POST.get("phone", ""), code=request.POST.get("code", ""), **common
+                    )
+                else:
+                    result = services.login_with_password(
+                        login=request.POST.get("login", ""),
+                        password=request.POST.get("password", ""),
+                        challenge_id=request.POST.get("challenge_id") or None,
+                        code=request.POST.get("code") or None,
+                        **common,
+                    )
+            except BusinessError as error:
+                context.update(_error_context(error))
+                if error.code == "enterprise_required":
+                    context["enterprises"] = error.details["enterprises"]
+                if error.code == "verification_required":
+                    context["challenge"] = error.details
+            else:
+                session_login(request, result.employee)
+                if result.employee.must_change_password:
+                    messages.info(request, _("首次登录，请先修改初始密码"))
+                    return redirect("account")
+                return redirect(safe_next(request))
+    context["outbox"] = _outbox()
+    return render(request, "accounts/login.html", context)
+
+
+@require_POST
+def send_code(request):
+    """Send an SMS code (login / register / reset) and answer with a small status partial."""
+    purpose = request.POST.get("purpose", "login")
+    phone = request.POST.get("phone") or request.POST.get("login") or ""
+    try:
+        if purpose == "register":
+            services.registration_code_send(phone=phone)
+        elif purpose == "reset":
+            services.password_reset_code_send(login=phone)
+        else:
+            services.login_code_send(phone=phone)
+    except BusinessError as error:
+        text = (
+            error.fields.get("phone", [error.message])[0]
+            if isinstance(error, ValidationFailed)
+            else error.message
+        )
+        return render(request, "accounts/_code_status.html", {"ok": False, "text": text})
+    return render(
+        request,
+        "accounts/_code_status.html",
+        {"ok": True, "text": _("验证码已发送，5分钟内有效"), "outbox": _outbox()},
+    )
+
+
+def register_page(request):
+    context = {"values": request.POST, "requires_code": settings.REGISTRATION_REQUIRES_CODE}
+    if request.method == "POST":
+        errors = {}
+        if request.POST.get("password") != request.POST.get("password_confirm"):
+            errors["password_confirm"] = [_("两次输入的密码不一致")]
+        if not request.POST.get("agree"):
+            errors["agree"] = [_("请阅读并同意服务协议和隐私协议")]
+        try:
+            if errors:
+                raise ValidationFailed(errors)
+            result = services.enterprise_register(
+                enterprise_name=request.POST.get("enterprise_name", ""),
+                admin_name=request.POST.get("admin_name", ""),
+                phone=request.POST.get("phone", ""),
+                password=request.POST.get("password", ""),
+                email=request.POST.get("email") or None,
+                code=request.POST.get("code") or None,
+                ip=client_ip(request),
+                device=device_of(request),
+            )
+        except BusinessError as error:
+            context.update(_error_context(error))
+        else:
+            session_login(request, result.employee)
+            messages.success(
+                request,
+                _("企业「%(name)s」创建成功，欢迎使用潮汐CRM！") % {"name": result.employee.tenant.name},
+            )
+            return redirect("home")
+    context["outbox"] = _outbox()
+    return render(request, "accounts/register.html", context)
+
+
+def forgot_password_page(request):
+    context = {"values": request.POST}
+    if request.method == "POST":
+        errors = {}
+        if request.POST.get("new_password") != request.POST.get("password_confirm"):
+            errors["password_confirm"] = [_("两次输入的密码不一致")]
+        try:
+            if errors:
+                raise ValidationFailed(errors)
+            services.password_reset(
+                login=request.POST.get("login", ""),
+                code=request.POST.get("code", ""),
+                new_password=request.POST.get("new_password", ""),
+                ip=client_ip(request),
+                device=device_of(request),
+            )
+        except BusinessError as error:
+            context.update(_error_context(error))
+        else:
+            messages.success(request, _("密码已重置，请用新密码登录"))
+            return redirect("login")
+    context["outbox"] = _outbox()
+    return render(request, "accounts/forgot_password.html", context)
+
+
+@require_POST
+def logout_view(request):
+    session_logout(request)
+    return redirect("login")
+
+
+@login_required
+@require_POST
+def switch_enterprise(request, enterprise_id):
+    employee = services.switch_enterprise(account=request.account, enterprise_id=enterprise_id)
+    session_switch(request, employee)
+    messages.success(request, _("已切换到「%(name)s」") % {"name": employee.tenant.name})
+    return redirect("home")
+
+
+@login_required
+def account_page(request):
+    """Personal settings (TEN-23): profile, password change, personal API tokens."""
+    context = {"tokens": selectors.token_list(actor=request.employee).filter(revoked_at__isnull=True)}
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "password":
+                if request.POST.get("new_password") != request.POST.get("password_confirm"):
+                    raise ValidationFailed({"password_confirm": [_("两次输入的密码不一致")]})
+                services.password_change(
+                    employee=request.employee,
+                    old_password=request.POST.get("old_password", ""),
+                    new_password=request.POST.get("new_password", ""),
+                    ip=client_ip(request),
+                )
+                session_login(
+                    request,
+                    request.employee.__class__.unscoped.select_related("tenant", "account").get(
+                        pk=request.employee.pk
+                    ),
+                )
+                messages.success(request, _("密码已修改"))
+                return redirect("account")
+            if action == "token_create":
+                _token, raw = services.token_create(
+                    actor=request.employee, name=request.POST.get("name", ""), ip=client_ip(request)
+                )
+                context["new_token"] = raw
+            elif action == "token_revoke":
+                services.token_revoke(
+                    actor=request.employee, token_id=request.POST.get("token_id"), ip=client_ip(request)
+                )
+                messages.success(request, _("令牌已撤销"))
+                return redirect("account")
+        except BusinessError as error:
+            context.update(_error_context(error))
+            context["failed_action"] = action
+    return render(request, "accounts/account.html", context)
+
+
+@login_required
+def sudo_page(request):
+    """Re-authenticate before entering enterprise settings (sudo mode, 30 minutes)."""
+    context = {
+        "next": safe_next(request, reverse("settings_home")),
+        "uses_admin_password": request.tenant.admin_password_enabled,
+    }
+    if request.method == "POST":
+        try:
+            services.sudo_enter(
+                employee=request.employee,
+                password=request.POST.get("password", ""),
+                ip=client_ip(request),
+                device=device_of(request),
+            )
+        except BusinessError as error:
+            context.update(_error_context(error))
+        else:
+            sudo_mark(request)
+            return redirect(context["next"])
+    return render(request, "accounts/sudo.html", context)
+
+
+@sudo_required
+def security_log_page(request):
+    """登录日志 / 安全日志 (TEN-20) with filters and paging."""
+    filters = {
+        "kind": request.GET.get("kind") or None,
+        "employee_id": None,
+        "date_from": None,
+        "date_to": None,
+    }
+    if (request.GET.get("employee_id") or "").isdigit():
+        filters["employee_id"] = int(request.GET["employee_id"])
+    for name in ("date_from", "date_to"):
+        try:
+            filters[name] = date.fromisoformat(request.GET[name]) if request.GET.get(name) else None
+        except ValueError:
+            raise ValidationFailed({name: [_("日期格式应为 YYYY-MM-DD")]})
+    events = selectors.security_event_list(actor=request.employee, **filters)
+    page = paginate(events, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
+    context = {"page": page, "filters": filters, "kinds": SecurityEvent.Kind.choices}
+    template = "accounts/_security_log_table.html" if is_htmx(request) else "accounts/security_log.html"
+    return render(request, template, context)

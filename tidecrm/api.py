@@ -1,0 +1,20 @@
+"""The open API at /api/v1 (API.md): one NinjaAPI, one router per app."""
+
+from ninja import NinjaAPI
+
+from tidecrm.accounts.api import router as accounts_router
+from tidecrm.core.api import CallerAuth, install_error_handlers
+from tidecrm.org.api import router as org_router
+
+api = NinjaAPI(
+    title="Tide CRM API",
+    version="1",
+    description="潮汐CRM 开放接口。认证：`Authorization: Bearer <token>`（`POST /auth/token` 获取）或浏览器会话（需 CSRF）。",
+    urls_namespace="api",
+    auth=CallerAuth(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+api.add_router("", accounts_router)
+api.add_router("", org_router)

@@ -1,0 +1,31 @@
+"""What every page of the shell needs: the caller, their enterprises, the navigation."""
+
+from django.utils.translation import gettext_lazy as _
+
+from .pagination import PAGE_SIZES
+
+# Left navigation by module (issue: 客户管理, 线索, 商机/合同, 统计, 办公, 设置). Entries whose
+# URL is not built yet show as "即将上线" so the shell is complete from day one.
+NAVIGATION = (
+    ("home", _("工作台"), "ti-home", "home"),
+    ("customers", _("客户管理"), "ti-users", None),
+    ("leads", _("线索"), "ti-target-arrow", None),
+    ("sales", _("商机/合同"), "ti-briefcase", None),
+    ("analytics", _("统计"), "ti-chart-bar", None),
+    ("office", _("办公"), "ti-calendar-event", None),
+    ("settings", _("设置"), "ti-settings", "settings_home"),
+)
+
+
+def shell(request):
+    employee = getattr(request, "employee", None)
+    if employee is None:
+        return {"page_sizes": PAGE_SIZES}
+    from tidecrm.accounts.services import memberships
+
+    return {
+        "me": employee,
+        "my_enterprises": memberships(employee.account),
+        "navigation": NAVIGATION,
+        "page_sizes": PAGE_SIZES,
+    }

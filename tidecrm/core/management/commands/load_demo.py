@@ -1,0 +1,85 @@
+"""Load the demo enterprise (idempotent: a second run keeps the data) and print its logins."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from tidecrm.accounts import services as account_services
+from tidecrm.accounts.models import Account, Membership
+from tidecrm.core.models import Tenant
+from tidecrm.core.tenancy import tenant_context
+from tidecrm.org import services as org_services
+from tidecrm.org.models import Department
+
+DEMO_ENTERPRISE = "潮汐演示科技有限公司"
+DEMO_PASSWORD = "Demo1234"  # noqa: S105 - the published demo login
+# phone, name, title, role key, department
+DEMO_PEOPLE = (
+    ("13800000001", "李经理", "销售经理", "sales_manager", "销售一部"),
+    ("13800000002", "王小明", "销售顾问", "sales", "销售一部"),
+    ("13800000003", "赵小红", "销售顾问", "sales", "销售二部"),
+    ("13800000004", "孙市场", "市场专员", "marketing_manager", "市场部"),
+)
+ADMIN_PHONE = "13800000000"
+
+
+class Command(BaseCommand):
+    help = "Load the demo enterprise and print the demo logins."
+
+    def handle(self, *args, **options):
+        tenant = self._demo_tenant()
+        if tenant is None:
+            with transaction.atomic():
+                tenant = self._create()
+            self.stdout.write(self.style.SUCCESS(f"已创建演示企业：{DEMO_ENTERPRISE}"))
+        else:
+            self.stdout.write(f"演示企业已存在（企业号 {tenant.code}），保留现有数据。")
+        self.stdout.write(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
+        self.stdout.write(f"  超级管理员  {ADMIN_PHONE}  张总")
+        for phone, name, title, _role, department in DEMO_PEOPLE:
+            self.stdout.write(f"  {title:<6}  {phone}  {name}（{department}）")
+        self.stdout.write("")
+
+    def _demo_tenant(self):
+        account = Account.objects.filter(phone=ADMIN_PHONE).first()
+        if account is None:
+            return None
+        membership = Membership.objects.filter(account=account, enterprise__name=DEMO_ENTERPRISE).first()
+        return Tenant.objects.get(pk=membership.enterprise_id) if membership else None
+
+    def _create(self):
+        result = account_services.enterprise_register(
+            enterprise_name=DEMO_ENTERPRISE,
+            admin_name="张总",
+            phone=ADMIN_PHONE,
+            password=DEMO_PASSWORD,
+            email="admin@demo.tidecrm.cn",
+        )
+        tenant = result.employee.tenant
+        owner = result.employee
+        with tenant_context(tenant):
+            departments = {}
+            for name in ("销售一部", "销售二部", "市场部"):
+                departments[name] = Department.objects.create(name=name, path="/", depth=1)
+                departments[name].path = f"/{departments[name].pk}/"
+                departments[name].save(update_fields=["path"])
+            manager = None
+            for phone, name, title, role_key, department in DEMO_PEOPLE:
+                account, created = Account.objects.get_or_create(phone=phone)
+                if created:
+                    account.set_password(DEMO_PASSWORD)
+                    account.save(update_fields=["password"])
+                employee = org_services.employee_create(
+                    actor=owner,
+                    account=account,
+                    name=name,
+                    phone=phone,
+                    title=title,
+                    role_keys=[role_key],
+                    main_department=departments[department],
+                    supervisor=manager if role_key == "sales" else None,
+                )
+                if role_key == "sales_manager":
+                    manager = employee
+                    for dept in ("销售一部", "销售二部"):
+                        Department.objects.filter(pk=departments[dept].pk).update(head=employee)
+        return tenant

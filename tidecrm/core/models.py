@@ -1,0 +1,108 @@
+"""Tenancy base, the enterprise itself, and the timeline/audit event every change writes."""
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import clock
+from .tenancy import require_tenant
+
+
+def _new_enterprise_code():
+    return str(secrets.randbelow(90_000_000) + 10_000_000)
+
+
+class Tenant(models.Model):
+    """An enterprise (企业): the unit of isolation. Every business row points here."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("正常")
+        FROZEN = "frozen", _("已冻结")
+
+    name = models.CharField(_("企业名称"), max_length=100)
+    code = models.CharField(_("企业号"), max_length=12, unique=True, default=_new_enterprise_code)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
+    seats_total = models.PositiveIntegerField(_("账号数量"), default=100)
+    expires_at = models.DateTimeField(_("到期日期"), null=True, blank=True)
+    # The one super admin (TEN-15); transferable (TEN-16).
+    owner = models.ForeignKey(
+        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Q-21: sudo mode may use a separate admin password (≥ 6 digits) when turned on.
+    admin_password_enabled = models.BooleanField(default=False)
+    admin_password = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = _("企业")
+
+    def __str__(self):
+        return self.name
+
+
+class TenantQuerySet(models.QuerySet):
+    pass
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    """Scope every query to the bound tenant; refuse to query without one."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(tenant=require_tenant())
+
+
+class TenantModel(models.Model):
+    """Base of every tenant-owned row: non-null ``tenant_id``, scoped default manager.
+
+    ``objects`` filters by the bound tenant (and raises without one); ``unscoped`` is for the
+    few places that legitimately cross tenants (rules over all tenants, login, schema checks).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
+
+    objects = TenantManager()
+    unscoped = models.Manager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "unscoped"
+        default_manager_name = "objects"
+
+    def save(self, *args, **kwargs):
+        if self.tenant_id is None:
+            self.tenant = require_tenant()
+        super().save(*args, **kwargs)
+
+
+class TimelineEvent(TenantModel):
+    """One business change (DESIGN "Every change leaves a trace"): who, when, what, old → new.
+
+    ``changes`` is ``{field: [old, new]}``; ``data`` carries verb-specific facts (e.g. the
+    owner before and after). Journey, audit and reports read these rows.
+    """
+
+    actor = models.ForeignKey(
+        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    verb = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=32)
+    object_id = models.BigIntegerField()
+    object_label = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["tenant", "object_type", "object_id", "-created_at"], name="timeline_object"
+            ),
+            models.Index(fields=["tenant", "-created_at"], name="timeline_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.verb} {self.object_type}#{self.object_id}"

@@ -1,0 +1,47 @@
+"""Normalise what people type: phones in any format, company names with or without suffixes."""
+
+import re
+import unicodedata
+
+_PHONE_JUNK = re.compile(r"[\s\-–—()（）.]")
+_COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司")
+_BRACKETS = re.compile(r"[()（）\[\]【】]")
+
+
+def normalize_phone(value):
+    """Return the phone without spaces, dashes, brackets and a +86/0086 prefix ("" when empty)."""
+    if not value:
+        return ""
+    phone = unicodedata.normalize("NFKC", str(value)).strip()
+    phone = _PHONE_JUNK.sub("", phone)
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("0086"):
+        phone = phone[4:]
+    elif phone.startswith("86") and len(phone) == 13:
+        phone = phone[2:]
+    return phone
+
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def is_mobile(value):
+    return bool(MOBILE_RE.match(normalize_phone(value)))
+
+
+def normalize_company(value):
+    """Return a company name folded for duplicate checks (full/half width, brackets, suffixes)."""
+    if not value:
+        return ""
+    name = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    name = _BRACKETS.sub("", name)
+    name = re.sub(r"\s+", "", name)
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _COMPANY_SUFFIXES:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                name = name[: -len(suffix)]
+                changed = True
+    return name

@@ -1,0 +1,99 @@
+"""Helpers every page view uses: login and permission gates, sudo mode, error pages, htmx."""
+
+import functools
+from urllib.parse import urlencode
+
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from .errors import BusinessError
+from .permissions import check
+
+
+def is_htmx(request):
+    return request.headers.get("HX-Request") == "true"
+
+
+def safe_next(request, default="/"):
+    """Return the ``next`` parameter when it points inside this site, else ``default``."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def login_required(view):
+    """Send anonymous visitors to the login page, coming back here afterwards."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if getattr(request, "employee", None) is None:
+            return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def page_permission_required(code):
+    """Require a login and the function permission ``code`` (403 page otherwise)."""
+
+    def decorator(view):
+        @login_required
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            check(request.employee, code)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def sudo_required(view):
+    """Enterprise settings need a re-authentication within SUDO_MINUTES (Q-21)."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        from tidecrm.accounts.services import sudo_is_fresh
+        from tidecrm.accounts.sessions import SESSION_SUDO
+
+        if not sudo_is_fresh(request.session.get(SESSION_SUDO)):
+            return redirect(f"{reverse('sudo')}?{urlencode({'next': request.get_full_path()})}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class BusinessErrorMiddleware:
+    """Render a refused action on a page: an error page, or a toast for htmx requests.
+
+    The API has its own handlers (``core.api``); this covers the server-rendered pages.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, BusinessError) or request.path.startswith("/api/"):
+            return None
+        context = {"page_error": exception}
+        if is_htmx(request):
+            response = render(
+                request,
+                "components/toast.html",
+                {"level": "danger", "text": exception.message},
+                status=exception.status,
+            )
+            response["HX-Retarget"] = "#toasts"
+            response["HX-Reswap"] = "beforeend"
+            return response
+        if exception.status == 401:
+            return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
+        return render(request, "errors/error.html", context, status=exception.status)

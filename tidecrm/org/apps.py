@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class OrgConfig(AppConfig):
+    name = "tidecrm.org"
+    label = "org"
+    verbose_name = "Organisation"
+
+    def ready(self):
+        from . import permissions  # noqa: F401
