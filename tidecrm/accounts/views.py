@@ -28,7 +28,8 @@ def _error_context(error):
 
 
 def _outbox():
-    return sandbox_outbox(limit=5) if settings.SHOW_SMS_OUTBOX else []
+    """Return the demo SMS outbox for the auth pages, or None when it is not shown (not DEBUG)."""
+    return sandbox_outbox(limit=5) if settings.SHOW_SMS_OUTBOX else None
 
 
 def login_page(request):

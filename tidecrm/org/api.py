@@ -1,15 +1,19 @@
-"""Open API: organisation (API.md "Organisation")."""
+"""Open API: organisation (API.md "Organisation"): departments, roles, employees, inheritance."""
 
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from tidecrm.core import permissions
 from tidecrm.core.api import ErrorOut, PageOut
 from tidecrm.core.pagination import paginate
+from tidecrm.core.permissions import check
 
-from . import selectors
+from . import inheritance, selectors, services
 
 router = Router(tags=["organisation"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+# ---------------------------------------------------------------- schemas
 
 
 class PermissionOut(Schema):
@@ -17,6 +21,63 @@ class PermissionOut(Schema):
     label: str
     module: str
     module_label: str
+
+
+class DepartmentOut(Schema):
+    id: int
+    name: str
+    parent_id: int | None
+    path: str
+    depth: int
+    head_id: int | None
+    sort_order: int
+    member_count: int | None = None
+
+
+class DepartmentIn(Schema):
+    name: str = Field(..., max_length=60)
+    parent_id: int | None = None
+    head_id: int | None = None
+    sort_order: int = 0
+
+
+class DepartmentPatch(Schema):
+    name: str | None = Field(None, max_length=60)
+    parent_id: int | None = None
+    head_id: int | None = None
+    sort_order: int | None = None
+
+
+class RoleOut(Schema):
+    id: int
+    name: str
+    description: str
+    is_system: bool
+    permissions: list[str]
+    data_scopes: dict[str, str]
+    scope_departments: dict[str, list[int]]
+    member_count: int | None = None
+
+
+class RoleIn(Schema):
+    name: str = Field(..., max_length=40)
+    description: str = ""
+    permissions: list[str] = []
+    data_scopes: dict[str, str] = {}
+    scope_departments: dict[str, list[int]] = {}
+
+
+class RolePatch(Schema):
+    name: str | None = Field(None, max_length=40)
+    description: str | None = None
+    permissions: list[str] | None = None
+    data_scopes: dict[str, str] | None = None
+    scope_departments: dict[str, list[int]] | None = None
+
+
+class RoleMembersIn(Schema):
+    add_ids: list[int] = []
+    remove_ids: list[int] = []
 
 
 class EmployeeOut(Schema):
@@ -32,15 +93,54 @@ class EmployeeOut(Schema):
     role_ids: list[int]
     supervisor_id: int | None
     exclude_from_stats: bool
+    is_super_admin: bool
 
 
-class DepartmentOut(Schema):
+class EmployeeIn(Schema):
+    name: str = Field(..., max_length=40)
+    phone: str
+    title: str = Field("", max_length=40)
+    email: str = ""
+    username: str | None = Field(None, max_length=40)
+    department_ids: list[int] = []
+    role_ids: list[int] = []
+    supervisor_id: int | None = None
+    password: str | None = None
+    exclude_from_stats: bool = False
+
+
+class EmployeePatch(Schema):
+    name: str | None = Field(None, max_length=40)
+    title: str | None = Field(None, max_length=40)
+    email: str | None = None
+    username: str | None = Field(None, max_length=40)
+    department_ids: list[int] | None = None
+    role_ids: list[int] | None = None
+    supervisor_id: int | None = None
+    exclude_from_stats: bool | None = None
+
+
+class PasswordIn(Schema):
+    password: str
+
+
+class MoveIn(Schema):
+    ids: list[int]
+    department_id: int
+
+
+class InheritIn(Schema):
+    to_employee_id: int
+    lead_ids: list[int] | None = None
+    customer_ids: list[int] | None = None
+
+
+class PendingInheritanceOut(Schema):
     id: int
     name: str
-    parent_id: int | None
-    path: str
-    depth: int
-    head_id: int | None
+    department: str | None
+    resigned_at: str | None
+    pending: dict[str, int]
 
 
 def employee_out(employee):
@@ -57,7 +157,15 @@ def employee_out(employee):
         "role_ids": [link.role_id for link in employee.role_links.all()],
         "supervisor_id": employee.supervisor_id,
         "exclude_from_stats": employee.exclude_from_stats,
+        "is_super_admin": employee.tenant.owner_id == employee.pk,
     }
+
+
+def _employee(request, employee_id):
+    return selectors.employee_get(actor=request.employee, employee_id=employee_id)
+
+
+# ---------------------------------------------------------------- permissions
 
 
 @router.get("/permissions", response={200: list[PermissionOut], **ERRORS})
@@ -69,9 +177,91 @@ def permission_list(request):
     ]
 
 
+# ---------------------------------------------------------------- departments
+
+
+@router.get("/departments", response={200: list[DepartmentOut], **ERRORS})
+def department_list(request):
+    """Every department in tree order with its member count."""
+    return list(selectors.department_list(actor=request.employee))
+
+
+@router.post("/departments", response={201: DepartmentOut, **ERRORS})
+def department_create(request, payload: DepartmentIn):
+    """Create a department; more than 5 levels → 409 department_too_deep."""
+    return 201, services.department_create(actor=request.employee, **payload.dict())
+
+
+@router.get("/departments/{department_id}", response={200: DepartmentOut, **ERRORS})
+def department_detail(request, department_id: int):
+    return selectors.department_get(actor=request.employee, department_id=department_id)
+
+
+@router.patch("/departments/{department_id}", response={200: DepartmentOut, **ERRORS})
+def department_update(request, department_id: int, payload: DepartmentPatch):
+    """Rename, move (the subtree follows) or set the head."""
+    department = selectors.department_get(actor=request.employee, department_id=department_id)
+    fields = payload.dict(exclude_unset=True)
+    return services.department_update(actor=request.employee, department=department, **fields)
+
+
+@router.delete("/departments/{department_id}", response={204: None, **ERRORS})
+def department_delete(request, department_id: int):
+    """Delete an empty department; else 409 department_not_empty."""
+    department = selectors.department_get(actor=request.employee, department_id=department_id)
+    services.department_delete(actor=request.employee, department=department)
+    return 204, None
+
+
+# ---------------------------------------------------------------- roles
+
+
+@router.get("/roles", response={200: list[RoleOut], **ERRORS})
+def role_list(request):
+    check(request.employee, "org.view")
+    return list(selectors.role_list(actor=request.employee))
+
+
+@router.post("/roles", response={201: RoleOut, **ERRORS})
+def role_create(request, payload: RoleIn):
+    return 201, services.role_create(actor=request.employee, **payload.dict())
+
+
+@router.get("/roles/{role_id}", response={200: RoleOut, **ERRORS})
+def role_detail(request, role_id: int):
+    check(request.employee, "org.view")
+    return selectors.role_get(actor=request.employee, role_id=role_id)
+
+
+@router.patch("/roles/{role_id}", response={200: RoleOut, **ERRORS})
+def role_update(request, role_id: int, payload: RolePatch):
+    """Edit a role: all its members change at once (ROLE-07)."""
+    role = selectors.role_get(actor=request.employee, role_id=role_id)
+    return services.role_update(actor=request.employee, role=role, **payload.dict(exclude_unset=True))
+
+
+@router.delete("/roles/{role_id}", response={204: None, **ERRORS})
+def role_delete(request, role_id: int):
+    """Delete a custom role (members fall back to 普通员工); system roles → 409 system_role."""
+    role = selectors.role_get(actor=request.employee, role_id=role_id)
+    services.role_delete(actor=request.employee, role=role)
+    return 204, None
+
+
+@router.post("/roles/{role_id}/members", response={200: RoleOut, **ERRORS})
+def role_members(request, role_id: int, payload: RoleMembersIn):
+    role = selectors.role_get(actor=request.employee, role_id=role_id)
+    services.role_set_members(actor=request.employee, role=role, **payload.dict())
+    return selectors.role_list(actor=request.employee).get(pk=role.pk)
+
+
+# ---------------------------------------------------------------- employees
+
+
 class EmployeeFilters(Schema):
     status: str | None = None
     department_id: int | None = None
+    role_id: int | None = None
     q: str | None = None
     page: int = 1
     page_size: int = 20
@@ -79,22 +269,108 @@ class EmployeeFilters(Schema):
 
 @router.get("/employees", response={200: PageOut[EmployeeOut], **ERRORS})
 def employee_list(request, filters: Query[EmployeeFilters]):
+    """The address book / employee list; ``department_id`` includes sub-departments."""
     data = filters.dict()
     page, page_size = data.pop("page"), data.pop("page_size")
     employees = selectors.employee_list(actor=request.employee, **data)
     return paginate(employees, page=page, page_size=page_size).as_dict(employee_out)
 
 
+@router.post("/employees", response={201: EmployeeOut, **ERRORS})
+def employee_create(request, payload: EmployeeIn):
+    """Add an employee (ORG-04). With ``password`` they can log in at once (must change it on the web)."""
+    employee = services.employee_create_by_admin(actor=request.employee, **payload.dict())
+    return 201, employee_out(_employee(request, employee.pk))
+
+
 @router.get("/employees/{employee_id}", response={200: EmployeeOut, **ERRORS})
 def employee_detail(request, employee_id: int):
-    return employee_out(selectors.employee_get(actor=request.employee, employee_id=employee_id))
+    return employee_out(_employee(request, employee_id))
 
 
-@router.get("/departments", response={200: list[DepartmentOut], **ERRORS})
-def department_list(request):
-    return list(selectors.department_list(actor=request.employee))
+@router.patch("/employees/{employee_id}", response={200: EmployeeOut, **ERRORS})
+def employee_update(request, employee_id: int, payload: EmployeePatch):
+    employee = _employee(request, employee_id)
+    services.employee_update(actor=request.employee, employee=employee, **payload.dict(exclude_unset=True))
+    return employee_out(_employee(request, employee_id))
 
 
-@router.get("/departments/{department_id}", response={200: DepartmentOut, **ERRORS})
-def department_detail(request, department_id: int):
-    return selectors.department_get(actor=request.employee, department_id=department_id)
+@router.delete("/employees/{employee_id}", response={204: None, **ERRORS})
+def employee_delete(request, employee_id: int):
+    """Delete = resign + account recycle bin (ORG-11)."""
+    services.employee_delete(actor=request.employee, employee=_employee(request, employee_id))
+    return 204, None
+
+
+def _status_endpoint(action, service):
+    @router.post(
+        f"/employees/{{employee_id}}/{action}",
+        response={200: EmployeeOut, **ERRORS},
+        operation_id=f"employee_{action}",
+        summary=f"Employee {action}",
+    )
+    def endpoint(request, employee_id: int):
+        service(actor=request.employee, employee=_employee(request, employee_id))
+        return employee_out(_employee(request, employee_id))
+
+    return endpoint
+
+
+for _action, _service in (
+    ("disable", services.employee_disable),
+    ("enable", services.employee_enable),
+    ("resign", services.employee_resign),
+    ("activate", services.employee_activate),
+    ("restore", services.employee_restore),
+):
+    _status_endpoint(_action, _service)
+
+
+@router.post("/employees/{employee_id}/password", response={204: None, **ERRORS})
+def employee_password(request, employee_id: int, payload: PasswordIn):
+    """重置密码: a new initial password the employee must change at the next web login."""
+    services.password_reset_by_admin(
+        actor=request.employee, employee=_employee(request, employee_id), password=payload.password
+    )
+    return 204, None
+
+
+@router.post("/employees/move", response={200: list[EmployeeOut], **ERRORS})
+def employees_move(request, payload: MoveIn):
+    """Batch move employees to one department (it becomes their main department)."""
+    services.employees_move(
+        actor=request.employee, employee_ids=payload.ids, department_id=payload.department_id
+    )
+    return [
+        employee_out(e) for e in selectors.employee_list(actor=request.employee).filter(pk__in=payload.ids)
+    ]
+
+
+# ---------------------------------------------------------------- inheritance (INH)
+
+
+@router.get("/inheritance", response={200: list[PendingInheritanceOut], **ERRORS})
+def inheritance_pending(request):
+    """Resigned employees with the number of records waiting for inheritance, per kind."""
+    return [
+        {
+            "id": e.pk,
+            "name": e.name,
+            "department": e.main_department.name if e.main_department else None,
+            "resigned_at": e.resigned_at.isoformat() if e.resigned_at else None,
+            "pending": e.pending_counts,
+        }
+        for e in inheritance.pending_employees(actor=request.employee)
+    ]
+
+
+@router.post("/employees/{employee_id}/inherit", response={200: dict, **ERRORS})
+def employee_inherit(request, employee_id: int, payload: InheritIn):
+    """Move a resigned employee's leads and customers (all, or the ids given) to an active employee."""
+    ids = {kind: getattr(payload, f"{kind}_ids", None) for kind in ("lead", "customer")}
+    return inheritance.inherit(
+        actor=request.employee,
+        from_employee_id=employee_id,
+        to_employee_id=payload.to_employee_id,
+        ids_by_kind=ids,
+    )

@@ -1,27 +1,34 @@
-"""Reads for the organisation (tenant-scoped through the managers)."""
+"""Reads for the organisation (tenant-scoped through the managers; no N+1: one query per list)."""
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 
 from tidecrm.core.errors import NotFound
 
-from .models import Department, Employee, EmployeeDepartment, EmployeeRole
+from .models import Department, Employee, EmployeeDepartment, EmployeeRole, Role
 
 
-def employee_list(*, actor, status=None, department_id=None, q=None):
-    """Return employees of the enterprise (the address book is visible to everyone, ORG-16)."""
-    employees = Employee.objects.filter(deleted_at__isnull=True).select_related(
-        "main_department", "supervisor"
-    )
+def employee_list(*, actor, status=None, department_id=None, q=None, role_id=None, include_deleted=False):
+    """Return employees of the enterprise (the address book is visible to everyone, ORG-16).
+
+    ``department_id`` includes its sub-departments; ``q`` matches name, phone or title.
+    """
+    employees = Employee.objects.select_related("tenant", "main_department", "supervisor")
+    if not include_deleted:
+        employees = employees.filter(deleted_at__isnull=True)
     if status:
         employees = employees.filter(status=status)
     if department_id:
         department = department_get(actor=actor, department_id=department_id)
+        member_ids = EmployeeDepartment.objects.filter(department__path__startswith=department.path).values(
+            "employee_id"
+        )
+        employees = employees.filter(pk__in=member_ids)
+    if role_id:
         employees = employees.filter(
-            department_links__department__path__startswith=department.path
-        ).distinct()
+            pk__in=EmployeeRole.objects.filter(role_id=role_id).values("employee_id")
+        )
     if q:
-        from django.db.models import Q
-
+        q = q.strip()
         employees = employees.filter(Q(name__icontains=q) | Q(phone__contains=q) | Q(title__icontains=q))
     return employees.prefetch_related(
         Prefetch("role_links", queryset=EmployeeRole.objects.select_related("role")),
@@ -36,8 +43,31 @@ def employee_get(*, actor, employee_id):
     return employee
 
 
+def recycle_bin(*, actor):
+    """Return deleted employees (帐号回收站, ORG-11)."""
+    return Employee.objects.filter(deleted_at__isnull=False).order_by("-deleted_at")
+
+
 def department_list(*, actor):
-    return Department.objects.all().order_by("path")
+    """Return every department in tree order with its member count (ORG-01 "方案实施部(7人)")."""
+    return (
+        Department.objects.select_related("head")
+        .annotate(
+            member_count=Count("member_links", filter=Q(member_links__employee__deleted_at__isnull=True))
+        )
+        .order_by("path")
+    )
+
+
+def department_tree(*, actor):
+    """Return the departments as nested dicts [{department, children: [...]}, ...] in sort order."""
+    departments = list(department_list(actor=actor))
+    nodes = {d.pk: {"department": d, "children": []} for d in departments}
+    roots = []
+    for department in sorted(departments, key=lambda d: (d.depth, d.sort_order, d.name)):
+        node = nodes[department.pk]
+        (nodes[department.parent_id]["children"] if department.parent_id in nodes else roots).append(node)
+    return roots
 
 
 def department_get(*, actor, department_id):
@@ -45,3 +75,14 @@ def department_get(*, actor, department_id):
     if department is None:
         raise NotFound()
     return department
+
+
+def role_list(*, actor):
+    return Role.objects.annotate(member_count=Count("employee_links")).order_by("-is_system", "id")
+
+
+def role_get(*, actor, role_id):
+    role = Role.objects.filter(pk=role_id).first()
+    if role is None:
+        raise NotFound()
+    return role

@@ -1,15 +1,30 @@
-"""Writes for the organisation: roles, departments, employees."""
+"""Writes for the organisation: departments, employees, roles (SPEC ORG-*, ROLE-*).
 
-from django.db import transaction
+Every function takes the acting employee first, checks its function permission, runs in one
+transaction and raises a typed error with a stable code (API.md "Organisation").
+"""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
-from tidecrm.accounts.models import Membership
-from tidecrm.core import timeline
-from tidecrm.core.errors import ValidationFailed
+from tidecrm.accounts.models import Account, Membership
+from tidecrm.core import clock, timeline
+from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
+from tidecrm.core.models import Tenant
 from tidecrm.core.normalize import is_mobile, normalize_phone
-from tidecrm.core.permissions import default_codes
+from tidecrm.core.permissions import REGISTRY, check, default_codes
 
-from .models import DATA_SCOPE_MODULES, DataScope, Employee, EmployeeDepartment, EmployeeRole, Role
+from .models import (
+    DATA_SCOPE_MODULES,
+    DataScope,
+    Department,
+    Employee,
+    EmployeeDepartment,
+    EmployeeRole,
+    Role,
+)
 
 # The system roles seeded in every enterprise (ROLE-02): key, name, description, data scope.
 SYSTEM_ROLES = (
@@ -20,6 +35,11 @@ SYSTEM_ROLES = (
     ("member", "普通员工", "默认角色：仅本人数据", DataScope.SELF),
 )
 FALLBACK_ROLE_KEY = "member"
+Status = Employee.Status
+SEAT_STATUSES = (Status.ACTIVE,)
+
+
+# ---------------------------------------------------------------- roles (ROLE-01..08)
 
 
 def roles_seed(*, tenant):
@@ -45,75 +65,122 @@ def system_role(key):
     return Role.objects.get(system_key=key)
 
 
-def employee_create(
-    *,
-    actor,
-    account,
-    name,
-    phone,
-    email="",
-    username=None,
-    title="",
-    role_keys=(),
-    roles=(),
-    departments=(),
-    main_department=None,
-    supervisor=None,
-    status=Employee.Status.ACTIVE,
-    must_change_password=False,
-):
-    """Create an employee of the bound enterprise for ``account`` and return it.
+def _clean_role_fields(*, name=None, permissions=None, data_scopes=None, scope_departments=None, role=None):
+    errors, values = {}, {}
+    if name is not None:
+        name = name.strip()
+        if not name:
+            errors["name"] = [_("请填写角色名称")]
+        elif len(name) > 40:
+            errors["name"] = [_("角色名称不能超过40个字")]
+        values["name"] = name
+    if permissions is not None:
+        unknown = sorted(set(permissions) - set(REGISTRY))
+        if unknown:
+            errors["permissions"] = [_("未知的权限：%(codes)s") % {"codes": ", ".join(unknown)}]
+        owner_only = sorted(code for code in permissions if code in REGISTRY and REGISTRY[code].owner_only)
+        if owner_only:
+            errors["permissions"] = [_("超级管理员专属权限不能分配给角色")]
+        values["permissions"] = sorted(set(permissions))
+    if data_scopes is not None:
+        bad = {
+            m: s for m, s in data_scopes.items() if m not in DATA_SCOPE_MODULES or s not in DataScope.values
+        }
+        if bad:
+            errors["data_scopes"] = [_("数据权限设置有误：%(bad)s") % {"bad": bad}]
+        values["data_scopes"] = {m: data_scopes.get(m, DataScope.SELF) for m in DATA_SCOPE_MODULES}
+    if scope_departments is not None:
+        wanted = {int(d) for ids in scope_departments.values() for d in ids}
+        found = set(Department.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        if wanted - found:
+            errors["scope_departments"] = [_("指定部门不存在")]
+        values["scope_departments"] = {
+            m: sorted({int(d) for d in ids}) for m, ids in scope_departments.items()
+        }
+    scopes = values.get("data_scopes", role.data_scopes if role else {})
+    chosen = values.get("scope_departments", role.scope_departments if role else {})
+    for module, scope in scopes.items():
+        if scope == DataScope.DEPARTMENTS and not chosen.get(module):
+            errors.setdefault("scope_departments", []).append(_("选择“指定部门”时至少选择一个部门"))
+            break
+    if errors:
+        raise ValidationFailed(errors)
+    return values
 
-    With no role given the employee gets the fallback role 普通员工 (ROLE-11).
-    """
-    phone = normalize_phone(phone)
-    if not is_mobile(phone):
-        raise ValidationFailed({"phone": [_("请输入正确的11位手机号")]})
-    if Employee.objects.filter(phone=phone).exists():
-        raise ValidationFailed({"phone": [_("该手机号已是本企业员工")]}, code="employee_exists")
+
+def role_create(*, actor, name, description="", permissions=(), data_scopes=None, scope_departments=None):
+    """Create a custom role; duplicate names are refused (``duplicate_role``)."""
+    check(actor, "org.manage_roles")
+    values = _clean_role_fields(
+        name=name,
+        permissions=list(permissions),
+        data_scopes=data_scopes or {},
+        scope_departments=scope_departments or {},
+    )
+    if Role.objects.filter(name=values["name"]).exists():
+        raise BusinessError("duplicate_role", _("角色名称已存在"), status=409)
     with transaction.atomic():
-        employee = Employee.objects.create(
-            account=account,
-            name=name.strip(),
-            phone=phone,
-            email=email or "",
-            username=username or None,
-            title=title,
-            status=status,
-            supervisor=supervisor,
-            main_department=main_department,
-            must_change_password=must_change_password,
+        role = Role.objects.create(description=description[:200], **values)
+        timeline.record(actor=actor, verb="role.created", obj=role)
+    return role
+
+
+def role_update(
+    *, actor, role, name=None, description=None, permissions=None, data_scopes=None, scope_departments=None
+):
+    """Edit a role; every member gets the change at once (ROLE-07). 普通员工 keeps its name."""
+    check(actor, "org.manage_roles")
+    values = _clean_role_fields(
+        name=name,
+        permissions=permissions,
+        data_scopes=data_scopes,
+        scope_departments=scope_departments,
+        role=role,
+    )
+    if "name" in values and values["name"] != role.name:
+        if role.system_key == FALLBACK_ROLE_KEY:
+            raise BusinessError("system_role", _("普通员工角色不能改名"), status=409)
+        if Role.objects.filter(name=values["name"]).exclude(pk=role.pk).exists():
+            raise BusinessError("duplicate_role", _("角色名称已存在"), status=409)
+    if description is not None:
+        values["description"] = description[:200]
+    if role.system_key == "admin" and "permissions" in values:
+        raise BusinessError("system_role", _("管理员角色的功能权限不可修改"), status=409)
+    changes = timeline.diff(
+        role, values, ["name", "description", "permissions", "data_scopes", "scope_departments"]
+    )
+    with transaction.atomic():
+        for field, value in values.items():
+            setattr(role, field, value)
+        role.save()
+        if changes:
+            timeline.record(actor=actor, verb="role.updated", obj=role, changes=changes)
+    return role
+
+
+def role_delete(*, actor, role):
+    """Delete a custom role; its members fall back to 普通员工 (ROLE-08). System roles: ``system_role``."""
+    check(actor, "org.manage_roles")
+    if role.is_system:
+        raise BusinessError("system_role", _("系统默认角色无法删除"), status=409)
+    fallback = system_role(FALLBACK_ROLE_KEY)
+    with transaction.atomic():
+        member_ids = list(EmployeeRole.objects.filter(role=role).values_list("employee_id", flat=True))
+        role.delete()
+        orphans = set(member_ids) - set(
+            EmployeeRole.objects.filter(employee_id__in=member_ids).values_list("employee_id", flat=True)
         )
-        Membership.objects.update_or_create(
-            account=account,
-            enterprise_id=employee.tenant_id,
-            defaults={"employee_id": employee.pk, "username": employee.username},
-        )
-        role_objects = list(roles) + [system_role(key) for key in role_keys]
-        if not role_objects:
-            role_objects = [system_role(FALLBACK_ROLE_KEY)]
         EmployeeRole.objects.bulk_create(
-            [
-                EmployeeRole(tenant_id=employee.tenant_id, employee=employee, role=role)
-                for role in role_objects
-            ]
+            [EmployeeRole(tenant_id=actor.tenant_id, employee_id=pk, role=fallback) for pk in sorted(orphans)]
         )
-        all_departments = list(departments)
-        if main_department and main_department not in all_departments:
-            all_departments.insert(0, main_department)
-        EmployeeDepartment.objects.bulk_create(
-            [
-                EmployeeDepartment(
-                    tenant_id=employee.tenant_id,
-                    employee=employee,
-                    department=department,
-                    is_main=(department == main_department),
-                )
-                for department in all_departments
-            ]
+        timeline.record(
+            actor=actor,
+            verb="role.deleted",
+            object_type="role",
+            object_id=role.pk or 0,
+            label=role.name,
+            data={"members_to_fallback": sorted(orphans)},
         )
-        timeline.record(actor=actor or employee, verb="employee.created", obj=employee)
-    return employee
 
 
 def employee_set_roles(*, actor, employee, roles):
@@ -133,3 +200,549 @@ def employee_set_roles(*, actor, employee, roles):
     employee.__dict__.pop("role_list", None)
     employee.__dict__.pop("permission_codes", None)
     return employee
+
+
+def role_set_members(*, actor, role, add_ids=(), remove_ids=()):
+    """Add employees to a role, or remove them (removed ones without roles get 普通员工)."""
+    check(actor, "org.manage_roles")
+    fallback = system_role(FALLBACK_ROLE_KEY)
+    with transaction.atomic():
+        add = list(Employee.objects.filter(pk__in=add_ids, deleted_at__isnull=True))
+        if len(add) != len(set(add_ids)):
+            raise NotFound()
+        existing = set(
+            EmployeeRole.objects.filter(role=role, employee__in=add).values_list("employee_id", flat=True)
+        )
+        EmployeeRole.objects.bulk_create(
+            [
+                EmployeeRole(tenant_id=role.tenant_id, employee=e, role=role)
+                for e in add
+                if e.pk not in existing
+            ]
+        )
+        if remove_ids:
+            if role.system_key == FALLBACK_ROLE_KEY:
+                raise BusinessError(
+                    "system_role", _("不能从普通员工角色移除员工，请为其分配其他角色"), status=409
+                )
+            EmployeeRole.objects.filter(role=role, employee_id__in=remove_ids).delete()
+            still = set(
+                EmployeeRole.objects.filter(employee_id__in=remove_ids).values_list("employee_id", flat=True)
+            )
+            EmployeeRole.objects.bulk_create(
+                [
+                    EmployeeRole(tenant_id=role.tenant_id, employee_id=pk, role=fallback)
+                    for pk in sorted(set(remove_ids) - still)
+                ]
+            )
+        timeline.record(
+            actor=actor,
+            verb="role.members_changed",
+            obj=role,
+            data={"added": [e.pk for e in add], "removed": list(remove_ids)},
+        )
+
+
+# ---------------------------------------------------------------- departments (ORG-01..02)
+
+
+def _department_parent(parent_id):
+    if parent_id is None:
+        return None
+    parent = Department.objects.filter(pk=parent_id).first()
+    if parent is None:
+        raise ValidationFailed({"parent_id": [_("上级部门不存在")]})
+    return parent
+
+
+def _check_depth(depth):
+    if depth > Department.MAX_DEPTH:
+        raise BusinessError("department_too_deep", _("最多支持5级子部门"), status=409)
+
+
+def department_create(*, actor, name, parent_id=None, head_id=None, sort_order=0):
+    """Create a department under ``parent_id`` (None = directly under the enterprise)."""
+    check(actor, "org.manage_departments")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed({"name": [_("请填写部门名称")]})
+    parent = _department_parent(parent_id)
+    depth = parent.depth + 1 if parent else 1
+    _check_depth(depth)
+    head = _employee_or_404(head_id) if head_id else None
+    try:
+        with transaction.atomic():
+            department = Department.objects.create(
+                name=name[:60], parent=parent, depth=depth, head=head, sort_order=sort_order
+            )
+            department.path = f"{parent.path if parent else '/'}{department.pk}/"
+            department.save(update_fields=["path"])
+            timeline.record(actor=actor, verb="department.created", obj=department)
+    except IntegrityError:
+        raise BusinessError("duplicate_department", _("同级部门下已有同名部门"), status=409)
+    return department
+
+
+def department_update(*, actor, department, name=None, parent_id=..., head_id=..., sort_order=None):
+    """Rename, move (with its whole subtree) or set the head of a department."""
+    check(actor, "org.manage_departments")
+    changes = {}
+    with transaction.atomic():
+        department = Department.objects.select_for_update().get(pk=department.pk)
+        if name is not None:
+            name = name.strip()
+            if not name:
+                raise ValidationFailed({"name": [_("请填写部门名称")]})
+            if name != department.name:
+                changes["name"] = [department.name, name]
+                department.name = name[:60]
+        if head_id is not ...:
+            head = _employee_or_404(head_id) if head_id else None
+            if (head.pk if head else None) != department.head_id:
+                changes["head"] = [department.head_id, head.pk if head else None]
+                department.head = head
+        if sort_order is not None:
+            department.sort_order = sort_order
+        if parent_id is not ... and parent_id != department.parent_id:
+            parent = _department_parent(parent_id)
+            if parent and parent.path.startswith(department.path):
+                raise BusinessError("invalid_parent", _("不能把部门移动到它自己或其下级部门之下"), status=409)
+            _move_subtree(department, parent)
+            changes["parent"] = [department.parent_id, parent.pk if parent else None]
+            department.parent = parent
+        try:
+            with transaction.atomic():
+                department.save()
+        except IntegrityError:
+            raise BusinessError("duplicate_department", _("同级部门下已有同名部门"), status=409)
+        if changes:
+            timeline.record(actor=actor, verb="department.updated", obj=department, changes=changes)
+    department.refresh_from_db()
+    return department
+
+
+def _move_subtree(department, parent):
+    """Rewrite the path and depth of ``department`` and all below it in one UPDATE."""
+    old_path = department.path
+    new_path = f"{parent.path if parent else '/'}{department.pk}/"
+    depth_shift = (parent.depth + 1 if parent else 1) - department.depth
+    deepest = (
+        Department.objects.filter(path__startswith=old_path)
+        .order_by("-depth")
+        .values_list("depth", flat=True)
+        .first()
+    )
+    _check_depth(deepest + depth_shift)
+    Department.objects.filter(path__startswith=old_path).update(
+        path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+        depth=F("depth") + depth_shift,
+    )
+    department.path = new_path
+    department.depth += depth_shift
+
+
+def department_delete(*, actor, department):
+    """Delete an empty department (no sub-departments, no members): else ``department_not_empty``."""
+    check(actor, "org.manage_departments")
+    with transaction.atomic():
+        if (
+            Department.objects.filter(parent=department).exists()
+            or EmployeeDepartment.objects.filter(
+                department=department, employee__deleted_at__isnull=True
+            ).exists()
+        ):
+            raise BusinessError(
+                "department_not_empty", _("请先移走该部门下的子部门和员工，再删除"), status=409
+            )
+        EmployeeDepartment.objects.filter(department=department).delete()
+        Employee.objects.filter(main_department=department).update(main_department=None)
+        timeline.record(actor=actor, verb="department.deleted", obj=department)
+        department.delete()
+
+
+# ---------------------------------------------------------------- employees (ORG-04..16)
+
+
+def _employee_or_404(employee_id):
+    employee = Employee.objects.filter(pk=employee_id, deleted_at__isnull=True).first()
+    if employee is None:
+        raise NotFound()
+    return employee
+
+
+def seats_used(tenant_id):
+    return Employee.unscoped.filter(
+        tenant_id=tenant_id, status__in=SEAT_STATUSES, deleted_at__isnull=True
+    ).count()
+
+
+def _check_seat_free(tenant_id):
+    """Refuse when every seat is taken (TEN-17/18). Called under the tenant row lock."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
+    if seats_used(tenant_id) >= tenant.seats_total:
+        raise BusinessError("seats_full", _("账号数已满，请先禁用或离职其他员工，或购买更多账号"), status=409)
+
+
+def _check_supervisor(employee, supervisor):
+    """Refuse self-supervision and cycles in the supervisor chain (ORG-13)."""
+    if supervisor is None:
+        return
+    if employee is not None and supervisor.pk == employee.pk:
+        raise BusinessError("supervisor_cycle", _("直属上级不能是自己"), status=409)
+    if employee is None:
+        return
+    parents = dict(Employee.objects.filter(supervisor__isnull=False).values_list("pk", "supervisor_id"))
+    seen, current = set(), supervisor.pk
+    while current is not None and current not in seen:
+        if current == employee.pk:
+            raise BusinessError("supervisor_cycle", _("直属上级设置形成了循环"), status=409)
+        seen.add(current)
+        current = parents.get(current)
+
+
+def _departments(ids):
+    ids = [int(i) for i in ids or ()]
+    found = list(Department.objects.filter(pk__in=ids))
+    if len(found) != len(set(ids)):
+        raise ValidationFailed({"department_ids": [_("部门不存在")]})
+    by_id = {d.pk: d for d in found}
+    return [by_id[i] for i in dict.fromkeys(ids)]
+
+
+def _roles(ids):
+    ids = [int(i) for i in ids or ()]
+    found = list(Role.objects.filter(pk__in=ids))
+    if len(found) != len(set(ids)):
+        raise ValidationFailed({"role_ids": [_("角色不存在")]})
+    return found
+
+
+def employee_create(
+    *,
+    actor,
+    account=None,
+    name,
+    phone,
+    email="",
+    username=None,
+    title="",
+    role_keys=(),
+    roles=(),
+    departments=(),
+    main_department=None,
+    supervisor=None,
+    status=Employee.Status.ACTIVE,
+    must_change_password=False,
+    password=None,
+    exclude_from_stats=False,
+):
+    """Create an employee of the bound enterprise and return it.
+
+    The identity (:class:`Account`) is found by phone or created; with ``password`` a new account
+    gets it (and must change it at first web login). No role given → 普通员工 (ROLE-11).
+    """
+    phone = normalize_phone(phone)
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = [_("请填写姓名")]
+    if not is_mobile(phone):
+        errors["phone"] = [_("请输入正确的11位手机号")]
+    if username is not None and username != "" and (is_mobile(username) or "@" in username):
+        errors["username"] = [_("用户名不能是手机号或邮箱")]
+    if errors:
+        raise ValidationFailed(errors)
+    if Employee.objects.filter(phone=phone).exists():
+        raise BusinessError("employee_exists", _("该手机号已是本企业员工"), status=409)
+    if username and Employee.objects.filter(username=username).exists():
+        raise BusinessError("username_taken", _("用户名已被占用"), status=409)
+    with transaction.atomic():
+        tenant_id = actor.tenant_id if actor else None
+        if status in SEAT_STATUSES and tenant_id:
+            _check_seat_free(tenant_id)
+        if account is None:
+            account = Account.objects.filter(phone=phone).first()
+            if account is None:
+                account = Account(phone=phone, email=email or None)
+                if password:
+                    from tidecrm.accounts.services import validate_password
+
+                    validate_password(password)
+                    account.set_password(password)
+                    must_change_password = True
+                account.save()
+        employee = Employee.objects.create(
+            account=account,
+            name=name.strip()[:40],
+            phone=phone,
+            email=email or "",
+            username=username or None,
+            title=title or "",
+            status=status,
+            supervisor=supervisor,
+            main_department=main_department,
+            must_change_password=must_change_password,
+            exclude_from_stats=exclude_from_stats,
+        )
+        Membership.objects.update_or_create(
+            account=account,
+            enterprise_id=employee.tenant_id,
+            defaults={"employee_id": employee.pk, "username": employee.username},
+        )
+        role_objects = list(roles) + [system_role(key) for key in role_keys]
+        if not role_objects:
+            role_objects = [system_role(FALLBACK_ROLE_KEY)]
+        EmployeeRole.objects.bulk_create(
+            [
+                EmployeeRole(tenant_id=employee.tenant_id, employee=employee, role=role)
+                for role in role_objects
+            ]
+        )
+        _set_departments(employee, list(departments), main_department)
+        timeline.record(actor=actor or employee, verb="employee.created", obj=employee)
+    return employee
+
+
+def _set_departments(employee, departments, main_department):
+    if main_department is None and departments:
+        main_department = departments[0]
+    if main_department and main_department not in departments:
+        departments.insert(0, main_department)
+    EmployeeDepartment.objects.filter(employee=employee).delete()
+    EmployeeDepartment.objects.bulk_create(
+        [
+            EmployeeDepartment(
+                tenant_id=employee.tenant_id,
+                employee=employee,
+                department=department,
+                is_main=(department == main_department),
+            )
+            for department in departments
+        ]
+    )
+    if employee.main_department_id != (main_department.pk if main_department else None):
+        employee.main_department = main_department
+        employee.save(update_fields=["main_department"])
+
+
+def employee_create_by_admin(
+    *,
+    actor,
+    name,
+    phone,
+    title="",
+    email="",
+    username=None,
+    department_ids=(),
+    role_ids=(),
+    supervisor_id=None,
+    password=None,
+    exclude_from_stats=False,
+):
+    """The admin's "添加员工" (ORG-04): validates ids, then :func:`employee_create`."""
+    check(actor, "org.manage_employees")
+    departments = _departments(department_ids)
+    roles = _roles(role_ids)
+    supervisor = _employee_or_404(supervisor_id) if supervisor_id else None
+    return employee_create(
+        actor=actor,
+        name=name,
+        phone=phone,
+        title=title,
+        email=email,
+        username=username or None,
+        departments=departments,
+        main_department=departments[0] if departments else None,
+        roles=roles,
+        supervisor=supervisor,
+        password=password,
+        exclude_from_stats=exclude_from_stats,
+    )
+
+
+def _refuse_owner(employee, action):
+    if employee.is_super_admin:
+        raise BusinessError(
+            "super_admin_immutable", _("不能对超级管理员执行“%(a)s”") % {"a": action}, status=409
+        )
+
+
+def employee_update(*, actor, employee, **fields):
+    """Edit an employee's profile, departments, roles, supervisor, statistics flag (ORG-06)."""
+    check(actor, "org.manage_employees")
+    simple = {
+        k: fields[k] for k in ("name", "title", "email", "exclude_from_stats") if fields.get(k) is not None
+    }
+    if "name" in simple and not simple["name"].strip():
+        raise ValidationFailed({"name": [_("请填写姓名")]})
+    with transaction.atomic():
+        employee = Employee.objects.select_for_update().get(pk=employee.pk)
+        changes = timeline.diff(employee, simple, list(simple))
+        if fields.get("username") is not None and fields["username"] != (employee.username or ""):
+            if employee.username:
+                raise BusinessError("username_immutable", _("用户名唯一且不可修改"), status=409)
+            if Employee.objects.filter(username=fields["username"]).exists():
+                raise BusinessError("username_taken", _("用户名已被占用"), status=409)
+            simple["username"] = fields["username"]
+            changes["username"] = [None, fields["username"]]
+            Membership.objects.filter(
+                account_id=employee.account_id, enterprise_id=employee.tenant_id
+            ).update(username=fields["username"])
+        if "supervisor_id" in fields:
+            supervisor = _employee_or_404(fields["supervisor_id"]) if fields["supervisor_id"] else None
+            _check_supervisor(employee, supervisor)
+            if employee.supervisor_id != (supervisor.pk if supervisor else None):
+                changes["supervisor"] = [employee.supervisor_id, supervisor.pk if supervisor else None]
+                employee.supervisor = supervisor
+        for field, value in simple.items():
+            setattr(employee, field, value)
+        employee.save()
+        if fields.get("department_ids") is not None:
+            departments = _departments(fields["department_ids"])
+            before = sorted(
+                EmployeeDepartment.objects.filter(employee=employee).values_list("department_id", flat=True)
+            )
+            _set_departments(employee, departments, departments[0] if departments else None)
+            if before != sorted(d.pk for d in departments):
+                changes["departments"] = [before, [d.pk for d in departments]]
+        if fields.get("role_ids") is not None:
+            if employee.is_super_admin and actor.pk != employee.pk:
+                _refuse_owner(employee, _("调整角色"))
+            employee_set_roles(actor=actor, employee=employee, roles=_roles(fields["role_ids"]))
+        if changes:
+            timeline.record(actor=actor, verb="employee.updated", obj=employee, changes=changes)
+    return employee
+
+
+def _set_status(*, actor, employee, to, verb, allowed_from, action_label, needs_seat=False, extra=None):
+    check(actor, "org.manage_employees")
+    with transaction.atomic():
+        employee = Employee.objects.select_for_update().get(pk=employee.pk)
+        _refuse_owner(employee, action_label)
+        if employee.pk == actor.pk:
+            raise BusinessError(
+                "cannot_change_self", _("不能对自己执行“%(a)s”") % {"a": action_label}, status=409
+            )
+        if employee.status not in allowed_from:
+            raise BusinessError(
+                "invalid_transition",
+                _("员工当前状态“%(s)s”不能%(a)s") % {"s": employee.get_status_display(), "a": action_label},
+                status=409,
+            )
+        if needs_seat:
+            _check_seat_free(employee.tenant_id)
+        before = employee.status
+        employee.status = to
+        for field, value in (extra or {}).items():
+            setattr(employee, field, value)
+        employee.save()
+        timeline.record(actor=actor, verb=verb, obj=employee, changes={"status": [before, to]})
+    return employee
+
+
+def employee_disable(*, actor, employee):
+    """禁用 (ORG-09): cannot log in, frees the seat, keeps data."""
+    return _set_status(
+        actor=actor,
+        employee=employee,
+        to=Status.DISABLED,
+        verb="employee.disabled",
+        allowed_from=(Status.ACTIVE, Status.INACTIVE),
+        action_label=_("禁用"),
+    )
+
+
+def employee_enable(*, actor, employee):
+    return _set_status(
+        actor=actor,
+        employee=employee,
+        to=Status.ACTIVE,
+        verb="employee.enabled",
+        allowed_from=(Status.DISABLED,),
+        action_label=_("启用"),
+        needs_seat=True,
+    )
+
+
+def employee_activate(*, actor, employee):
+    """激活 (ORG-08): an inactive employee gets a seat (and keeps or gets a role)."""
+    return _set_status(
+        actor=actor,
+        employee=employee,
+        to=Status.ACTIVE,
+        verb="employee.activated",
+        allowed_from=(Status.INACTIVE,),
+        action_label=_("激活"),
+        needs_seat=True,
+    )
+
+
+def employee_resign(*, actor, employee):
+    """办理离职 (ORG-10): cannot log in, frees the seat; records wait for inheritance (INH-04)."""
+    return _set_status(
+        actor=actor,
+        employee=employee,
+        to=Status.RESIGNED,
+        verb="employee.resigned",
+        allowed_from=(Status.ACTIVE, Status.INACTIVE, Status.DISABLED),
+        action_label=_("离职"),
+        extra={"resigned_at": clock.now()},
+    )
+
+
+def employee_restore(*, actor, employee):
+    """恢复 a resigned employee (needs a free seat)."""
+    return _set_status(
+        actor=actor,
+        employee=employee,
+        to=Status.ACTIVE,
+        verb="employee.restored",
+        allowed_from=(Status.RESIGNED,),
+        action_label=_("恢复"),
+        needs_seat=True,
+        extra={"resigned_at": None},
+    )
+
+
+def employee_delete(*, actor, employee):
+    """Delete = resign + account recycle bin (ORG-11); history keeps the name."""
+    check(actor, "org.manage_employees")
+    _refuse_owner(employee, _("删除"))
+    with transaction.atomic():
+        if employee.status != Status.RESIGNED:
+            employee = employee_resign(actor=actor, employee=employee)
+        Employee.objects.filter(pk=employee.pk).update(deleted_at=clock.now())
+        timeline.record(actor=actor, verb="employee.deleted", obj=employee)
+
+
+def employees_move(*, actor, employee_ids, department_id):
+    """Batch "移动" (ORG-03): make ``department_id`` the main (and only) department of each."""
+    check(actor, "org.manage_employees")
+    department = _departments([department_id])[0]
+    employees = list(Employee.objects.filter(pk__in=employee_ids, deleted_at__isnull=True))
+    if len(employees) != len(set(employee_ids)):
+        raise NotFound()
+    with transaction.atomic():
+        for employee in employees:
+            _set_departments(employee, [department], department)
+            timeline.record(
+                actor=actor,
+                verb="employee.moved",
+                obj=employee,
+                changes={"main_department": [employee.main_department_id, department.pk]},
+            )
+    return employees
+
+
+def password_reset_by_admin(*, actor, employee, password):
+    """重置密码 (ORG-06): set a new initial password; the employee must change it at next login."""
+    from tidecrm.accounts.services import validate_password
+
+    check(actor, "org.manage_employees")
+    _refuse_owner(employee, _("重置密码"))
+    validate_password(password)
+    with transaction.atomic():
+        account = employee.account
+        account.set_password(password)
+        account.save(update_fields=["password"])
+        Employee.objects.filter(pk=employee.pk).update(must_change_password=True)
+        timeline.record(actor=actor, verb="employee.password_reset", obj=employee)

@@ -8,7 +8,6 @@ from tidecrm.accounts.models import Account, Membership
 from tidecrm.core.models import Tenant
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services as org_services
-from tidecrm.org.models import Department
 
 DEMO_ENTERPRISE = "潮汐演示科技有限公司"
 DEMO_PASSWORD = "Demo1234"  # noqa: S105 - the published demo login
@@ -57,11 +56,12 @@ class Command(BaseCommand):
         tenant = result.employee.tenant
         owner = result.employee
         with tenant_context(tenant):
-            departments = {}
-            for name in ("销售一部", "销售二部", "市场部"):
-                departments[name] = Department.objects.create(name=name, path="/", depth=1)
-                departments[name].path = f"/{departments[name].pk}/"
-                departments[name].save(update_fields=["path"])
+            sales = org_services.department_create(actor=owner, name="销售中心")
+            departments = {
+                "销售一部": org_services.department_create(actor=owner, name="销售一部", parent_id=sales.pk),
+                "销售二部": org_services.department_create(actor=owner, name="销售二部", parent_id=sales.pk),
+                "市场部": org_services.department_create(actor=owner, name="市场部"),
+            }
             manager = None
             for phone, name, title, role_key, department in DEMO_PEOPLE:
                 account, created = Account.objects.get_or_create(phone=phone)
@@ -81,5 +81,5 @@ class Command(BaseCommand):
                 if role_key == "sales_manager":
                     manager = employee
                     for dept in ("销售一部", "销售二部"):
-                        Department.objects.filter(pk=departments[dept].pk).update(head=employee)
+                        org_services.department_update(actor=owner, department=departments[dept], head_id=employee.pk)
         return tenant

@@ -1,0 +1,74 @@
+"""Resignation inheritance (离职继承, INH-01..04): a registry the owning apps plug into.
+
+Each app that owns records (leads, customers) registers a handler: how many records a resigned
+employee still holds (``count``), and how to move some or all of them to an active employee
+(``transfer``, which respects holding limits and answers per-record results). Until an app
+registers, inheritance simply has nothing to move.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tidecrm.core import timeline
+from tidecrm.core.errors import BusinessError, NotFound
+from tidecrm.core.permissions import check
+
+from .models import Employee
+
+
+@dataclass(frozen=True)
+class InheritanceHandler:
+    kind: str  # "lead", "customer": the key of the ids list ("lead_ids", "customer_ids")
+    label: str
+    count: Callable  # count(employee_ids) -> {employee_id: n}
+    transfer: Callable  # transfer(actor, from_employee, to_employee, ids or None) -> {"succeeded", "failed"}
+
+
+HANDLERS: dict[str, InheritanceHandler] = {}
+
+
+def register(handler):
+    HANDLERS[handler.kind] = handler
+
+
+def pending_employees(*, actor):
+    """Return resigned employees with their counts of records waiting per kind (INH-01)."""
+    check(actor, "org.inherit")
+    employees = list(
+        Employee.objects.filter(status=Employee.Status.RESIGNED)
+        .select_related("main_department")
+        .order_by("-resigned_at")
+    )
+    ids = [e.pk for e in employees]
+    counts = {kind: handler.count(ids) for kind, handler in HANDLERS.items()}
+    for employee in employees:
+        employee.pending_counts = {kind: counts[kind].get(employee.pk, 0) for kind in HANDLERS}
+    return employees
+
+
+def inherit(*, actor, from_employee_id, to_employee_id, ids_by_kind=None):
+    """Move a resigned employee's records (all, or the ids given per kind) to an active employee."""
+    check(actor, "org.inherit")
+    source = Employee.objects.filter(pk=from_employee_id).first()
+    target = Employee.objects.filter(pk=to_employee_id, deleted_at__isnull=True).first()
+    if source is None or target is None:
+        raise NotFound()
+    if source.status != Employee.Status.RESIGNED:
+        raise BusinessError("employee_not_resigned", _("只能继承已离职员工的数据"), status=409)
+    if target.status != Employee.Status.ACTIVE:
+        raise BusinessError("employee_not_active", _("接收人必须是在职且已启用的员工"), status=409)
+    results = {}
+    with transaction.atomic():
+        for kind, handler in HANDLERS.items():
+            ids = (ids_by_kind or {}).get(kind)
+            results[kind] = handler.transfer(actor, source, target, ids)
+        timeline.record(
+            actor=actor,
+            verb="employee.inherited",
+            obj=source,
+            data={"to": target.pk, "results": {k: len(v["succeeded"]) for k, v in results.items()}},
+        )
+    return results
