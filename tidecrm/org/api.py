@@ -1,6 +1,6 @@
 """Open API: organisation (API.md "Organisation"): departments, roles, employees, inheritance."""
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from tidecrm.core import permissions
 from tidecrm.core.api import ErrorOut, PageOut
@@ -189,7 +189,7 @@ def department_list(request):
 @router.post("/departments", response={201: DepartmentOut, **ERRORS})
 def department_create(request, payload: DepartmentIn):
     """Create a department; more than 5 levels → 409 department_too_deep."""
-    return 201, services.department_create(actor=request.employee, **payload.dict())
+    return Status(201, services.department_create(actor=request.employee, **payload.dict()))
 
 
 @router.get("/departments/{department_id}", response={200: DepartmentOut, **ERRORS})
@@ -210,7 +210,7 @@ def department_delete(request, department_id: int):
     """Delete an empty department; else 409 department_not_empty."""
     department = selectors.department_get(actor=request.employee, department_id=department_id)
     services.department_delete(actor=request.employee, department=department)
-    return 204, None
+    return Status(204, None)
 
 
 # ---------------------------------------------------------------- roles
@@ -224,7 +224,7 @@ def role_list(request):
 
 @router.post("/roles", response={201: RoleOut, **ERRORS})
 def role_create(request, payload: RoleIn):
-    return 201, services.role_create(actor=request.employee, **payload.dict())
+    return Status(201, services.role_create(actor=request.employee, **payload.dict()))
 
 
 @router.get("/roles/{role_id}", response={200: RoleOut, **ERRORS})
@@ -245,7 +245,7 @@ def role_delete(request, role_id: int):
     """Delete a custom role (members fall back to 普通员工); system roles → 409 system_role."""
     role = selectors.role_get(actor=request.employee, role_id=role_id)
     services.role_delete(actor=request.employee, role=role)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/roles/{role_id}/members", response={200: RoleOut, **ERRORS})
@@ -280,7 +280,7 @@ def employee_list(request, filters: Query[EmployeeFilters]):
 def employee_create(request, payload: EmployeeIn):
     """Add an employee (ORG-04). With ``password`` they can log in at once (must change it on the web)."""
     employee = services.employee_create_by_admin(actor=request.employee, **payload.dict())
-    return 201, employee_out(_employee(request, employee.pk))
+    return Status(201, employee_out(_employee(request, employee.pk)))
 
 
 @router.get("/employees/{employee_id}", response={200: EmployeeOut, **ERRORS})
@@ -299,7 +299,7 @@ def employee_update(request, employee_id: int, payload: EmployeePatch):
 def employee_delete(request, employee_id: int):
     """Delete = resign + account recycle bin (ORG-11)."""
     services.employee_delete(actor=request.employee, employee=_employee(request, employee_id))
-    return 204, None
+    return Status(204, None)
 
 
 def _status_endpoint(action, service):
@@ -332,7 +332,7 @@ def employee_password(request, employee_id: int, payload: PasswordIn):
     services.password_reset_by_admin(
         actor=request.employee, employee=_employee(request, employee_id), password=payload.password
     )
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/employees/move", response={200: list[EmployeeOut], **ERRORS})

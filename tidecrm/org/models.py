@@ -43,6 +43,12 @@ class Department(TenantModel):
         ]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "parent", "name"], name="department_unique_name"),
+            # NULL parents are distinct in SQL: top-level names need their own constraint.
+            models.UniqueConstraint(
+                fields=["tenant", "name"],
+                condition=models.Q(parent__isnull=True),
+                name="department_unique_top_name",
+            ),
         ]
         ordering = ["path"]
 
