@@ -5,8 +5,8 @@ anonymous (401), no permission (403, for cases that need one), scoped in (2xx), 
 enterprise's record (404). Later modules (leads, customers, ...) add their own rows.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass
