@@ -3,7 +3,7 @@
 from ninja import NinjaAPI
 
 from tidecrm.accounts.api import router as accounts_router
-from tidecrm.core.api import CallerAuth, install_error_handlers
+from tidecrm.core.api import CallerAuth, JsonRenderer, install_error_handlers
 from tidecrm.org.api import router as org_router
 
 api = NinjaAPI(
@@ -14,6 +14,7 @@ api = NinjaAPI(
     auth=CallerAuth(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    renderer=JsonRenderer(),
 )
 install_error_handlers(api)
 api.add_router("", accounts_router)

@@ -6,6 +6,7 @@ from django.http import Http404
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 from ninja.utils import check_csrf
 
@@ -101,3 +102,9 @@ def install_error_handlers(api):
         )
 
     api.add_exception_handler(HttpError, http_error)
+
+
+class JsonRenderer(JSONRenderer):
+    """Answer JSON with Chinese as it is (not \\u escapes): readable for integrators and logs."""
+
+    json_dumps_params = {"ensure_ascii": False}
