@@ -8,4 +8,5 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("tidecrm.accounts.urls")),
     path("", include("tidecrm.core.urls")),
+    path("org/", include("tidecrm.org.urls")),
 ]

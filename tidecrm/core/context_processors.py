@@ -13,7 +13,7 @@ NAVIGATION = (
     ("sales", _("商机/合同"), "ti-briefcase", None),
     ("analytics", _("统计"), "ti-chart-bar", None),
     ("office", _("办公"), "ti-calendar-event", None),
-    ("settings", _("设置"), "ti-settings", "settings_home"),
+    ("settings", _("设置"), "ti-settings", "org_index"),
 )
 
 
