@@ -1,10 +1,22 @@
+from django.http import JsonResponse
 from django.urls import include, path
 from django.views.i18n import set_language
 
 from tidecrm.api import api
 
+
+def api_not_found(request, rest=""):
+    """Unknown API paths answer in the API's own error shape, not an HTML page."""
+    return JsonResponse(
+        {"code": "not_found", "message": "接口不存在", "details": {}},
+        status=404,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("api/v1/<path:rest>", api_not_found),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("tidecrm.accounts.urls")),
     path("", include("tidecrm.core.urls")),

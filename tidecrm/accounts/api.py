@@ -3,7 +3,7 @@
 from datetime import date
 
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from tidecrm.core.api import ErrorOut, PageOut
 from tidecrm.core.errors import NotFound
@@ -69,7 +69,7 @@ def register(request, payload: RegisterIn):
     result = services.enterprise_register(
         **payload.dict(), ip=client_ip(request), device=device_of(request), client="api"
     )
-    return 201, _login_answer(request, result)
+    return Status(201, _login_answer(request, result))
 
 
 @router.post("/auth/token", auth=None, response={200: LoginOut, **ERRORS})
@@ -102,13 +102,13 @@ def sms_code(request, payload: CodeIn):
         services.registration_code_send(phone=payload.phone)
     else:
         services.password_reset_code_send(login=payload.phone)
-    return 202, {"sent": True, "message": _("如果该号码已注册，验证码已发送，5分钟内有效")}
+    return Status(202, {"sent": True, "message": _("如果该号码已注册，验证码已发送，5分钟内有效")})
 
 
 @router.post("/auth/password-reset", auth=None, response={204: None, **ERRORS})
 def password_reset(request, payload: PasswordResetIn):
     services.password_reset(**payload.dict(), ip=client_ip(request), device=device_of(request))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response={200: MeOut, **ERRORS})
@@ -128,7 +128,7 @@ def me(request):
 @router.post("/me/password", response={204: None, **ERRORS})
 def change_password(request, payload: PasswordChangeIn):
     services.password_change(employee=request.employee, **payload.dict(), ip=client_ip(request))
-    return 204, None
+    return Status(204, None)
 
 
 def token_out(token):
@@ -166,13 +166,13 @@ def token_create(request, payload: ApiTokenIn):
         expires_at=payload.expires_at,
         ip=client_ip(request),
     )
-    return 201, {**token_out(token), "token": raw}
+    return Status(201, {**token_out(token), "token": raw})
 
 
 @router.delete("/me/tokens/{token_id}", response={204: None, **ERRORS})
 def token_revoke(request, token_id: int):
     services.token_revoke(actor=request.employee, token_id=token_id, ip=client_ip(request))
-    return 204, None
+    return Status(204, None)
 
 
 class SecurityLogFilters(Schema):
@@ -214,7 +214,7 @@ def security_log(request, filters: Query[SecurityLogFilters]):
 @router.post("/enterprise/transfer/code", response={202: CodeOut, **ERRORS})
 def transfer_code(request):
     services.owner_transfer_code_send(actor=request.employee)
-    return 202, {"sent": True, "message": _("验证码已发送到超级管理员手机")}
+    return Status(202, {"sent": True, "message": _("验证码已发送到超级管理员手机")})
 
 
 @router.post("/enterprise/transfer", response={200: MeOut, **ERRORS})

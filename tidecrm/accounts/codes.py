@@ -39,8 +39,12 @@ def _hash(code):
     return hmac.new(settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
-def code_send(*, phone, purpose, data=None):
-    """Send a new code to ``phone`` for ``purpose`` and return its ``challenge_id``."""
+def code_send(*, phone, purpose, data=None, deliver=True):
+    """Send a new code to ``phone`` for ``purpose`` and return its ``challenge_id``.
+
+    ``deliver=False`` records the attempt without sending: callers use it for numbers without an
+    account, so the throttling answers (``code_too_frequent``) do not reveal who is registered.
+    """
     now = clock.now()
     last = VerificationCode.objects.filter(phone=phone, purpose=purpose).order_by("-created_at").first()
     if last and now - last.created_at < RESEND_AFTER:
@@ -63,11 +67,12 @@ def code_send(*, phone, purpose, data=None):
         created_at=now,
         expires_at=now + CODE_TTL,
     )
-    transaction.on_commit(
-        lambda: send_sms(
-            phone, f"【潮汐CRM】您的验证码是 {code}，5分钟内有效，用于{PURPOSE_TEXT[purpose]}。请勿泄露。"
+    if deliver:
+        transaction.on_commit(
+            lambda: send_sms(
+                phone, f"【潮汐CRM】您的验证码是 {code}，5分钟内有效，用于{PURPOSE_TEXT[purpose]}。请勿泄露。"
+            )
         )
-    )
     return challenge.challenge_id
 
 

@@ -344,9 +344,9 @@ def login_with_password(
 def login_code_send(*, phone):
     """Send a login code; answers the same whether or not the phone has an account."""
     phone = _require_mobile(phone)
-    if not Account.objects.filter(phone=phone).exists():
-        return None
-    return code_send(phone=phone, purpose=Purpose.LOGIN)
+    known = Account.objects.filter(phone=phone).exists()
+    code_send(phone=phone, purpose=Purpose.LOGIN, deliver=known)
+    return None
 
 
 def login_with_code(*, phone, code, enterprise_id=None, ip=None, device="", client="web"):
@@ -389,8 +389,11 @@ def password_reset_code_send(*, login):
         phone = normalize_phone(login)
         if not is_mobile(phone) and "@" not in (login or ""):
             raise ValidationFailed({"login": [_("请输入手机号或邮箱")]})
+        if is_mobile(phone):
+            code_send(phone=phone, purpose=Purpose.RESET, deliver=False)
         return None
-    return code_send(phone=accounts[0].phone, purpose=Purpose.RESET)
+    code_send(phone=accounts[0].phone, purpose=Purpose.RESET)
+    return None
 
 
 def password_reset(*, login, code, new_password, ip=None, device=""):
@@ -400,8 +403,9 @@ def password_reset(*, login, code, new_password, ip=None, device=""):
     if not accounts:
         raise ValidationFailed({"code": [_("验证码错误或已失效，请重新获取")]}, code="invalid_code")
     account = accounts[0]
+    # Verify outside the transaction: a wrong code's attempt count must survive the refusal.
+    code_verify(phone=account.phone, purpose=Purpose.RESET, code=code)
     with transaction.atomic():
-        code_verify(phone=account.phone, purpose=Purpose.RESET, code=code)
         account.set_password(new_password)
         account.save(update_fields=["password"])
         _clear_failures(f"account:{account.pk}")
@@ -496,8 +500,9 @@ def owner_transfer(*, actor, to_employee_id, code, ip=None):
         raise ValidationFailed({"to_employee_id": [_("不能转移给自己")]})
     if target.status != Employee.Status.ACTIVE:
         raise BusinessError("employee_not_active", _("只能转移给在职且已启用的员工"), status=409)
+    # Verify outside the transaction: a wrong code's attempt count must survive the refusal.
+    code_verify(phone=actor.account.phone, purpose=Purpose.TRANSFER, code=code)
     with transaction.atomic():
-        code_verify(phone=actor.account.phone, purpose=Purpose.TRANSFER, code=code)
         tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
         if tenant.owner_id != actor.pk:
             raise PermissionDenied()

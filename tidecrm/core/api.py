@@ -91,6 +91,9 @@ def install_error_handlers(api):
     )
 
     def http_error(request, exc: HttpError):
+        if exc.status_code == 400:
+            # ninja's only 400 is a request body it cannot parse: for API.md a validation error.
+            return answer(request, ValidationFailed({"body": ["请求内容不是有效的 JSON"]}))
         codes = {
             401: "not_authenticated",
             403: "permission_denied",
