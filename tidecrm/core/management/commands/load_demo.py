@@ -81,5 +81,7 @@ class Command(BaseCommand):
                 if role_key == "sales_manager":
                     manager = employee
                     for dept in ("销售一部", "销售二部"):
-                        org_services.department_update(actor=owner, department=departments[dept], head_id=employee.pk)
+                        org_services.department_update(
+                            actor=owner, department=departments[dept], head_id=employee.pk
+                        )
         return tenant
