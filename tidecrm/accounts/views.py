@@ -1,6 +1,8 @@
 """Pages: login (password / SMS code), register, forgot password, account settings, sudo,
 security log, enterprise switch. Thin callers of ``services`` and ``selectors``."""
 
+import json
+import re
 from datetime import date
 
 from django.conf import settings
@@ -8,14 +10,16 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from tidecrm.core.errors import BusinessError, ValidationFailed
+from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Throttled, ValidationFailed
 from tidecrm.core.pagination import paginate
 from tidecrm.core.web import is_htmx, login_required, safe_next, sudo_required
 from tidecrm.integrations.sms import sandbox_outbox
 
 from . import selectors, services
+from .codes import RESEND_AFTER
 from .middleware import client_ip, device_of
 from .models import SecurityEvent
 from .sessions import session_login, session_logout, session_switch, sudo_mark
@@ -25,6 +29,10 @@ def _error_context(error):
     """Split a business error into a top message and per-field messages for a form."""
     fields = error.fields if isinstance(error, ValidationFailed) else {}
     return {"error": error, "field_errors": fields}
+
+
+# Refusals on the login form that are a next step rather than an error (shown in blue, not red).
+_LOGIN_NEXT_STEPS = {"enterprise_required", "verification_required"}
 
 
 def _outbox():
@@ -62,6 +70,8 @@ def login_page(request):
                     )
             except BusinessError as error:
                 context.update(_error_context(error))
+                if error.code in _LOGIN_NEXT_STEPS:
+                    context["error_level"] = "info"
                 if error.code == "enterprise_required":
                     context["enterprises"] = error.details["enterprises"]
                 if error.code == "verification_required":
@@ -94,12 +104,22 @@ def send_code(request):
             if isinstance(error, ValidationFailed)
             else error.message
         )
-        return render(request, "accounts/_code_status.html", {"ok": False, "text": text})
-    return render(
+        response = render(request, "accounts/_code_status.html", {"ok": False, "text": text})
+        if isinstance(error, Throttled) and error.details.get("retry_after"):
+            _count_down(response, error.details["retry_after"])
+        return response
+    response = render(
         request,
         "accounts/_code_status.html",
         {"ok": True, "text": _("验证码已发送，5分钟内有效"), "outbox": _outbox()},
     )
+    return _count_down(response, RESEND_AFTER.total_seconds())
+
+
+def _count_down(response, seconds):
+    """Tell the code button (htmx event ``code-wait``) to wait ``seconds`` before the next send."""
+    response["HX-Trigger"] = json.dumps({"code-wait": {"seconds": int(seconds)}})
+    return response
 
 
 def register_page(request):
@@ -167,10 +187,17 @@ def logout_view(request):
     return redirect("login")
 
 
-@login_required
 @require_POST
+@login_required
 def switch_enterprise(request, enterprise_id):
-    employee = services.switch_enterprise(account=request.account, enterprise_id=enterprise_id)
+    """Move the session to another enterprise of the same account (the header's switcher)."""
+    try:
+        employee = services.switch_enterprise(account=request.account, enterprise_id=enterprise_id)
+    except BusinessError as error:
+        if error.code == "invalid_credentials":
+            raise NotFound()  # not one of the caller's enterprises: the same answer as a missing one
+        messages.error(request, error.message)  # e.g. disabled or frozen there: stay where we are
+        return redirect("home")
     session_switch(request, employee)
     messages.success(request, _("已切换到「%(name)s」") % {"name": employee.tenant.name})
     return redirect("home")
@@ -220,6 +247,8 @@ def account_page(request):
 @login_required
 def sudo_page(request):
     """Re-authenticate before entering enterprise settings (sudo mode, 30 minutes)."""
+    if not request.employee.is_admin:
+        raise PermissionDenied()  # only admins have settings to enter: no password form for others
     context = {
         "next": safe_next(request, reverse("settings_home")),
         "uses_admin_password": request.tenant.admin_password_enabled,
@@ -248,6 +277,7 @@ def security_log_page(request):
         "employee_id": None,
         "date_from": None,
         "date_to": None,
+        "success": {"1": True, "0": False}.get(request.GET.get("success", "")),
     }
     if (request.GET.get("employee_id") or "").isdigit():
         filters["employee_id"] = int(request.GET["employee_id"])
@@ -258,6 +288,53 @@ def security_log_page(request):
             raise ValidationFailed({name: [_("日期格式应为 YYYY-MM-DD")]})
     events = selectors.security_event_list(actor=request.employee, **filters)
     page = paginate(events, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
-    context = {"page": page, "filters": filters, "kinds": SecurityEvent.Kind.choices}
+    for event in page.items:
+        event.method_label = _METHOD_LABELS.get(event.method, event.method)
+        event.detail_label = _DETAIL_LABELS.get(event.detail, event.detail)
+        event.device_label = device_summary(event.device)
+    context = {
+        "page": page,
+        "filters": filters,
+        "kinds": SecurityEvent.Kind.choices,
+        "nav_active": "settings",
+    }
     template = "accounts/_security_log_table.html" if is_htmx(request) else "accounts/security_log.html"
     return render(request, template, context)
+
+
+_METHOD_LABELS = {
+    "password": gettext_lazy("密码"),
+    "sms": gettext_lazy("短信验证码"),
+    "register": gettext_lazy("注册"),
+    "token": gettext_lazy("API 令牌"),
+}
+# The services write these fixed texts into SecurityEvent.detail; show them in the page's language.
+_DETAIL_LABELS = {"注册企业": gettext_lazy("注册企业"), "密码错误": gettext_lazy("密码错误")}
+_BROWSERS = (
+    ("MicroMessenger", gettext_lazy("微信")),
+    ("DingTalk", gettext_lazy("钉钉")),
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Windows", "Windows"),
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_summary(user_agent):
+    """Return a short "browser · system" for a User-Agent (the full text stays in the tooltip)."""
+    if not user_agent:
+        return "—"
+    browser = next((str(name) for marker, name in _BROWSERS if marker in user_agent), "")
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    if not browser and not system:
+        # Scripts and API clients: "python-requests/2.32" → "python-requests".
+        return re.split(r"[/\s]", user_agent, maxsplit=1)[0][:40]
+    return " · ".join(part for part in (browser, system) if part)

@@ -1,20 +1,34 @@
 """Shell pages: the workbench (工作台) and the settings home."""
 
+import json
+
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tidecrm.accounts import services as account_services
 from tidecrm.accounts.middleware import client_ip
-from tidecrm.core.errors import BusinessError, PermissionDenied, ValidationFailed
+from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
+from tidecrm.core.pagination import Page, clamp_page
 from tidecrm.org.models import Employee
 
-from .web import login_required, sudo_required
+from .web import is_htmx, login_required, sudo_required
+
+# The workbench's module cards: (icon, avatar colour, title, what it holds).
+WORKBENCH_MODULES = (
+    ("ti-target-arrow", "bg-primary-lt", gettext_lazy("线索"), gettext_lazy("待分配、销售线索与公共线索池")),
+    ("ti-users", "bg-green-lt", gettext_lazy("客户"), gettext_lazy("我的客户、公海与客户旅程")),
+    ("ti-briefcase", "bg-orange-lt", gettext_lazy("商机与合同"), gettext_lazy("销售漏斗、合同审批与回款")),
+    ("ti-chart-bar", "bg-purple-lt", gettext_lazy("统计"), gettext_lazy("员工报表、通话与转化分析")),
+)
 
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {})
+    """The workbench (工作台): module overview, quick links, the caller's enterprise."""
+    return render(request, "core/home.html", {"modules": WORKBENCH_MODULES, "nav_active": "home"})
 
 
 @sudo_required
@@ -62,3 +76,56 @@ def settings_home(request):
             context["failed_action"] = action
             context["field_errors"] = error.fields if isinstance(error, ValidationFailed) else {}
     return render(request, "core/settings_home.html", context)
+
+
+# ---------------------------------------------------------------- component gallery (DEBUG only)
+
+_DEMO_NAMES = ("杭州云帆科技", "宁波海曙贸易", "温州瓯江电器", "绍兴柯桥纺织", "嘉兴南湖食品", "湖州安吉竹业")
+_DEMO_ROWS = [
+    {
+        "id": number,
+        "name": f"{_DEMO_NAMES[number % 6]}有限公司（示例{number}）",
+        "phone": f"1380000{number:04d}",
+    }
+    for number in range(1, 46)
+]
+
+
+@login_required
+def components_demo(request):
+    """组件示例: the shared list (filters, bulk bar, pager, empty state), drawer and modal on fake rows.
+
+    Only with DEBUG: a living reference for the module pages, and what the browser tests drive.
+    """
+    if not settings.DEBUG:
+        raise NotFound()
+    part = request.GET.get("part")
+    if part == "drawer":
+        row = next((row for row in _DEMO_ROWS if str(row["id"]) == request.GET.get("row")), None)
+        if row is None:
+            raise NotFound()
+        return render(request, "core/_components_demo_drawer.html", {"row": row})
+    if part == "modal":
+        ids = set(request.POST.getlist("ids") or request.GET.getlist("ids"))
+        chosen = [row for row in _DEMO_ROWS if str(row["id"]) in ids]
+        if request.method == "POST":
+            response = render(
+                request,
+                "components/toast.html",
+                {"level": "success", "text": _("已处理 %(n)s 条示例数据") % {"n": len(chosen)}},
+            )
+            response["HX-Retarget"] = "#toasts"
+            response["HX-Reswap"] = "beforeend"
+            # After the swap: closing the modal first would detach the form that asked, and htmx
+            # would then not find #toasts from it.
+            response["HX-Trigger-After-Swap"] = json.dumps({"modal-close": True, "demo-changed": True})
+            return response
+        return render(request, "core/_components_demo_modal.html", {"chosen": chosen})
+    query = (request.GET.get("q") or "").strip()
+    rows = [row for row in _DEMO_ROWS if query in row["name"]] if query else _DEMO_ROWS
+    number, size = clamp_page(request.GET.get("page"), request.GET.get("page_size"))
+    start = (number - 1) * size
+    page = Page(items=rows[start : start + size], total=len(rows), page=number, page_size=size)
+    context = {"page": page, "query": query}
+    template = "core/_components_demo_table.html" if is_htmx(request) else "core/components_demo.html"
+    return render(request, template, context)
