@@ -5,10 +5,12 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from tests import factories
 from tidecrm.accounts.models import Account, SecurityEvent
 from tidecrm.accounts.sessions import SESSION_EMPLOYEE, SESSION_SUDO
+from tidecrm.accounts.views import device_summary
 from tidecrm.core import clock
 from tidecrm.core.models import Tenant
 from tidecrm.core.tenancy import tenant_context
@@ -412,3 +414,23 @@ def test_english_error_messages_from_the_services(enterprise, client):
     response = log_in(client, enterprise, password="Wrong1234")
 
     assert "Wrong account or password" in html(response)
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "summary"),
+    [
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
+            "Chrome · Windows",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 MicroMessenger/8.0.47",
+            "微信 · iOS",
+        ),
+        ("python-requests/2.32.3", "python-requests"),
+        ("", "—"),
+    ],
+)
+def test_security_log_shows_a_short_device(user_agent, summary):
+    with translation.override("zh-hans"):
+        assert device_summary(user_agent) == summary

@@ -84,7 +84,8 @@ def test_admin_builds_the_organisation_and_the_employee_sees_only_their_role(pag
     page.get_by_test_id("role-row").filter(has_text="销售经理").get_by_role("link", name="编辑").click()
     page.get_by_test_id("role-form").wait_for()
     page.get_by_test_id("scope-customer").get_by_label("指定部门").check()
-    assert page.get_by_test_id("scope-customer").get_by_label("销售一部").is_visible()
+    # Alpine shows the department picker after the radio changes: wait for it, don't poll once.
+    page.get_by_test_id("scope-customer").get_by_label("销售一部").wait_for(state="visible")
     screenshot(page, "org-role-editor")
 
     log_out(page, base)

@@ -269,39 +269,6 @@ def sudo_page(request):
     return render(request, "accounts/sudo.html", context)
 
 
-@sudo_required
-def security_log_page(request):
-    """登录日志 / 安全日志 (TEN-20) with filters and paging."""
-    filters = {
-        "kind": request.GET.get("kind") or None,
-        "employee_id": None,
-        "date_from": None,
-        "date_to": None,
-        "success": {"1": True, "0": False}.get(request.GET.get("success", "")),
-    }
-    if (request.GET.get("employee_id") or "").isdigit():
-        filters["employee_id"] = int(request.GET["employee_id"])
-    for name in ("date_from", "date_to"):
-        try:
-            filters[name] = date.fromisoformat(request.GET[name]) if request.GET.get(name) else None
-        except ValueError:
-            raise ValidationFailed({name: [_("日期格式应为 YYYY-MM-DD")]})
-    events = selectors.security_event_list(actor=request.employee, **filters)
-    page = paginate(events, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
-    for event in page.items:
-        event.method_label = _METHOD_LABELS.get(event.method, event.method)
-        event.detail_label = _DETAIL_LABELS.get(event.detail, event.detail)
-        event.device_label = device_summary(event.device)
-    context = {
-        "page": page,
-        "filters": filters,
-        "kinds": SecurityEvent.Kind.choices,
-        "nav_active": "settings",
-    }
-    template = "accounts/_security_log_table.html" if is_htmx(request) else "accounts/security_log.html"
-    return render(request, template, context)
-
-
 _METHOD_LABELS = {
     "password": gettext_lazy("密码"),
     "sms": gettext_lazy("短信验证码"),
@@ -338,3 +305,36 @@ def device_summary(user_agent):
         # Scripts and API clients: "python-requests/2.32" → "python-requests".
         return re.split(r"[/\s]", user_agent, maxsplit=1)[0][:40]
     return " · ".join(part for part in (browser, system) if part)
+
+
+@sudo_required
+def security_log_page(request):
+    """登录日志 / 安全日志 (TEN-20) with filters and paging."""
+    filters = {
+        "kind": request.GET.get("kind") or None,
+        "employee_id": None,
+        "date_from": None,
+        "date_to": None,
+        "success": {"1": True, "0": False}.get(request.GET.get("success", "")),
+    }
+    if (request.GET.get("employee_id") or "").isdigit():
+        filters["employee_id"] = int(request.GET["employee_id"])
+    for name in ("date_from", "date_to"):
+        try:
+            filters[name] = date.fromisoformat(request.GET[name]) if request.GET.get(name) else None
+        except ValueError:
+            raise ValidationFailed({name: [_("日期格式应为 YYYY-MM-DD")]})
+    events = selectors.security_event_list(actor=request.employee, **filters)
+    page = paginate(events, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
+    for event in page.items:
+        event.method_label = _METHOD_LABELS.get(event.method, event.method)
+        event.detail_label = _DETAIL_LABELS.get(event.detail, event.detail)
+        event.device_label = device_summary(event.device)
+    context = {
+        "page": page,
+        "filters": filters,
+        "kinds": SecurityEvent.Kind.choices,
+        "nav_active": "settings",
+    }
+    template = "accounts/_security_log_table.html" if is_htmx(request) else "accounts/security_log.html"
+    return render(request, template, context)
