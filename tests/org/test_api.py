@@ -229,3 +229,32 @@ def test_department_list_query_count_is_constant(enterprise, api):
     with CaptureQueriesContext(connection) as many:
         assert len(client.get("/departments").json()) == 21
     assert len(many) == len(few)
+
+
+def test_bulk_status_endpoint_follows_the_bulk_contract(enterprise, api):
+    person = factories.employee(enterprise, name="批量")
+    response = api(enterprise).post(
+        "/employees/bulk-status", {"action": "resign", "ids": [person.pk, enterprise.pk, 999999]}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["succeeded"] == [person.pk]
+    assert {(f["id"], f["code"]) for f in body["failed"]} == {
+        (enterprise.pk, "super_admin_immutable"),
+        (999999, "not_found"),
+    }
+    unknown = api(enterprise).post("/employees/bulk-status", {"action": "explode", "ids": [person.pk]})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "validation_error"
+
+
+def test_fixed_employee_paths_are_not_taken_for_ids(enterprise, api):
+    """/employees/move and /employees/roles must reach their own endpoints, not /employees/{id}."""
+    person = factories.employee(enterprise, name="移动")
+    with tenant_context(enterprise.tenant):
+        target = services.department_create(actor=enterprise, name="目标部门")
+        manager = Role.objects.get(system_key="sales_manager")
+    client = api(enterprise)
+    moved = client.post("/employees/move", {"ids": [person.pk], "department_id": target.pk})
+    assert moved.status_code == 200 and moved.json()[0]["main_department_id"] == target.pk
+    roles = client.post("/employees/roles", {"ids": [person.pk], "role_ids": [manager.pk]})
+    assert roles.status_code == 200 and roles.json()["succeeded"] == [person.pk]

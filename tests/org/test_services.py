@@ -228,3 +228,77 @@ def test_removing_from_a_role_falls_back(bound):
     assert list(EmployeeRole.objects.filter(employee=person).values_list("role__system_key", flat=True)) == [
         "member"
     ]
+
+
+# ---------------------------------------------------------------- batches and inheritance
+
+
+def test_bulk_status_answers_per_employee(bound):
+    owner = bound
+    a = factories.employee(owner, name="甲")
+    b = factories.employee(owner, name="乙")
+    services.employee_resign(actor=owner, employee=b)
+    result = services.employees_change_status(
+        actor=owner, employee_ids=[a.pk, b.pk, owner.pk], action="disable"
+    )
+    assert result["succeeded"] == [a.pk]
+    assert [(f["id"], f["code"]) for f in result["failed"]] == [
+        (b.pk, "invalid_transition"),
+        (owner.pk, "super_admin_immutable"),
+    ]
+    statuses = dict(Employee.objects.values_list("pk", "status"))
+    assert (statuses[a.pk], statuses[b.pk], statuses[owner.pk]) == ("disabled", "resigned", "active")
+
+
+def test_bulk_roles_refuse_the_super_admin_only(bound):
+    owner = bound
+    person = factories.employee(owner)
+    manager = Role.objects.get(system_key="sales_manager")
+    result = services.employees_set_roles(
+        actor=owner, employee_ids=[person.pk, owner.pk], role_ids=[manager.pk]
+    )
+    assert result["succeeded"] == [person.pk]
+    assert result["failed"][0]["code"] == "super_admin_immutable"
+    assert list(EmployeeRole.objects.filter(employee=owner).values_list("role__system_key", flat=True)) == [
+        "admin"
+    ]
+
+
+def test_inheritance_needs_a_resigned_source_and_an_active_receiver(bound):
+    from tidecrm.org import inheritance
+
+    owner = bound
+    leaver = factories.employee(owner, name="离职者")
+    receiver = factories.employee(owner, name="接收人")
+    refused(
+        "employee_not_resigned",
+        inheritance.inherit,
+        actor=owner,
+        from_employee_id=leaver.pk,
+        to_employee_id=receiver.pk,
+    )
+    services.employee_resign(actor=owner, employee=leaver)
+    services.employee_disable(actor=owner, employee=receiver)
+    refused(
+        "employee_not_active",
+        inheritance.inherit,
+        actor=owner,
+        from_employee_id=leaver.pk,
+        to_employee_id=receiver.pk,
+    )
+    services.employee_enable(actor=owner, employee=receiver)
+    assert inheritance.inherit(actor=owner, from_employee_id=leaver.pk, to_employee_id=receiver.pk) == {}
+
+
+def test_subtree_head_count_counts_each_employee_once(bound):
+    from tidecrm.org import selectors
+
+    owner = bound
+    centre = services.department_create(actor=owner, name="中心")
+    one = services.department_create(actor=owner, name="一部", parent_id=centre.pk)
+    two = services.department_create(actor=owner, name="二部", parent_id=centre.pk)
+    both = factories.employee(owner, name="两部都在")
+    services.employee_update(actor=owner, employee=both, department_ids=[one.pk, two.pk])
+    factories.employee(owner, name="只在二部", main_department=two)
+    counts = {d.name: (d.member_count, d.subtree_count) for d in selectors.department_list(actor=owner)}
+    assert counts == {"中心": (0, 2), "一部": (1, 1), "二部": (2, 2)}

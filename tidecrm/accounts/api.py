@@ -169,7 +169,7 @@ def token_create(request, payload: ApiTokenIn):
     return Status(201, {**token_out(token), "token": raw})
 
 
-@router.delete("/me/tokens/{token_id}", response={204: None, **ERRORS})
+@router.delete("/me/tokens/{int:token_id}", response={204: None, **ERRORS})
 def token_revoke(request, token_id: int):
     services.token_revoke(actor=request.employee, token_id=token_id, ip=client_ip(request))
     return Status(204, None)

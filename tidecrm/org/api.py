@@ -3,9 +3,9 @@
 from ninja import Field, Query, Router, Schema, Status
 
 from tidecrm.core import permissions
-from tidecrm.core.api import ErrorOut, PageOut
+from tidecrm.core.api import BulkOut, ErrorOut, PageOut
 from tidecrm.core.pagination import paginate
-from tidecrm.core.permissions import check
+from tidecrm.core.permissions import permission_required
 
 from . import inheritance, selectors, services
 
@@ -192,12 +192,12 @@ def department_create(request, payload: DepartmentIn):
     return Status(201, services.department_create(actor=request.employee, **payload.dict()))
 
 
-@router.get("/departments/{department_id}", response={200: DepartmentOut, **ERRORS})
+@router.get("/departments/{int:department_id}", response={200: DepartmentOut, **ERRORS})
 def department_detail(request, department_id: int):
     return selectors.department_get(actor=request.employee, department_id=department_id)
 
 
-@router.patch("/departments/{department_id}", response={200: DepartmentOut, **ERRORS})
+@router.patch("/departments/{int:department_id}", response={200: DepartmentOut, **ERRORS})
 def department_update(request, department_id: int, payload: DepartmentPatch):
     """Rename, move (the subtree follows) or set the head."""
     department = selectors.department_get(actor=request.employee, department_id=department_id)
@@ -205,7 +205,7 @@ def department_update(request, department_id: int, payload: DepartmentPatch):
     return services.department_update(actor=request.employee, department=department, **fields)
 
 
-@router.delete("/departments/{department_id}", response={204: None, **ERRORS})
+@router.delete("/departments/{int:department_id}", response={204: None, **ERRORS})
 def department_delete(request, department_id: int):
     """Delete an empty department; else 409 department_not_empty."""
     department = selectors.department_get(actor=request.employee, department_id=department_id)
@@ -217,8 +217,8 @@ def department_delete(request, department_id: int):
 
 
 @router.get("/roles", response={200: list[RoleOut], **ERRORS})
+@permission_required("org.view")
 def role_list(request):
-    check(request.employee, "org.view")
     return list(selectors.role_list(actor=request.employee))
 
 
@@ -227,20 +227,20 @@ def role_create(request, payload: RoleIn):
     return Status(201, services.role_create(actor=request.employee, **payload.dict()))
 
 
-@router.get("/roles/{role_id}", response={200: RoleOut, **ERRORS})
+@router.get("/roles/{int:role_id}", response={200: RoleOut, **ERRORS})
+@permission_required("org.view")
 def role_detail(request, role_id: int):
-    check(request.employee, "org.view")
     return selectors.role_get(actor=request.employee, role_id=role_id)
 
 
-@router.patch("/roles/{role_id}", response={200: RoleOut, **ERRORS})
+@router.patch("/roles/{int:role_id}", response={200: RoleOut, **ERRORS})
 def role_update(request, role_id: int, payload: RolePatch):
     """Edit a role: all its members change at once (ROLE-07)."""
     role = selectors.role_get(actor=request.employee, role_id=role_id)
     return services.role_update(actor=request.employee, role=role, **payload.dict(exclude_unset=True))
 
 
-@router.delete("/roles/{role_id}", response={204: None, **ERRORS})
+@router.delete("/roles/{int:role_id}", response={204: None, **ERRORS})
 def role_delete(request, role_id: int):
     """Delete a custom role (members fall back to 普通员工); system roles → 409 system_role."""
     role = selectors.role_get(actor=request.employee, role_id=role_id)
@@ -248,7 +248,7 @@ def role_delete(request, role_id: int):
     return Status(204, None)
 
 
-@router.post("/roles/{role_id}/members", response={200: RoleOut, **ERRORS})
+@router.post("/roles/{int:role_id}/members", response={200: RoleOut, **ERRORS})
 def role_members(request, role_id: int, payload: RoleMembersIn):
     role = selectors.role_get(actor=request.employee, role_id=role_id)
     services.role_set_members(actor=request.employee, role=role, **payload.dict())
@@ -283,50 +283,72 @@ def employee_create(request, payload: EmployeeIn):
     return Status(201, employee_out(_employee(request, employee.pk)))
 
 
-@router.get("/employees/{employee_id}", response={200: EmployeeOut, **ERRORS})
+@router.get("/employees/{int:employee_id}", response={200: EmployeeOut, **ERRORS})
 def employee_detail(request, employee_id: int):
     return employee_out(_employee(request, employee_id))
 
 
-@router.patch("/employees/{employee_id}", response={200: EmployeeOut, **ERRORS})
+@router.patch("/employees/{int:employee_id}", response={200: EmployeeOut, **ERRORS})
 def employee_update(request, employee_id: int, payload: EmployeePatch):
     employee = _employee(request, employee_id)
     services.employee_update(actor=request.employee, employee=employee, **payload.dict(exclude_unset=True))
     return employee_out(_employee(request, employee_id))
 
 
-@router.delete("/employees/{employee_id}", response={204: None, **ERRORS})
+@router.delete("/employees/{int:employee_id}", response={204: None, **ERRORS})
 def employee_delete(request, employee_id: int):
     """Delete = resign + account recycle bin (ORG-11)."""
     services.employee_delete(actor=request.employee, employee=_employee(request, employee_id))
     return Status(204, None)
 
 
-def _status_endpoint(action, service):
+def _status_endpoint(action):
     @router.post(
-        f"/employees/{{employee_id}}/{action}",
+        f"/employees/{{int:employee_id}}/{action}",
         response={200: EmployeeOut, **ERRORS},
         operation_id=f"employee_{action}",
         summary=f"Employee {action}",
     )
     def endpoint(request, employee_id: int):
-        service(actor=request.employee, employee=_employee(request, employee_id))
+        services.employee_change_status(
+            actor=request.employee, employee=_employee(request, employee_id), action=action
+        )
         return employee_out(_employee(request, employee_id))
 
     return endpoint
 
 
-for _action, _service in (
-    ("disable", services.employee_disable),
-    ("enable", services.employee_enable),
-    ("resign", services.employee_resign),
-    ("activate", services.employee_activate),
-    ("restore", services.employee_restore),
-):
-    _status_endpoint(_action, _service)
+for _action in services.STATUS_CHANGES:
+    _status_endpoint(_action)
 
 
-@router.post("/employees/{employee_id}/password", response={204: None, **ERRORS})
+class BulkRolesIn(Schema):
+    ids: list[int]
+    role_ids: list[int]
+
+
+class BulkStatusIn(Schema):
+    ids: list[int]
+    action: str = Field(..., description="disable, enable, activate, resign or restore")
+
+
+@router.post("/employees/bulk-status", response={200: BulkOut, **ERRORS})
+def employees_bulk_status(request, payload: BulkStatusIn):
+    """Batch disable / enable / activate / resign / restore; each employee succeeds or fails alone."""
+    return services.employees_change_status(
+        actor=request.employee, employee_ids=payload.ids, action=payload.action
+    )
+
+
+@router.post("/employees/roles", response={200: BulkOut, **ERRORS})
+def employees_set_roles(request, payload: BulkRolesIn):
+    """Batch 分配角色: replace the roles of each employee (the super admin is refused)."""
+    return services.employees_set_roles(
+        actor=request.employee, employee_ids=payload.ids, role_ids=payload.role_ids
+    )
+
+
+@router.post("/employees/{int:employee_id}/password", response={204: None, **ERRORS})
 def employee_password(request, employee_id: int, payload: PasswordIn):
     """重置密码: a new initial password the employee must change at the next web login."""
     services.password_reset_by_admin(
@@ -364,7 +386,7 @@ def inheritance_pending(request):
     ]
 
 
-@router.post("/employees/{employee_id}/inherit", response={200: dict, **ERRORS})
+@router.post("/employees/{int:employee_id}/inherit", response={200: dict, **ERRORS})
 def employee_inherit(request, employee_id: int, payload: InheritIn):
     """Move a resigned employee's leads and customers (all, or the ids given) to an active employee."""
     ids = {kind: getattr(payload, f"{kind}_ids", None) for kind in ("lead", "customer")}

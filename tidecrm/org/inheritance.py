@@ -72,3 +72,17 @@ def inherit(*, actor, from_employee_id, to_employee_id, ids_by_kind=None):
             data={"to": target.pk, "results": {k: len(v["succeeded"]) for k, v in results.items()}},
         )
     return results
+
+
+def inherit_many(*, actor, from_employee_ids, to_employee_id):
+    """Batch 继承: move everything of several resigned employees to one active employee.
+
+    Each resigned employee succeeds or fails on its own (API.md bulk answer).
+    """
+    from .services import each_independently
+
+    check(actor, "org.inherit")
+    return each_independently(
+        from_employee_ids,
+        lambda pk: inherit(actor=actor, from_employee_id=pk, to_employee_id=to_employee_id),
+    )

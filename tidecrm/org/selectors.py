@@ -1,6 +1,7 @@
 """Reads for the organisation (tenant-scoped through the managers; no N+1: one query per list)."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from tidecrm.core.errors import NotFound
 
@@ -49,11 +50,25 @@ def recycle_bin(*, actor):
 
 
 def department_list(*, actor):
-    """Return every department in tree order with its member count (ORG-01 "方案实施部(7人)")."""
+    """Return every department in tree order with its head counts (ORG-01 "方案实施部(7人)").
+
+    ``member_count``: members of the department itself; ``subtree_count``: distinct employees of
+    the department and everything below it (someone in two sub-departments counts once).
+    """
+    in_subtree = (
+        EmployeeDepartment.objects.filter(
+            department__path__startswith=OuterRef("path"), employee__deleted_at__isnull=True
+        )
+        .order_by()
+        .values("tenant")
+        .annotate(n=Count("employee_id", distinct=True))
+        .values("n")
+    )
     return (
         Department.objects.select_related("head")
         .annotate(
-            member_count=Count("member_links", filter=Q(member_links__employee__deleted_at__isnull=True))
+            member_count=Count("member_links", filter=Q(member_links__employee__deleted_at__isnull=True)),
+            subtree_count=Coalesce(Subquery(in_subtree), 0),
         )
         .order_by("path")
     )
@@ -62,7 +77,7 @@ def department_list(*, actor):
 def department_tree(*, actor):
     """Return the departments as nested dicts [{department, children: [...]}, ...] in sort order."""
     departments = list(department_list(actor=actor))
-    nodes = {d.pk: {"department": d, "children": []} for d in departments}
+    nodes = {d.pk: {"department": d, "children": [], "total": d.subtree_count} for d in departments}
     roots = []
     for department in sorted(departments, key=lambda d: (d.depth, d.sort_order, d.name)):
         node = nodes[department.pk]

@@ -4,10 +4,13 @@ Every function takes the acting employee first, checks its function permission, 
 transaction and raises a typed error with a stable code (API.md "Organisation").
 """
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tidecrm.accounts.models import Account, Membership
 from tidecrm.core import clock, timeline
@@ -613,94 +616,123 @@ def employee_update(*, actor, employee, **fields):
     return employee
 
 
-def _set_status(*, actor, employee, to, verb, allowed_from, action_label, needs_seat=False, extra=None):
+@dataclass(frozen=True)
+class StatusChange:
+    """One employee status transition (ORG-08..10, 18): where it may start, where it ends."""
+
+    label: str
+    to: str
+    allowed_from: tuple
+    needs_seat: bool = False  # enabling, activating and restoring occupy a seat again
+
+
+# 禁用 / 启用 / 激活 / 办理离职 / 恢复. Disabled and resigned employees free their seat (TEN-18).
+STATUS_CHANGES = {
+    "disable": StatusChange(gettext_lazy("禁用"), Status.DISABLED, (Status.ACTIVE, Status.INACTIVE)),
+    "enable": StatusChange(gettext_lazy("启用"), Status.ACTIVE, (Status.DISABLED,), needs_seat=True),
+    "activate": StatusChange(gettext_lazy("激活"), Status.ACTIVE, (Status.INACTIVE,), needs_seat=True),
+    "resign": StatusChange(
+        gettext_lazy("离职"), Status.RESIGNED, (Status.ACTIVE, Status.INACTIVE, Status.DISABLED)
+    ),
+    "restore": StatusChange(gettext_lazy("恢复"), Status.ACTIVE, (Status.RESIGNED,), needs_seat=True),
+}
+
+
+def employee_change_status(*, actor, employee, action):
+    """Apply the status change ``action`` (a key of STATUS_CHANGES) to one employee.
+
+    Refusals: ``super_admin_immutable``, ``cannot_change_self``, ``invalid_transition``,
+    ``seats_full``. Resigning stamps ``resigned_at``; the records wait for inheritance (INH-04).
+    """
     check(actor, "org.manage_employees")
+    change = STATUS_CHANGES[action]
     with transaction.atomic():
         employee = Employee.objects.select_for_update().get(pk=employee.pk)
-        _refuse_owner(employee, action_label)
+        _refuse_owner(employee, change.label)
         if employee.pk == actor.pk:
             raise BusinessError(
-                "cannot_change_self", _("不能对自己执行“%(a)s”") % {"a": action_label}, status=409
+                "cannot_change_self", _("不能对自己执行“%(a)s”") % {"a": change.label}, status=409
             )
-        if employee.status not in allowed_from:
+        if employee.status not in change.allowed_from:
             raise BusinessError(
                 "invalid_transition",
-                _("员工当前状态“%(s)s”不能%(a)s") % {"s": employee.get_status_display(), "a": action_label},
+                _("员工当前状态“%(s)s”不能%(a)s") % {"s": employee.get_status_display(), "a": change.label},
                 status=409,
             )
-        if needs_seat:
+        if change.needs_seat:
             _check_seat_free(employee.tenant_id)
         before = employee.status
-        employee.status = to
-        for field, value in (extra or {}).items():
-            setattr(employee, field, value)
+        employee.status = change.to
+        if action == "resign":
+            employee.resigned_at = clock.now()
+        elif action == "restore":
+            employee.resigned_at = None
         employee.save()
-        timeline.record(actor=actor, verb=verb, obj=employee, changes={"status": [before, to]})
+        timeline.record(
+            actor=actor, verb=f"employee.{action}", obj=employee, changes={"status": [before, change.to]}
+        )
     return employee
 
 
 def employee_disable(*, actor, employee):
-    """禁用 (ORG-09): cannot log in, frees the seat, keeps data."""
-    return _set_status(
-        actor=actor,
-        employee=employee,
-        to=Status.DISABLED,
-        verb="employee.disabled",
-        allowed_from=(Status.ACTIVE, Status.INACTIVE),
-        action_label=_("禁用"),
-    )
+    return employee_change_status(actor=actor, employee=employee, action="disable")
 
 
 def employee_enable(*, actor, employee):
-    return _set_status(
-        actor=actor,
-        employee=employee,
-        to=Status.ACTIVE,
-        verb="employee.enabled",
-        allowed_from=(Status.DISABLED,),
-        action_label=_("启用"),
-        needs_seat=True,
-    )
+    return employee_change_status(actor=actor, employee=employee, action="enable")
 
 
 def employee_activate(*, actor, employee):
-    """激活 (ORG-08): an inactive employee gets a seat (and keeps or gets a role)."""
-    return _set_status(
-        actor=actor,
-        employee=employee,
-        to=Status.ACTIVE,
-        verb="employee.activated",
-        allowed_from=(Status.INACTIVE,),
-        action_label=_("激活"),
-        needs_seat=True,
-    )
+    return employee_change_status(actor=actor, employee=employee, action="activate")
 
 
 def employee_resign(*, actor, employee):
-    """办理离职 (ORG-10): cannot log in, frees the seat; records wait for inheritance (INH-04)."""
-    return _set_status(
-        actor=actor,
-        employee=employee,
-        to=Status.RESIGNED,
-        verb="employee.resigned",
-        allowed_from=(Status.ACTIVE, Status.INACTIVE, Status.DISABLED),
-        action_label=_("离职"),
-        extra={"resigned_at": clock.now()},
-    )
+    return employee_change_status(actor=actor, employee=employee, action="resign")
 
 
 def employee_restore(*, actor, employee):
-    """恢复 a resigned employee (needs a free seat)."""
-    return _set_status(
-        actor=actor,
-        employee=employee,
-        to=Status.ACTIVE,
-        verb="employee.restored",
-        allowed_from=(Status.RESIGNED,),
-        action_label=_("恢复"),
-        needs_seat=True,
-        extra={"resigned_at": None},
+    return employee_change_status(actor=actor, employee=employee, action="restore")
+
+
+def each_independently(ids, apply):
+    """Run ``apply(id)`` for every id in its own savepoint; return API.md's bulk answer.
+
+    One refusal never undoes or blocks the others, and leaves nothing half-done of its own.
+    """
+    succeeded, failed = [], []
+    for record_id in dict.fromkeys(ids):
+        try:
+            with transaction.atomic():
+                apply(record_id)
+        except BusinessError as error:
+            failed.append({"id": record_id, "code": error.code, "message": error.message})
+        else:
+            succeeded.append(record_id)
+    return {"succeeded": succeeded, "failed": failed}
+
+
+def employees_change_status(*, actor, employee_ids, action):
+    """Batch 禁用 / 办理离职 / ... : each employee succeeds or fails on its own."""
+    check(actor, "org.manage_employees")
+    if action not in STATUS_CHANGES:
+        raise ValidationFailed({"action": [_("未知的操作")]})
+    return each_independently(
+        employee_ids,
+        lambda pk: employee_change_status(actor=actor, employee=_employee_or_404(pk), action=action),
     )
+
+
+def employees_set_roles(*, actor, employee_ids, role_ids):
+    """Batch 分配角色 (ROLE-06): replace the roles of each employee; the super admin is refused."""
+    check(actor, "org.manage_employees")
+    roles = _roles(role_ids)
+
+    def apply(pk):
+        employee = _employee_or_404(pk)
+        _refuse_owner(employee, _("调整角色"))
+        employee_set_roles(actor=actor, employee=employee, roles=roles)
+
+    return each_independently(employee_ids, apply)
 
 
 def employee_delete(*, actor, employee):

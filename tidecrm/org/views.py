@@ -6,7 +6,6 @@ refusal propagate so ``BusinessErrorMiddleware`` shows it as a toast.
 """
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -61,9 +60,9 @@ def _done(request, url, text):
     return redirect(url)
 
 
-def _toast(request, text, *, trigger="org-changed"):
-    """Answer an htmx action with a success toast and tell the page to refresh its lists."""
-    response = render(request, "components/toast.html", {"level": "success", "text": text})
+def _toast(request, text, *, trigger="org-changed", level="success"):
+    """Answer an htmx action with a toast and tell the page to refresh its lists."""
+    response = render(request, "components/toast.html", {"level": level, "text": text})
     response["HX-Retarget"] = "#toasts"
     response["HX-Reswap"] = "beforeend"
     response["HX-Trigger"] = trigger
@@ -73,15 +72,6 @@ def _toast(request, text, *, trigger="org-changed"):
 def _org_url(department_id=None):
     url = reverse("org_index")
     return f"{url}?department={department_id}" if department_id else url
-
-
-def _with_subtree_counts(nodes):
-    """Add ``total`` (members of the node and all below it) to each tree node; return the sum."""
-    total = 0
-    for node in nodes:
-        node["total"] = node["department"].member_count + _with_subtree_counts(node["children"])
-        total += node["total"]
-    return total
 
 
 def _employee_form_options(actor):
@@ -118,7 +108,6 @@ def org_index(request):
     if is_htmx(request) and request.headers.get("HX-Target") == "member-list":
         return render(request, "org/_member_list.html", context)
     tree = selectors.department_tree(actor=actor)
-    _with_subtree_counts(tree)
     context.update(
         tree=tree,
         company_total=selectors.employee_list(actor=actor).count(),
@@ -241,26 +230,40 @@ def employee_drawer(request, employee_id):
     return _drawer(request, employee_id)
 
 
-STATUS_ACTIONS = {
-    "disable": (services.employee_disable, gettext_lazy("已禁用")),
-    "enable": (services.employee_enable, gettext_lazy("已启用")),
-    "resign": (services.employee_resign, gettext_lazy("已办理离职")),
-    "restore": (services.employee_restore, gettext_lazy("已恢复在职")),
-    "activate": (services.employee_activate, gettext_lazy("已激活")),
+# What the toast says after each status change (the rules are in services.STATUS_CHANGES).
+STATUS_DONE = {
+    "disable": gettext_lazy("已禁用"),
+    "enable": gettext_lazy("已启用"),
+    "resign": gettext_lazy("已办理离职"),
+    "restore": gettext_lazy("已恢复在职"),
+    "activate": gettext_lazy("已激活"),
 }
+
+
+def _bulk_summary(result, done_format):
+    """Say in one line what a batch did: how many succeeded, and why the others did not.
+
+    ``done_format`` has an ``%(n)s`` for the number that succeeded.
+    """
+    text = done_format % {"n": len(result["succeeded"])}
+    if result["failed"]:
+        reasons = "；".join(dict.fromkeys(failure["message"] for failure in result["failed"]))
+        text += _("，%(n)s 名未处理：%(why)s") % {"n": len(result["failed"]), "why": reasons}
+    return text
 
 
 @page_permission_required("org.view")
 @require_POST
 def employee_status(request, employee_id, action):
     """禁用 / 启用 / 办理离职 / 恢复 / 激活 from the drawer (refusals become a toast)."""
-    if action not in STATUS_ACTIONS:
+    if action not in services.STATUS_CHANGES:
         raise ValidationFailed(message=_("未知操作"))
-    service, done_text = STATUS_ACTIONS[action]
     employee = selectors.employee_get(actor=request.employee, employee_id=employee_id)
-    service(actor=request.employee, employee=employee)
+    services.employee_change_status(actor=request.employee, employee=employee, action=action)
     response = _drawer(request, employee_id)
-    toast = render_to_string("components/toast.html", {"level": "success", "text": done_text}, request)
+    toast = render_to_string(
+        "components/toast.html", {"level": "success", "text": STATUS_DONE[action]}, request
+    )
     response.content += f'<div hx-swap-oob="beforeend:#toasts">{toast}</div>'.encode()
     response["HX-Trigger"] = "org-changed"
     return response
@@ -322,21 +325,20 @@ def employee_edit(request, employee_id, field):
 @page_permission_required("org.view")
 @require_POST
 def employees_bulk_status(request, action):
-    """Batch 禁用 / 办理离职: all or nothing, so a refusal leaves every employee unchanged."""
+    """Batch 禁用 / 办理离职: each employee succeeds or fails on its own (API.md bulk rule)."""
     if action not in ("disable", "resign"):
         raise ValidationFailed(message=_("未知操作"))
     employee_ids = _ids(request.POST.getlist("employee_ids"))
     if not employee_ids:
         raise ValidationFailed(message=_("请先选择员工"))
-    service, done_text = STATUS_ACTIONS[action]
-    # No batch service exists yet: one transaction around the single-employee service.
-    with transaction.atomic():
-        for employee_id in employee_ids:
-            service(
-                actor=request.employee,
-                employee=selectors.employee_get(actor=request.employee, employee_id=employee_id),
-            )
-    return _toast(request, _("%(n)s 名员工%(done)s") % {"n": len(employee_ids), "done": done_text})
+    result = services.employees_change_status(
+        actor=request.employee, employee_ids=employee_ids, action=action
+    )
+    return _toast(
+        request,
+        _bulk_summary(result, _("%(n)s 名员工") + str(STATUS_DONE[action])),
+        level="warning" if result["failed"] else "success",
+    )
 
 
 @page_permission_required("org.view")
@@ -361,22 +363,18 @@ def employees_bulk_edit(request, field):
                 role_id = _int_or_none(request.POST.get("role_id"))
                 if role_id is None:
                     raise ValidationFailed({"role_id": [_("请选择角色")]})
-                # No batch service exists yet: one transaction around the single-employee service.
-                with transaction.atomic():
-                    for employee_id in employee_ids:
-                        services.employee_update(
-                            actor=actor,
-                            employee=selectors.employee_get(actor=actor, employee_id=employee_id),
-                            role_ids=[role_id],
-                        )
+                result = services.employees_set_roles(
+                    actor=actor, employee_ids=employee_ids, role_ids=[role_id]
+                )
         except BusinessError as error:
             context.update(_error_context(error))
         else:
-            return _done(
-                request,
-                request.POST.get("next") or reverse("org_index"),
-                _("已处理 %(n)s 名员工") % {"n": len(employee_ids)},
+            text = (
+                _bulk_summary(result, _("已为 %(n)s 名员工分配角色"))
+                if field == "role"
+                else _("已移动 %(n)s 名员工") % {"n": len(employee_ids)}
             )
+            return _done(request, request.POST.get("next") or reverse("org_index"), text)
     context.update(
         departments=selectors.department_list(actor=actor),
         roles=selectors.role_list(actor=actor),
@@ -531,18 +529,16 @@ def inheritance_inherit(request):
             to_employee_id = _int_or_none(request.POST.get("to_employee_id"))
             if to_employee_id is None:
                 raise ValidationFailed({"to_employee_id": [_("请选择接收人")]})
-            with transaction.atomic():
-                for employee_id in employee_ids:
-                    inheritance.inherit(
-                        actor=actor, from_employee_id=employee_id, to_employee_id=to_employee_id
-                    )
+            result = inheritance.inherit_many(
+                actor=actor, from_employee_ids=employee_ids, to_employee_id=to_employee_id
+            )
+            if not result["succeeded"]:
+                raise BusinessError(result["failed"][0]["code"], result["failed"][0]["message"])
         except BusinessError as error:
             context.update(_error_context(error))
         else:
             return _done(
-                request,
-                reverse("org_inheritance"),
-                _("已继承 %(n)s 名离职员工的数据") % {"n": len(employee_ids)},
+                request, reverse("org_inheritance"), _bulk_summary(result, _("已继承 %(n)s 名离职员工的数据"))
             )
     context["receivers"] = selectors.employee_list(actor=actor, status=Employee.Status.ACTIVE)
     return render(request, "org/_inherit_modal.html", context)
