@@ -338,3 +338,13 @@ def test_trusted_ip_expires_after_90_days(enterprise, client_from, outbox):
             response = _login(client_from(IP_A), enterprise.phone)
     assert response.status_code == 409
     assert response.json()["code"] == "verification_required"
+
+
+def test_frozen_enterprise_refuses_login(enterprise, client_from):
+    from tidecrm.core.models import Tenant
+
+    Tenant.objects.filter(pk=enterprise.tenant_id).update(status=Tenant.Status.FROZEN)
+    response = _login(client_from(), enterprise.phone)
+    assert response.status_code == 403
+    assert response.json()["code"] == "enterprise_frozen"
+    assert not _events(enterprise.tenant, kind="login_success", method="password")

@@ -73,3 +73,24 @@ def test_unknown_api_path_is_404(enterprise, api):
     for client in (api(), api(enterprise)):
         _assert_error_shape(client.get("/no-such-thing"), 404, "not_found")
         _assert_error_shape(client.post("/no/such/thing", {}), 404, "not_found")
+
+
+def test_session_callers_need_the_csrf_token_on_writes(enterprise):
+    """The browser session may call the API, but a write without the CSRF token is refused."""
+    from tidecrm.accounts.sessions import session_login
+
+    client = Client(enforce_csrf_checks=True)
+    login = client.get("/login/")  # sets the csrftoken cookie
+    assert login.status_code == 200
+    request = type("R", (), {"session": client.session})()
+    session_login(request, enterprise)
+    request.session.save()
+    client.cookies["sessionid"] = request.session.session_key
+    assert client.get("/api/v1/me").status_code == 200
+    refused = client.post("/api/v1/me/tokens", {"name": "x"}, content_type="application/json")
+    _assert_error_shape(refused, 403, "csrf_failed")
+    token = client.cookies["csrftoken"].value
+    allowed = client.post(
+        "/api/v1/me/tokens", {"name": "x"}, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+    assert allowed.status_code == 201
