@@ -20,3 +20,48 @@ def money(value):
     if value in (None, ""):
         return "—"
     return f"¥{Decimal(value):,.2f}"
+
+
+@register.inclusion_tag("components/field.html", takes_context=True)
+def field(
+    context,
+    name,
+    label,
+    *,
+    type="text",
+    required=False,
+    hint="",
+    placeholder="",
+    wrapper="mb-3",
+    id=None,
+    maxlength=None,
+    autocomplete=None,
+    inputmode=None,
+    autofocus=False,
+    errors_for=None,
+):  # noqa: A002 - "type" and "id" are the HTML attribute names
+    """Render one labelled form input with its error messages and hint (the shared form field).
+
+    The value is taken from ``values`` (the posted form) except for passwords; the errors from
+    ``field_errors[name]`` plus any other names listed in ``errors_for`` ("new_password,password").
+    """
+    field_errors = context.get("field_errors") or {}
+    names = [name] + [extra for extra in (errors_for or "").split(",") if extra]
+    errors = [text for key in names for text in field_errors.get(key, [])]
+    values = context.get("values") or {}
+    return {
+        "name": name,
+        "label": label,
+        "type": type,
+        "required": required,
+        "hint": hint,
+        "placeholder": placeholder,
+        "wrapper": wrapper,
+        "id": id or name,
+        "maxlength": maxlength,
+        "autocomplete": autocomplete,
+        "inputmode": inputmode,
+        "autofocus": autofocus,
+        "errors": errors,
+        "value": "" if type == "password" else (values.get(name) or ""),
+    }
