@@ -27,178 +27,86 @@ def world(enterprise, other_enterprise):
     return {
         "owner": owner,
         "member": member,
-        "target": target,
-        "department": department,
-        "role": role,
-        "foreign": {"employee": foreign_employee, "department": foreign_department, "role": foreign_role},
+        "own": {"employee": target.pk, "department": department.pk, "role": role.pk},
+        "foreign": {
+            "employee": foreign_employee.pk,
+            "department": foreign_department.pk,
+            "role": foreign_role.pk,
+        },
+        "foreign_tenant": other_enterprise.tenant,
     }
 
 
-def _employee(w):
-    return w["target"].pk
-
-
-def _department(w):
-    return w["department"].pk
-
-
-def _role(w):
-    return w["role"].pk
-
-
+MANAGE_EMPLOYEES = "org.manage_employees"
 CASES = [
     Case("get", "/permissions"),
     Case("get", "/departments"),
-    Case(
-        "get",
-        "/departments/{id}",
-        make_target=_department,
-        make_foreign=lambda w: w["foreign"]["department"].pk,
-    ),
+    Case("get", "/departments/{id}", record="department"),
     Case("post", "/departments", body={"name": "新部门"}, permission="org.manage_departments"),
-    Case(
-        "patch",
-        "/departments/{id}",
-        body={"name": "改名部门"},
-        permission="org.manage_departments",
-        make_target=_department,
-        make_foreign=lambda w: w["foreign"]["department"].pk,
-    ),
-    Case(
-        "delete",
-        "/departments/{id}",
-        permission="org.manage_departments",
-        make_target=_department,
-        make_foreign=lambda w: w["foreign"]["department"].pk,
-    ),
+    Case("patch", "/departments/{id}", {"name": "改名部门"}, "org.manage_departments", "department"),
+    Case("delete", "/departments/{id}", permission="org.manage_departments", record="department"),
     Case("get", "/roles", permission="org.view"),
-    Case(
-        "get",
-        "/roles/{id}",
-        permission="org.view",
-        make_target=_role,
-        make_foreign=lambda w: w["foreign"]["role"].pk,
-    ),
+    Case("get", "/roles/{id}", permission="org.view", record="role"),
     Case("post", "/roles", body={"name": "新角色"}, permission="org.manage_roles"),
-    Case(
-        "patch",
-        "/roles/{id}",
-        body={"description": "改描述"},
-        permission="org.manage_roles",
-        make_target=_role,
-        make_foreign=lambda w: w["foreign"]["role"].pk,
-    ),
-    Case(
-        "delete",
-        "/roles/{id}",
-        permission="org.manage_roles",
-        make_target=_role,
-        make_foreign=lambda w: w["foreign"]["role"].pk,
-    ),
+    Case("patch", "/roles/{id}", {"description": "改描述"}, "org.manage_roles", "role"),
+    Case("delete", "/roles/{id}", permission="org.manage_roles", record="role"),
     Case("get", "/employees"),
-    Case("get", "/employees/{id}", make_target=_employee, make_foreign=lambda w: w["foreign"]["employee"].pk),
+    Case("get", "/employees/{id}", record="employee"),
+    Case("post", "/employees", {"name": "新员工", "phone": "13711112222"}, MANAGE_EMPLOYEES),
+    Case("patch", "/employees/{id}", {"title": "主管"}, MANAGE_EMPLOYEES, "employee"),
+    Case("post", "/employees/{id}/disable", {}, MANAGE_EMPLOYEES, "employee"),
+    Case("post", "/employees/{id}/resign", {}, MANAGE_EMPLOYEES, "employee"),
+    Case("delete", "/employees/{id}", permission=MANAGE_EMPLOYEES, record="employee"),
+    Case("post", "/employees/{id}/password", {"password": "NewPass123"}, MANAGE_EMPLOYEES, "employee"),
     Case(
         "post",
-        "/employees",
-        body={"name": "新员工", "phone": "13711112222"},
-        permission="org.manage_employees",
-    ),
-    Case(
-        "patch",
-        "/employees/{id}",
-        body={"title": "主管"},
-        permission="org.manage_employees",
-        make_target=_employee,
-        make_foreign=lambda w: w["foreign"]["employee"].pk,
-    ),
-    Case(
-        "post",
-        "/employees/{id}/disable",
-        body={},
-        permission="org.manage_employees",
-        make_target=_employee,
-        make_foreign=lambda w: w["foreign"]["employee"].pk,
-    ),
-    Case(
-        "post",
-        "/employees/{id}/resign",
-        body={},
-        permission="org.manage_employees",
-        make_target=_employee,
-        make_foreign=lambda w: w["foreign"]["employee"].pk,
-    ),
-    Case(
-        "delete",
-        "/employees/{id}",
-        permission="org.manage_employees",
-        make_target=_employee,
-        make_foreign=lambda w: w["foreign"]["employee"].pk,
-    ),
-    Case(
-        "post",
-        "/employees/{id}/password",
-        body={"password": "NewPass123"},
-        permission="org.manage_employees",
-        make_target=_employee,
-        make_foreign=lambda w: w["foreign"]["employee"].pk,
+        "/employees/bulk-status",
+        lambda w: {"action": "disable", "ids": [w["own"]["employee"]]},
+        MANAGE_EMPLOYEES,
     ),
     Case("get", "/inheritance", permission="org.inherit"),
 ]
 
 
-def _ids(case):
-    return f"{case.method.upper()} {case.path}"
+def _snapshot(tenant):
+    """What a refused or foreign call must not change: departments, roles, employees."""
+    with tenant_context(tenant):
+        return (
+            list(Department.objects.values_list("pk", "name", "path")),
+            list(Role.objects.values_list("pk", "name", "description")),
+            list(Employee.objects.values_list("pk", "status", "title", "deleted_at")),
+        )
 
 
-@pytest.mark.parametrize("case", CASES, ids=_ids)
+@pytest.mark.parametrize("case", CASES, ids=str)
 def test_anonymous_gets_401(case, world, api):
-    target = case.make_target(world) if case.make_target else None
-    response = call(api(), case, world, target)
+    response = call(api(), case, world)
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.permission], ids=_ids)
+@pytest.mark.parametrize("case", [c for c in CASES if c.permission], ids=str)
 def test_without_permission_gets_403_and_changes_nothing(case, world, api):
-    target = case.make_target(world) if case.make_target else None
-    with tenant_context(world["owner"].tenant):
-        before = (
-            Department.objects.count(),
-            Role.objects.count(),
-            list(Employee.objects.values_list("status", "title")),
-        )
-    response = call(api(world["member"]), case, world, target)
+    before = _snapshot(world["owner"].tenant)
+    response = call(api(world["member"]), case, world)
     assert response.status_code == 403, response.content
     assert response.json()["code"] == "permission_denied"
-    with tenant_context(world["owner"].tenant):
-        after = (
-            Department.objects.count(),
-            Role.objects.count(),
-            list(Employee.objects.values_list("status", "title")),
-        )
-    assert before == after
+    assert _snapshot(world["owner"].tenant) == before
 
 
-@pytest.mark.parametrize("case", CASES, ids=_ids)
+@pytest.mark.parametrize("case", CASES, ids=str)
 def test_allowed_caller_succeeds(case, world, api):
-    if case.method == "delete" and "/departments/" in case.path:
-        pass  # the department in the world is empty, so it can go
-    target = case.make_target(world) if case.make_target else None
-    response = call(api(world["owner"]), case, world, target)
+    response = call(api(world["owner"]), case, world)
     assert response.status_code in case.ok, response.content
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.make_foreign], ids=_ids)
-def test_other_enterprise_record_is_404(case, world, api):
-    response = call(api(world["owner"]), case, world, case.make_foreign(world))
+@pytest.mark.parametrize("case", [c for c in CASES if c.record], ids=str)
+def test_other_enterprise_record_is_404_and_untouched(case, world, api):
+    before = _snapshot(world["foreign_tenant"])
+    response = call(api(world["owner"]), case, world, side="foreign")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
-    # and it is untouched
-    foreign = world["foreign"]
-    with tenant_context(foreign["employee"].tenant):
-        assert Employee.objects.get(pk=foreign["employee"].pk).status == "active"
-        assert Department.objects.filter(pk=foreign["department"].pk).exists()
-        assert Role.objects.filter(pk=foreign["role"].pk).exists()
+    assert _snapshot(world["foreign_tenant"]) == before
 
 
 def test_employee_list_query_count_is_constant(enterprise, api):
