@@ -212,7 +212,7 @@ def test_bulk_resign_handles_each_employee_on_its_own(enterprise, admin):
     response = admin.post("/org/employees/bulk/resign/", {"employee_ids": [one.pk, enterprise.pk]}, **HTMX)
     assert response.status_code == 200
     text = response.content.decode()
-    assert "1 名员工已办理离职" in text and "1 名未处理" in text and "不能对超级管理员" in text
+    assert "已为 1 名员工办理离职" in text and "1 名未处理" in text and "不能对超级管理员" in text
     assert in_tenant(enterprise, Employee.objects.get, pk=one.pk).status == Employee.Status.RESIGNED
     assert in_tenant(enterprise, Employee.objects.get, pk=enterprise.pk).status == Employee.Status.ACTIVE
 

@@ -240,6 +240,12 @@ STATUS_DONE = {
 }
 
 
+BULK_DONE = {
+    "disable": gettext_lazy("已禁用 %(n)s 名员工"),
+    "resign": gettext_lazy("已为 %(n)s 名员工办理离职"),
+}
+
+
 def _bulk_summary(result, done_format):
     """Say in one line what a batch did: how many succeeded, and why the others did not.
 
@@ -326,7 +332,7 @@ def employee_edit(request, employee_id, field):
 @require_POST
 def employees_bulk_status(request, action):
     """Batch 禁用 / 办理离职: each employee succeeds or fails on its own (API.md bulk rule)."""
-    if action not in ("disable", "resign"):
+    if action not in BULK_DONE:
         raise ValidationFailed(message=_("未知操作"))
     employee_ids = _ids(request.POST.getlist("employee_ids"))
     if not employee_ids:
@@ -336,7 +342,7 @@ def employees_bulk_status(request, action):
     )
     return _toast(
         request,
-        _bulk_summary(result, _("%(n)s 名员工") + str(STATUS_DONE[action])),
+        _bulk_summary(result, BULK_DONE[action]),
         level="warning" if result["failed"] else "success",
     )
 
