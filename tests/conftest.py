@@ -12,6 +12,15 @@ from . import factories
 PASSWORD = factories.PASSWORD
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _jobs_run_inline():
+    """Huey runs tasks as they are enqueued (in-memory queue): jobs finish inside the test."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashers(settings):
     """Argon2 stays the production hasher (tested in test_passwords); tests hash fast."""

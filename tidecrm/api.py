@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from tidecrm.accounts.api import router as accounts_router
 from tidecrm.core.api import CallerAuth, JsonRenderer, install_error_handlers
+from tidecrm.core.imports_api import router as imports_router
 from tidecrm.org.api import router as org_router
 
 api = NinjaAPI(
@@ -19,3 +20,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", org_router)
+api.add_router("", imports_router)

@@ -18,14 +18,15 @@ from tests import factories
 from tidecrm.accounts.models import ApiToken
 from tidecrm.accounts.services import token_create
 from tidecrm.api import api as ninja_api
-from tidecrm.core.models import TenantModel, TimelineEvent
+from tidecrm.core import imports
+from tidecrm.core.models import ImportJob, TenantModel, TimelineEvent
 from tidecrm.core.tenancy import TenantNotSet, tenant_context
 from tidecrm.org.models import Department, Employee
 
 BASE = "/api/v1"
 MARKER = "隔离标记"  # in every name of the other enterprise; must never show up in our answers
 # Path parameters whose model is not simply ``<model name>_id``.
-PARAMETER_MODELS = {"token_id": ApiToken}
+PARAMETER_MODELS = {"token_id": ApiToken, "job_id": ImportJob}
 
 
 def _tenant_models():
@@ -55,7 +56,11 @@ def _operations():
 
 
 OPERATIONS = _operations()
-ID_OPERATIONS = [(method, path, params) for method, path, params in OPERATIONS if params]
+# Path parameters that name a record end in "_id"; others (e.g. an import template's kind) are
+# not tenant data.
+ID_OPERATIONS = [
+    (method, path, params) for method, path, params in OPERATIONS if any(p.endswith("_id") for p in params)
+]
 LIST_OPERATIONS = [(method, path) for method, path, params in OPERATIONS if method == "get" and not params]
 
 
@@ -148,6 +153,16 @@ def _populate(owner, prefix):
     )
     with tenant_context(owner.tenant):
         token_create(actor=owner, name=f"{prefix}令牌")
+        ImportJob.objects.create(
+            kind="employee",
+            file_name=f"{prefix}.xlsx",
+            file_path="",
+            status=ImportJob.Status.DONE,
+            total=1,
+            failed=1,
+            created_by=owner,
+            failure_path=imports._write_failures(["姓名"], [([f"{prefix}行"], "请填写手机号")]),
+        )
     return person
 
 

@@ -106,3 +106,41 @@ class TimelineEvent(TenantModel):
 
     def __str__(self):
         return f"{self.verb} {self.object_type}#{self.object_id}"
+
+
+class ImportJob(TenantModel):
+    """One spreadsheet import (GEN-06): the file, its options, progress and outcome.
+
+    A job is recorded before any row is imported, so a file is never half-imported without a
+    record: counts are updated chunk by chunk, and a crash leaves status ``failed`` with the
+    counts reached and the reason.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(max_length=32)
+    file_name = models.CharField(_("文件名称"), max_length=200)
+    file_path = models.CharField(max_length=300)
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    failure_path = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        "org.Employee", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "kind", "-created_at"], name="import_job_recent")]
+
+    def __str__(self):
+        return self.file_name

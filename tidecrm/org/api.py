@@ -1,9 +1,10 @@
 """Open API: organisation (API.md "Organisation"): departments, roles, employees, inheritance."""
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
-from tidecrm.core import permissions
+from tidecrm.core import imports, permissions
 from tidecrm.core.api import BulkOut, ErrorOut, PageOut
+from tidecrm.core.imports_api import ImportJobOut, job_out
 from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import permission_required
 
@@ -366,6 +367,15 @@ def employees_move(request, payload: MoveIn):
     return [
         employee_out(e) for e in selectors.employee_list(actor=request.employee).filter(pk__in=payload.ids)
     ]
+
+
+@router.post("/employees/imports", response={202: ImportJobOut, **ERRORS})
+def employee_import(request, file: File[UploadedFile]):
+    """Batch import employees from xlsx / xls / csv (ORG-05); poll ``GET /imports/{id}``."""
+    job = imports.import_start(
+        actor=request.employee, kind="employee", file_name=file.name, content=imports.validate_upload(file)
+    )
+    return Status(202, job_out(job))
 
 
 # ---------------------------------------------------------------- inheritance (INH)

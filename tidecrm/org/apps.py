@@ -7,4 +7,4 @@ class OrgConfig(AppConfig):
     verbose_name = "Organisation"
 
     def ready(self):
-        from . import permissions  # noqa: F401
+        from . import imports, permissions  # noqa: F401

@@ -1,0 +1,312 @@
+"""The import framework (GEN-06, BEYOND-04): upload, check, run in the background, report.
+
+An app registers an :class:`Importer` per kind (employees, leads, customers ...) with its columns
+(Chinese header and synonyms) and a ``import_rows`` that takes a chunk of mapped rows and answers
+one outcome per row (``None`` or the failure reason). The framework reads xlsx / xls / csv
+(checked by content, not by name), maps headers, records an :class:`ImportJob`, runs it in Huey,
+keeps counts, and writes the failure file: the original rows plus a 失败原因 column.
+"""
+
+import csv
+import io
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine
+import xlsxwriter
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from . import clock
+from .errors import BusinessError, NotFound, ValidationFailed
+from .models import ImportJob
+from .permissions import check
+from .tenancy import tenant_context
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000
+CHUNK_ROWS = 1_000
+FAILURE_HEADER = "失败原因"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    required: bool = False
+    synonyms: tuple = ()
+    hint: str = ""
+
+
+@dataclass
+class Importer:
+    """What one kind of record needs to be imported. Subclass and override ``import_rows``."""
+
+    kind: str
+    label: str
+    permission: str
+    columns: tuple = field(default_factory=tuple)
+    max_rows: int = MAX_ROWS
+
+    def prepare(self, actor, options):
+        """Validate the job options once (raise ValidationFailed); return a context for the rows."""
+        return {}
+
+    def import_rows(self, actor, rows, context):
+        """Import a chunk of {key: text} rows; return one outcome per row: None or a reason."""
+        raise NotImplementedError
+
+
+IMPORTERS: dict[str, Importer] = {}
+
+
+def register(importer):
+    IMPORTERS[importer.kind] = importer
+    return importer
+
+
+def get_importer(kind):
+    if kind not in IMPORTERS:
+        raise NotFound()
+    return IMPORTERS[kind]
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def _cell_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 13800000000.0 from Excel is a phone, not a float
+    return str(value).strip()
+
+
+def read_table(content, *, max_rows=MAX_ROWS):
+    """Return (headers, rows) of the first sheet of an xlsx/xls file or a csv, checked by content.
+
+    Refusals (409 with a Chinese message): ``file_too_large``, ``invalid_file``, ``empty_file``,
+    ``too_many_rows``, ``merged_cells``.
+    """
+    if len(content) > MAX_FILE_BYTES:
+        raise BusinessError("file_too_large", _("文件不能超过20MB"))
+    if content[:4] == b"PK\x03\x04" or content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        table = _read_workbook(content, max_rows)
+    else:
+        table = _read_csv(content, max_rows)
+    table = [row for row in table if any(row)]
+    if len(table) < 2:
+        raise BusinessError("empty_file", _("文件中没有数据：第一行应为表头，从第二行起为数据"))
+    if len(table) - 1 > max_rows:
+        raise BusinessError(
+            "too_many_rows", _("单个文件最多 %(max)s 行数据，请拆分后分批导入") % {"max": f"{max_rows:,}"}
+        )
+    width = len(table[0])
+    rows = [(row + [""] * width)[:width] for row in table[1:]]
+    return table[0], rows
+
+
+def _read_workbook(content, max_rows):
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+        sheet = workbook.get_sheet_by_index(0)
+    except Exception:  # noqa: BLE001 - any parser failure means "not a spreadsheet we can read"
+        raise BusinessError("invalid_file", _("无法读取该文件，请上传 xlsx、xls 或 csv 格式的表格"))
+    if sheet.merged_cell_ranges:
+        raise BusinessError("merged_cells", _("表格中有合并单元格，请取消合并后再导入"))
+    table = []
+    for row in sheet.iter_rows():
+        table.append([_cell_text(value) for value in row])
+        if len(table) > max_rows + 1:
+            break
+    return table
+
+
+def _read_csv(content, max_rows):
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise BusinessError("invalid_file", _("无法读取该文件，请上传 xlsx、xls 或 csv 格式的表格"))
+    if "\x00" in text:
+        raise BusinessError("invalid_file", _("无法读取该文件，请上传 xlsx、xls 或 csv 格式的表格"))
+    table = []
+    for row in csv.reader(io.StringIO(text)):
+        table.append([cell.strip() for cell in row])
+        if len(table) > max_rows + 1:
+            break
+    return table
+
+
+def _header_key(text):
+    return re.sub(r"[\s*＊:：（）()]", "", text or "").lower()
+
+
+def map_headers(importer, headers):
+    """Return {column index: column key}; refuse files missing a required column."""
+    lookup = {}
+    for column in importer.columns:
+        for name in (column.label, column.key, *column.synonyms):
+            lookup[_header_key(name)] = column.key
+    mapping = {}
+    for index, header in enumerate(headers):
+        key = lookup.get(_header_key(header))
+        if key and key not in mapping.values():
+            mapping[index] = key
+    missing = [c.label for c in importer.columns if c.required and c.key not in mapping.values()]
+    if missing:
+        raise BusinessError(
+            "missing_columns",
+            _("缺少必填列：%(cols)s。请使用导入模板") % {"cols": "、".join(missing)},
+            details={"missing": missing},
+        )
+    return mapping
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def _storage_dir():
+    path = Path(settings.MEDIA_ROOT) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def import_start(*, actor, kind, file_name, content, options=None):
+    """Check the file and options, record a queued job and schedule it; return the job."""
+    importer = get_importer(kind)
+    check(actor, importer.permission)
+    headers, rows = read_table(content, max_rows=importer.max_rows)
+    map_headers(importer, headers)
+    importer.prepare(actor, options or {})
+    stored = _storage_dir() / f"{actor.tenant_id}-{uuid.uuid4().hex}"
+    stored.write_bytes(content)
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            kind=kind,
+            file_name=Path(file_name or "import").name[:200],
+            file_path=str(stored),
+            options=options or {},
+            total=len(rows),
+            created_by=actor,
+        )
+        transaction.on_commit(lambda: _enqueue(job.pk, actor.tenant_id))
+    return job
+
+
+def _enqueue(job_id, tenant_id):
+    from .tasks import run_import_task
+
+    run_import_task(job_id, tenant_id)
+
+
+def import_run(job_id):
+    """Run a queued job (in the worker) within the bound tenant; safe to call twice."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING
+    )
+    if not claimed:
+        return
+    job = ImportJob.objects.select_related("created_by", "created_by__tenant").get(pk=job_id)
+    importer = IMPORTERS[job.kind]
+    failures = []
+    try:
+        headers, rows = read_table(Path(job.file_path).read_bytes(), max_rows=importer.max_rows)
+        mapping = map_headers(importer, headers)
+        context = importer.prepare(job.created_by, job.options)
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            mapped = [{key: row[index] for index, key in mapping.items()} for row in chunk]
+            outcomes = importer.import_rows(job.created_by, mapped, context)
+            chunk_failures = [(row, reason) for row, reason in zip(chunk, outcomes, strict=True) if reason]
+            failures.extend(chunk_failures)
+            ImportJob.objects.filter(pk=job.pk).update(
+                processed=start + len(chunk),
+                succeeded=start + len(chunk) - len(failures),
+                failed=len(failures),
+            )
+        job.refresh_from_db()
+        if failures:
+            job.failure_path = _write_failures(headers, failures)
+        job.status = ImportJob.Status.DONE
+    except Exception as error:  # noqa: BLE001 - record any crash on the job, never lose it silently
+        job.refresh_from_db()
+        job.status = ImportJob.Status.FAILED
+        job.error = (
+            error.message if isinstance(error, BusinessError) else _("导入中断，请重试或联系管理员")
+        )[:500]
+        if failures:
+            job.failure_path = _write_failures(headers, failures)
+    job.finished_at = clock.now()
+    job.save(update_fields=["status", "error", "failure_path", "finished_at"])
+    return job
+
+
+def _write_failures(headers, failures):
+    """Write the failed rows as they were, plus a 失败原因 column; return the file path."""
+    path = _storage_dir() / f"failures-{uuid.uuid4().hex}.xlsx"
+    workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    sheet = workbook.add_worksheet("失败记录")
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, 0, [*headers, FAILURE_HEADER], bold)
+    for number, (row, reason) in enumerate(failures, start=1):
+        sheet.write_row(number, 0, [*row, reason])
+    workbook.close()
+    return str(path)
+
+
+def failure_rows(job):
+    """Return the failure file as (headers, rows), for tests and previews."""
+    return read_table(Path(job.failure_path).read_bytes(), max_rows=MAX_ROWS + 1)
+
+
+def import_get(*, actor, job_id):
+    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+    if job is None:
+        raise NotFound()
+    check(actor, IMPORTERS[job.kind].permission)
+    return job
+
+
+def import_list(*, actor, kind):
+    check(actor, get_importer(kind).permission)
+    return ImportJob.objects.filter(kind=kind).select_related("created_by").order_by("-created_at", "-id")
+
+
+def template_bytes(kind):
+    """Return the xlsx template of ``kind``: the headers (required ones marked *, hints as comments)."""
+    importer = get_importer(kind)
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+    sheet = workbook.add_worksheet(str(importer.label))
+    header = workbook.add_format({"bold": True, "bg_color": "#E8F1FD"})
+    for index, column in enumerate(importer.columns):
+        sheet.write(0, index, f"{column.label}{'*' if column.required else ''}", header)
+        sheet.set_column(index, index, max(12, len(column.label) * 3))
+        if column.hint:
+            sheet.write_comment(0, index, column.hint)
+    workbook.close()
+    return output.getvalue()
+
+
+def run_in_tenant(job_id, tenant_id):
+    """The worker's entry point: bind the job's tenant, then run it."""
+    from .models import Tenant
+
+    with tenant_context(Tenant.objects.get(pk=tenant_id)):
+        return import_run(job_id)
+
+
+def validate_upload(uploaded):
+    """Refuse a missing upload before reading it."""
+    if uploaded is None:
+        raise ValidationFailed({"file": [_("请选择要导入的文件")]})
+    if uploaded.size > MAX_FILE_BYTES:
+        raise BusinessError("file_too_large", _("文件不能超过20MB"))
+    return uploaded.read()
