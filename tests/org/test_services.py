@@ -302,3 +302,99 @@ def test_subtree_head_count_counts_each_employee_once(bound):
     factories.employee(owner, name="只在二部", main_department=two)
     counts = {d.name: (d.member_count, d.subtree_count) for d in selectors.department_list(actor=owner)}
     assert counts == {"中心": (0, 2), "一部": (1, 1), "二部": (2, 2)}
+
+
+# ---------------------------------------------------------------- department account administration (ROLE-12)
+
+
+@pytest.fixture
+def department_admin(bound):
+    """An employee of 一部 whose role may manage employees, scoped to 本部门及下级部门."""
+    owner = bound
+    one = services.department_create(actor=owner, name="一部")
+    one_a = services.department_create(actor=owner, name="一部A组", parent_id=one.pk)
+    two = services.department_create(actor=owner, name="二部")
+    role = services.role_create(
+        actor=owner,
+        name="部门账号管理员",
+        permissions=["org.view", "org.manage_employees"],
+        data_scopes={"employee": "department"},
+    )
+    admin = factories.employee(owner, name="部门管理员", role_keys=(), main_department=one)
+    services.employee_set_roles(actor=owner, employee=admin, roles=[role])
+    inside = factories.employee(owner, name="A组员工", main_department=one_a)
+    outside = factories.employee(owner, name="二部员工", main_department=two)
+    return {
+        "admin": Employee.objects.get(pk=admin.pk),
+        "inside": inside,
+        "outside": outside,
+        "one_a": one_a,
+        "two": two,
+    }
+
+
+def test_department_admin_manages_inside_their_subtree_only(department_admin):
+    d = department_admin
+    services.employee_disable(actor=d["admin"], employee=d["inside"])
+    assert Employee.objects.get(pk=d["inside"].pk).status == "disabled"
+    refused("permission_denied", services.employee_disable, actor=d["admin"], employee=d["outside"])
+    refused(
+        "permission_denied",
+        services.password_reset_by_admin,
+        actor=d["admin"],
+        employee=d["outside"],
+        password="Reset1234",
+    )
+    refused("permission_denied", services.employee_update, actor=d["admin"], employee=d["outside"], title="x")
+    assert Employee.objects.get(pk=d["outside"].pk).status == "active"
+    result = services.employees_change_status(
+        actor=d["admin"], employee_ids=[d["inside"].pk, d["outside"].pk], action="resign"
+    )
+    assert result["succeeded"] == [d["inside"].pk] and result["failed"][0]["code"] == "permission_denied"
+
+
+def test_department_admin_creates_and_moves_only_within_their_departments(department_admin):
+    d = department_admin
+    with pytest.raises(ValidationFailed) as caught:
+        services.employee_create_by_admin(actor=d["admin"], name="无部门", phone="13744445555")
+    assert "department_ids" in caught.value.fields
+    refused(
+        "permission_denied",
+        services.employee_create_by_admin,
+        actor=d["admin"],
+        name="别部门",
+        phone="13744445556",
+        department_ids=[d["two"].pk],
+    )
+    refused(
+        "permission_denied",
+        services.employees_move,
+        actor=d["admin"],
+        employee_ids=[d["inside"].pk],
+        department_id=d["two"].pk,
+    )
+    created = services.employee_create_by_admin(
+        actor=d["admin"], name="新A组员工", phone="13744445557", department_ids=[d["one_a"].pk]
+    )
+    assert created.main_department_id == d["one_a"].pk
+    assert not Employee.objects.filter(phone__in=["13744445555", "13744445556"]).exists()
+
+
+def test_nobody_grants_more_than_they_hold(department_admin):
+    d = department_admin
+    admin_role = Role.objects.get(system_key="admin")
+    refused(
+        "permission_denied",
+        services.employee_update,
+        actor=d["admin"],
+        employee=d["inside"],
+        role_ids=[admin_role.pk],
+    )
+    refused(
+        "permission_denied",
+        services.employees_set_roles,
+        actor=d["admin"],
+        employee_ids=[d["inside"].pk],
+        role_ids=[admin_role.pk],
+    )
+    assert [r.system_key for r in Employee.objects.get(pk=d["inside"].pk).role_list] == ["sales"]

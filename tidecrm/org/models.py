@@ -8,7 +8,18 @@ from django.utils.translation import gettext_lazy as _
 from tidecrm.core import clock
 from tidecrm.core.models import TenantModel
 
-DATA_SCOPE_MODULES = ("lead", "customer", "opportunity", "contract", "followup", "call", "report")
+DATA_SCOPE_MODULES = ("lead", "customer", "opportunity", "contract", "followup", "call", "report", "employee")
+# "employee" is the scope of account administration (ROLE-12): whom a role with 管理员工 may manage.
+DATA_SCOPE_LABELS = {
+    "lead": _("线索"),
+    "customer": _("客户"),
+    "opportunity": _("商机"),
+    "contract": _("合同"),
+    "followup": _("跟进记录"),
+    "call": _("通话记录"),
+    "report": _("统计报表"),
+    "employee": _("员工管理"),
+}
 
 
 class DataScope(models.TextChoices):

@@ -91,3 +91,35 @@ def scope_label(actor, module):
     scopes, _departments = effective_scopes(actor, module)
     best = max(scopes, key=lambda s: SCOPE_RANK[s])
     return DataScope(best).label
+
+
+def _scope_department_paths(actor, module):
+    """Return None when the actor's scope for ``module`` is the whole company, else the paths of
+    the department subtrees it covers (empty for self / subordinates only)."""
+    scopes, listed_departments = effective_scopes(actor, module)
+    if DataScope.COMPANY in scopes:
+        return None
+    department_ids = set(listed_departments)
+    if DataScope.DEPARTMENT in scopes:
+        department_ids |= set(
+            EmployeeDepartment.objects.filter(employee=actor).values_list("department_id", flat=True)
+        )
+    return list(Department.objects.filter(pk__in=department_ids).values_list("path", flat=True))
+
+
+def can_manage_employee(actor, employee):
+    """Return whether ``actor`` may administer ``employee`` (ROLE-12: 员工管理 scope, no supervisor rule)."""
+    condition = visible_owner_q(actor, "employee", owner_field="pk", include_subordinates=False)
+    return Employee.objects.filter(condition, pk=employee.pk).exists()
+
+
+def departments_outside_scope(actor, departments, module="employee"):
+    """Return the departments of ``departments`` outside the actor's scope for ``module``."""
+    paths = _scope_department_paths(actor, module)
+    if paths is None:
+        return []
+    return [d for d in departments if not any(d.path.startswith(path) for path in paths)]
+
+
+def scope_is_company(actor, module):
+    return _scope_department_paths(actor, module) is None

@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy
 
 from tidecrm.accounts.models import Account, Membership
 from tidecrm.core import clock, timeline
-from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
+from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.models import Tenant
 from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.permissions import REGISTRY, check, default_codes
 
+from . import scopes
 from .models import (
     DATA_SCOPE_MODULES,
     DataScope,
@@ -545,6 +546,7 @@ def employee_create_by_admin(
     check(actor, "org.manage_employees")
     departments = _departments(department_ids)
     roles = _roles(role_ids)
+    _check_administration(actor, departments=departments, roles=roles)
     supervisor = _employee_or_404(supervisor_id) if supervisor_id else None
     return employee_create(
         actor=actor,
@@ -560,6 +562,32 @@ def employee_create_by_admin(
         password=password,
         exclude_from_stats=exclude_from_stats,
     )
+
+
+def _check_administration(actor, employee=None, *, departments=None, roles=None):
+    """ROLE-12: refuse what lies outside the actor's 员工管理 scope or above their own rights.
+
+    ``employee`` must be within the scope; ``departments`` given to someone must lie inside it
+    (and a limited admin must name one for a new employee); ``roles`` granted must not carry a
+    permission the actor lacks. The whole-company scope and the super admin pass.
+    """
+    if actor is None or actor.is_super_admin:
+        return
+    if employee is not None and not scopes.can_manage_employee(actor, employee):
+        raise PermissionDenied(message=_("只能管理自己数据权限范围内（如本部门及下级部门）的员工"))
+    if departments is not None:
+        if not departments and employee is None and not scopes.scope_is_company(actor, "employee"):
+            raise ValidationFailed({"department_ids": [_("请选择员工所在的部门")]})
+        outside = scopes.departments_outside_scope(actor, departments)
+        if outside:
+            raise PermissionDenied(
+                message=_("不能把员工放到您管理范围以外的部门：%(names)s")
+                % {"names": "、".join(d.name for d in outside)}
+            )
+    if roles:
+        beyond = set().union(*(set(role.permissions) for role in roles)) - set(actor.permission_codes)
+        if beyond:
+            raise PermissionDenied(message=_("不能分配超出自己权限的角色"))
 
 
 def _refuse_owner(employee, action):
@@ -579,6 +607,7 @@ def employee_update(*, actor, employee, **fields):
         raise ValidationFailed({"name": [_("请填写姓名")]})
     with transaction.atomic():
         employee = Employee.objects.select_for_update().get(pk=employee.pk)
+        _check_administration(actor, employee)
         changes = timeline.diff(employee, simple, list(simple))
         if fields.get("username") is not None and fields["username"] != (employee.username or ""):
             if employee.username:
@@ -601,6 +630,7 @@ def employee_update(*, actor, employee, **fields):
         employee.save()
         if fields.get("department_ids") is not None:
             departments = _departments(fields["department_ids"])
+            _check_administration(actor, departments=departments)
             before = sorted(
                 EmployeeDepartment.objects.filter(employee=employee).values_list("department_id", flat=True)
             )
@@ -610,7 +640,9 @@ def employee_update(*, actor, employee, **fields):
         if fields.get("role_ids") is not None:
             if employee.is_super_admin and actor.pk != employee.pk:
                 _refuse_owner(employee, _("调整角色"))
-            employee_set_roles(actor=actor, employee=employee, roles=_roles(fields["role_ids"]))
+            roles = _roles(fields["role_ids"])
+            _check_administration(actor, roles=roles)
+            employee_set_roles(actor=actor, employee=employee, roles=roles)
         if changes:
             timeline.record(actor=actor, verb="employee.updated", obj=employee, changes=changes)
     return employee
@@ -649,6 +681,7 @@ def employee_change_status(*, actor, employee, action):
     with transaction.atomic():
         employee = Employee.objects.select_for_update().get(pk=employee.pk)
         _refuse_owner(employee, change.label)
+        _check_administration(actor, employee)
         if employee.pk == actor.pk:
             raise BusinessError(
                 "cannot_change_self", _("不能对自己执行“%(a)s”") % {"a": change.label}, status=409
@@ -726,10 +759,12 @@ def employees_set_roles(*, actor, employee_ids, role_ids):
     """Batch 分配角色 (ROLE-06): replace the roles of each employee; the super admin is refused."""
     check(actor, "org.manage_employees")
     roles = _roles(role_ids)
+    _check_administration(actor, roles=roles)
 
     def apply(pk):
         employee = _employee_or_404(pk)
         _refuse_owner(employee, _("调整角色"))
+        _check_administration(actor, employee)
         employee_set_roles(actor=actor, employee=employee, roles=roles)
 
     return each_independently(employee_ids, apply)
@@ -739,6 +774,7 @@ def employee_delete(*, actor, employee):
     """Delete = resign + account recycle bin (ORG-11); history keeps the name."""
     check(actor, "org.manage_employees")
     _refuse_owner(employee, _("删除"))
+    _check_administration(actor, employee)
     with transaction.atomic():
         if employee.status != Status.RESIGNED:
             employee = employee_resign(actor=actor, employee=employee)
@@ -750,11 +786,13 @@ def employees_move(*, actor, employee_ids, department_id):
     """Batch "移动" (ORG-03): make ``department_id`` the main (and only) department of each."""
     check(actor, "org.manage_employees")
     department = _departments([department_id])[0]
+    _check_administration(actor, departments=[department])
     employees = list(Employee.objects.filter(pk__in=employee_ids, deleted_at__isnull=True))
     if len(employees) != len(set(employee_ids)):
         raise NotFound()
     with transaction.atomic():
         for employee in employees:
+            _check_administration(actor, employee)
             _set_departments(employee, [department], department)
             timeline.record(
                 actor=actor,
@@ -771,6 +809,7 @@ def password_reset_by_admin(*, actor, employee, password):
 
     check(actor, "org.manage_employees")
     _refuse_owner(employee, _("重置密码"))
+    _check_administration(actor, employee)
     validate_password(password)
     with transaction.atomic():
         account = employee.account

@@ -20,18 +20,10 @@ from tidecrm.core.permissions import grouped
 from tidecrm.core.web import is_htmx, page_permission_required
 
 from . import inheritance, selectors, services
-from .models import DATA_SCOPE_MODULES, DataScope, Employee
+from .models import DATA_SCOPE_LABELS, DATA_SCOPE_MODULES, DataScope, Employee
 
 NAV = {"nav_active": "settings"}
-MODULE_LABELS = {
-    "lead": gettext_lazy("线索"),
-    "customer": gettext_lazy("客户"),
-    "opportunity": gettext_lazy("商机"),
-    "contract": gettext_lazy("合同"),
-    "followup": gettext_lazy("跟进记录"),
-    "call": gettext_lazy("通话记录"),
-    "report": gettext_lazy("统计报表"),
-}
+MODULE_LABELS = DATA_SCOPE_LABELS
 
 
 # ---------------------------------------------------------------- small helpers
