@@ -110,3 +110,19 @@ def test_the_filter_is_one_query(org, django_assert_num_queries):
     condition = scopes.visible_owner_q(actor, "customer", owner_field="pk")
     with django_assert_num_queries(1):
         list(Employee.objects.filter(condition))
+
+
+def test_hierarchy_visibility_can_be_turned_off(org):
+    services.hierarchy_visibility_set(actor=org["owner"], enabled=False)
+    assert visible(org["manager"]) == {"经理"}
+    give_scope(org, org["manager"], "subordinates")  # an explicit role scope still applies
+    assert visible(org["manager"]) == {"经理", "甲"}
+
+
+def test_only_admins_change_hierarchy_visibility(org):
+    from tidecrm.core.errors import PermissionDenied
+    from tidecrm.core.models import Tenant
+
+    with pytest.raises(PermissionDenied):
+        services.hierarchy_visibility_set(actor=Employee.objects.get(pk=org["b"].pk), enabled=False)
+    assert Tenant.objects.get(pk=org["owner"].tenant_id).supervisors_see_subordinates is True

@@ -33,6 +33,8 @@ class Tenant(models.Model):
     # Q-21: sudo mode may use a separate admin password (≥ 6 digits) when turned on.
     admin_password_enabled = models.BooleanField(default=False)
     admin_password = models.CharField(max_length=255, blank=True)
+    # Q-22 / ROLE-10: supervisors see (and work) their subordinates' records on top of role scopes.
+    supervisors_see_subordinates = models.BooleanField(_("上级自动可见下级数据"), default=True)
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:

@@ -12,6 +12,7 @@ from tidecrm.accounts import services as account_services
 from tidecrm.accounts.middleware import client_ip
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.pagination import Page, clamp_page
+from tidecrm.org import services as org_services
 from tidecrm.org.models import Employee
 
 from .web import is_htmx, login_required, sudo_required
@@ -38,9 +39,7 @@ def settings_home(request):
         raise PermissionDenied()
     context = {
         "tenant": request.tenant,
-        "employee_count": Employee.objects.filter(deleted_at__isnull=True)
-        .exclude(status__in=[Employee.Status.DISABLED, Employee.Status.RESIGNED])
-        .count(),
+        "seats_used": org_services.seats_used(request.tenant.pk),
         "transfer_candidates": Employee.objects.filter(status=Employee.Status.ACTIVE, deleted_at__isnull=True)
         .exclude(pk=request.employee.pk)
         .order_by("name"),
@@ -48,6 +47,12 @@ def settings_home(request):
     if request.method == "POST":
         action = request.POST.get("action")
         try:
+            if action == "hierarchy":
+                org_services.hierarchy_visibility_set(
+                    actor=request.employee, enabled=bool(request.POST.get("enabled"))
+                )
+                messages.success(request, _("数据权限设置已保存"))
+                return redirect("settings_home")
             if action == "admin_password":
                 account_services.admin_password_set(
                     actor=request.employee,

@@ -71,7 +71,9 @@ def visible_owner_q(actor, module, *, owner_field="owner_id", include_subordinat
     if DataScope.COMPANY in scopes:
         return Q()
     owners = {actor.pk}
-    if DataScope.SUBORDINATES in scopes or include_subordinates:
+    if DataScope.SUBORDINATES in scopes or (
+        include_subordinates and actor.tenant.supervisors_see_subordinates
+    ):
         owners |= subordinate_ids(actor)
     condition = Q(**{f"{owner_field}__in": sorted(owners)})
     department_ids = set(listed_departments)

@@ -247,6 +247,27 @@ def role_set_members(*, actor, role, add_ids=(), remove_ids=()):
         )
 
 
+def hierarchy_visibility_set(*, actor, enabled):
+    """Turn "上级自动可见下级数据" (Q-22, ROLE-10) on or off for the enterprise."""
+    check(actor, "settings.enterprise")
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=actor.tenant_id)
+        if tenant.supervisors_see_subordinates != bool(enabled):
+            timeline.record(
+                actor=actor,
+                verb="enterprise.hierarchy_visibility",
+                obj=tenant,
+                object_type="tenant",
+                changes={
+                    "supervisors_see_subordinates": [tenant.supervisors_see_subordinates, bool(enabled)]
+                },
+            )
+            tenant.supervisors_see_subordinates = bool(enabled)
+            tenant.save(update_fields=["supervisors_see_subordinates"])
+    actor.tenant.supervisors_see_subordinates = bool(enabled)
+    return tenant
+
+
 # ---------------------------------------------------------------- departments (ORG-01..02)
 
 
