@@ -6,14 +6,16 @@ from .pagination import PAGE_SIZES
 
 # Left navigation by module (issue: 客户管理, 线索, 商机/合同, 统计, 办公, 设置). Entries whose
 # URL is not built yet show as "即将上线" so the shell is complete from day one.
+# The last element is the function permission an entry needs (ROLE-13: a module without any
+# granted permission is hidden); None = everyone.
 NAVIGATION = (
-    ("home", _("工作台"), "ti-home", "home"),
-    ("customers", _("客户管理"), "ti-users", None),
-    ("leads", _("线索"), "ti-target-arrow", None),
-    ("sales", _("商机/合同"), "ti-briefcase", None),
-    ("analytics", _("统计"), "ti-chart-bar", None),
-    ("office", _("办公"), "ti-calendar-event", None),
-    ("settings", _("设置"), "ti-settings", "org_index"),
+    ("home", _("工作台"), "ti-home", "home", None),
+    ("customers", _("客户管理"), "ti-users", None, None),
+    ("leads", _("线索"), "ti-target-arrow", None, None),
+    ("sales", _("商机/合同"), "ti-briefcase", None, None),
+    ("analytics", _("统计"), "ti-chart-bar", None, None),
+    ("office", _("办公"), "ti-address-book", "org_contacts", None),
+    ("settings", _("设置"), "ti-settings", "org_index", "org.view"),
 )
 
 
@@ -26,6 +28,10 @@ def shell(request):
     return {
         "me": employee,
         "my_enterprises": memberships(employee.account),
-        "navigation": NAVIGATION,
+        "navigation": [
+            (key, label, icon, url_name)
+            for key, label, icon, url_name, code in NAVIGATION
+            if code is None or employee.has_permission(code)
+        ],
         "page_sizes": PAGE_SIZES,
     }

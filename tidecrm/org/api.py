@@ -358,6 +358,22 @@ def employee_password(request, employee_id: int, payload: PasswordIn):
     return Status(204, None)
 
 
+@router.get("/employees/recycle-bin", response={200: PageOut[EmployeeOut], **ERRORS})
+def employee_recycle_bin(request, page: int = 1, page_size: int = 20):
+    """帐号回收站: deleted employees (they keep their name on history)."""
+    employees = selectors.recycle_bin(actor=request.employee).select_related("tenant", "supervisor")
+    employees = employees.prefetch_related("role_links", "department_links")
+    return paginate(employees, page=page, page_size=page_size).as_dict(employee_out)
+
+
+@router.post("/employees/{int:employee_id}/undelete", response={200: EmployeeOut, **ERRORS})
+def employee_undelete(request, employee_id: int):
+    """Take an employee out of the recycle bin (status stays 已离职 until restored)."""
+    employee = selectors.employee_get(actor=request.employee, employee_id=employee_id, include_deleted=True)
+    services.employee_undelete(actor=request.employee, employee=employee)
+    return employee_out(_employee(request, employee_id))
+
+
 @router.post("/employees/move", response={200: list[EmployeeOut], **ERRORS})
 def employees_move(request, payload: MoveIn):
     """Batch move employees to one department (it becomes their main department)."""

@@ -4,6 +4,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from tidecrm.core.errors import NotFound
+from tidecrm.core.permissions import check
 
 from .models import Department, Employee, EmployeeDepartment, EmployeeRole, Role
 
@@ -37,16 +38,21 @@ def employee_list(*, actor, status=None, department_id=None, q=None, role_id=Non
     ).order_by("id")
 
 
-def employee_get(*, actor, employee_id):
-    employee = employee_list(actor=actor).filter(pk=employee_id).first()
+def employee_get(*, actor, employee_id, include_deleted=False):
+    employee = employee_list(actor=actor, include_deleted=include_deleted).filter(pk=employee_id).first()
     if employee is None:
         raise NotFound()
     return employee
 
 
 def recycle_bin(*, actor):
-    """Return deleted employees (帐号回收站, ORG-11)."""
-    return Employee.objects.filter(deleted_at__isnull=False).order_by("-deleted_at")
+    """Return deleted employees (帐号回收站, ORG-11), most recently deleted first."""
+    check(actor, "org.manage_employees")
+    return (
+        Employee.objects.filter(deleted_at__isnull=False)
+        .select_related("main_department")
+        .order_by("-deleted_at")
+    )
 
 
 def department_list(*, actor):

@@ -803,6 +803,19 @@ def employee_delete(*, actor, employee):
         timeline.record(actor=actor, verb="employee.deleted", obj=employee)
 
 
+def employee_undelete(*, actor, employee):
+    """Take an employee back out of the account recycle bin (ORG-11); they stay 已离职 until restored."""
+    check(actor, "org.manage_employees")
+    _check_administration(actor, employee)
+    with transaction.atomic():
+        restored = Employee.objects.filter(pk=employee.pk, deleted_at__isnull=False).update(deleted_at=None)
+        if not restored:
+            raise BusinessError("invalid_transition", _("该员工不在回收站中"), status=409)
+        timeline.record(actor=actor, verb="employee.undeleted", obj=employee)
+    employee.deleted_at = None
+    return employee
+
+
 def employees_move(*, actor, employee_ids, department_id):
     """Batch "移动" (ORG-03): make ``department_id`` the main (and only) department of each."""
     check(actor, "org.manage_employees")

@@ -22,6 +22,8 @@ urlpatterns = [
     path("roles/<int:role_id>/", views.role_edit, name="org_role_edit"),
     path("roles/<int:role_id>/delete/", views.role_delete, name="org_role_delete"),
     path("roles/<int:role_id>/members/", views.role_members, name="org_role_members"),
+    path("contacts/", views.address_book, name="org_contacts"),
+    path("recycle-bin/", views.recycle_bin, name="org_recycle_bin"),
     path("inheritance/", views.inheritance_list, name="org_inheritance"),
     path("inheritance/inherit/", views.inheritance_inherit, name="org_inherit"),
 ]

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import grouped
-from tidecrm.core.web import is_htmx, page_permission_required
+from tidecrm.core.web import is_htmx, login_required, page_permission_required
 
 from . import inheritance, selectors, services
 from .models import DATA_SCOPE_LABELS, DATA_SCOPE_MODULES, DataScope, Employee
@@ -540,3 +540,40 @@ def inheritance_inherit(request):
             )
     context["receivers"] = selectors.employee_list(actor=actor, status=Employee.Status.ACTIVE)
     return render(request, "org/_inherit_modal.html", context)
+
+
+# ---------------------------------------------------------------- address book and recycle bin
+
+
+@login_required
+def address_book(request):
+    """通讯录 (ORG-16): every active colleague, for everyone in the enterprise."""
+    q = (request.GET.get("q") or "").strip()
+    employees = selectors.employee_list(actor=request.employee, status=Employee.Status.ACTIVE, q=q or None)
+    page = paginate(employees, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
+    context = {"nav_active": "office", "page": page, "q": q}
+    template = "org/_contacts_table.html" if is_htmx(request) else "org/contacts.html"
+    return render(request, template, context)
+
+
+@page_permission_required("org.manage_employees")
+def recycle_bin(request):
+    """帐号回收站 (ORG-11): deleted employees, with 恢复."""
+    if request.method == "POST":
+        employee = selectors.employee_get(
+            actor=request.employee,
+            employee_id=_int_or_none(request.POST.get("employee_id")),
+            include_deleted=True,
+        )
+        services.employee_undelete(actor=request.employee, employee=employee)
+        messages.success(
+            request,
+            _("已将 %(name)s 移出回收站（状态为已离职，可在员工详情中恢复在职）") % {"name": employee.name},
+        )
+        return redirect("org_recycle_bin")
+    page = paginate(
+        selectors.recycle_bin(actor=request.employee),
+        page=request.GET.get("page"),
+        page_size=request.GET.get("page_size"),
+    )
+    return render(request, "org/recycle_bin.html", {**NAV, "page": page})
