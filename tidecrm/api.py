@@ -5,7 +5,9 @@ from ninja import NinjaAPI
 from tidecrm.accounts.api import router as accounts_router
 from tidecrm.core.api import CallerAuth, JsonRenderer, install_error_handlers
 from tidecrm.core.imports_api import router as imports_router
+from tidecrm.leads.api import router as leads_router
 from tidecrm.org.api import router as org_router
+from tidecrm.rules.api import router as rules_router
 
 api = NinjaAPI(
     title="Tide CRM API",
@@ -21,3 +23,5 @@ install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", org_router)
 api.add_router("", imports_router)
+api.add_router("", leads_router)
+api.add_router("", rules_router)

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "tidecrm.core",
     "tidecrm.accounts",
     "tidecrm.org",
+    "tidecrm.rules",
+    "tidecrm.leads",
     "tidecrm.integrations",
 ]
 

@@ -21,6 +21,7 @@ from tidecrm.api import api as ninja_api
 from tidecrm.core import imports
 from tidecrm.core.models import ImportJob, TenantModel, TimelineEvent
 from tidecrm.core.tenancy import TenantNotSet, tenant_context
+from tidecrm.leads import services as lead_services
 from tidecrm.org.models import Department, Employee
 
 BASE = "/api/v1"
@@ -153,6 +154,13 @@ def _populate(owner, prefix):
     )
     with tenant_context(owner.tenant):
         token_create(actor=owner, name=f"{prefix}令牌")
+        lead_services.lead_create(
+            actor=owner,
+            owner_id=owner.pk,
+            phone="13600000001" if prefix == "本企业" else "13600000002",
+            name=f"{prefix}线索",
+            company_name=f"{prefix}线索公司",
+        )
         ImportJob.objects.create(
             kind="employee",
             file_name=f"{prefix}.xlsx",

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from tidecrm.core import clock, timeline
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Throttled, ValidationFailed
 from tidecrm.core.models import Tenant
-from tidecrm.core.normalize import is_mobile, normalize_phone
+from tidecrm.core.normalize import is_mobile, mask_phone, normalize_phone
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services as org_services
 from tidecrm.org.models import Employee
@@ -373,10 +373,6 @@ def switch_enterprise(*, account, enterprise_id):
     employee = _choose_membership(account, enterprise_id)
     _check_can_log_in(employee)
     return employee
-
-
-def mask_phone(phone):
-    return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 7 else phone
 
 
 # ---------------------------------------------------------------- passwords (TEN-11, TEN-23)

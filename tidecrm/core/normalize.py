@@ -45,3 +45,21 @@ def normalize_company(value):
                 name = name[: -len(suffix)]
                 changed = True
     return name
+
+
+def mask_phone(phone):
+    """GEN-03: first 3 + **** + last 4 (156****2345)."""
+    return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 7 else ("****" if phone else "")
+
+
+def mask_qq(qq):
+    """GEN-03 (PROPOSED): first 2 + **** + last 2."""
+    return f"{qq[:2]}****{qq[-2:]}" if qq and len(qq) >= 4 else ("****" if qq else "")
+
+
+def mask_email(email):
+    """GEN-03 (PROPOSED): first character + *** + @domain."""
+    if not email:
+        return ""
+    local, _sep, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"

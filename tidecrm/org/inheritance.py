@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tidecrm.core import timeline
+from tidecrm.core.bulk import each_independently
 from tidecrm.core.errors import BusinessError, NotFound
 from tidecrm.core.permissions import check
 
@@ -79,8 +80,6 @@ def inherit_many(*, actor, from_employee_ids, to_employee_id):
 
     Each resigned employee succeeds or fails on its own (API.md bulk answer).
     """
-    from .services import each_independently
-
     check(actor, "org.inherit")
     return each_independently(
         from_employee_ids,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from tidecrm.accounts.models import Account, Membership
 from tidecrm.core import clock, timeline
+from tidecrm.core.bulk import each_independently
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.models import Tenant
 from tidecrm.core.normalize import is_mobile, normalize_phone
@@ -746,23 +747,6 @@ def employee_resign(*, actor, employee):
 
 def employee_restore(*, actor, employee):
     return employee_change_status(actor=actor, employee=employee, action="restore")
-
-
-def each_independently(ids, apply):
-    """Run ``apply(id)`` for every id in its own savepoint; return API.md's bulk answer.
-
-    One refusal never undoes or blocks the others, and leaves nothing half-done of its own.
-    """
-    succeeded, failed = [], []
-    for record_id in dict.fromkeys(ids):
-        try:
-            with transaction.atomic():
-                apply(record_id)
-        except BusinessError as error:
-            failed.append({"id": record_id, "code": error.code, "message": error.message})
-        else:
-            succeeded.append(record_id)
-    return {"succeeded": succeeded, "failed": failed}
 
 
 def employees_change_status(*, actor, employee_ids, action):

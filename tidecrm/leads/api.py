@@ -1,0 +1,200 @@
+"""Open API: leads (API.md "Leads") and the lead-pool settings."""
+
+from datetime import date, datetime
+
+from ninja import Field, Query, Router, Schema, Status
+
+from tidecrm.core.api import BulkOut, ErrorOut, IdsIn, PageOut
+from tidecrm.core.pagination import paginate
+
+from . import selectors, services
+from .models import Lead
+
+router = Router(tags=["leads"])
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class LeadOut(Schema):
+    id: int
+    phone: str
+    name: str
+    company_name: str
+    qq: str
+    email: str
+    wechat: str
+    source: str
+    remark: str
+    tag_ids: list[int]
+    owner_id: int | None
+    owner_name: str | None
+    state: str
+    status: str | None
+    recycled: bool
+    masked: bool
+    created_at: datetime
+    allocated_at: datetime | None
+    claimed_at: datetime | None
+    released_at: datetime | None
+    recycled_at: datetime | None
+    previous_owner_id: int | None
+
+
+class LeadIn(Schema):
+    phone: str
+    name: str = Field("", max_length=40)
+    company_name: str = Field("", max_length=100)
+    qq: str = Field("", max_length=20)
+    email: str = Field("", max_length=100)
+    wechat: str = Field("", max_length=40)
+    source: str = Field("", max_length=40)
+    remark: str = Field("", max_length=500)
+    tag_ids: list[int] = []
+    owner_id: int | None = None
+
+
+class LeadPatch(Schema):
+    phone: str | None = None
+    name: str | None = Field(None, max_length=40)
+    company_name: str | None = Field(None, max_length=100)
+    qq: str | None = Field(None, max_length=20)
+    email: str | None = Field(None, max_length=100)
+    wechat: str | None = Field(None, max_length=40)
+    source: str | None = Field(None, max_length=40)
+    remark: str | None = Field(None, max_length=500)
+
+
+class AllocateIn(IdsIn):
+    employee_id: int
+
+
+class ReasonIdsIn(IdsIn):
+    reason: str = Field("", max_length=200)
+
+
+class StatusIn(Schema):
+    status: str
+
+
+class LeadFilters(Schema):
+    state: str = Lead.State.OWNED
+    q: str | None = None
+    status: str | None = None
+    owner_id: int | None = None
+    recycled: bool | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    page: int = 1
+    page_size: int = 20
+
+
+class LeadRulesIO(Schema):
+    daily_claim_limit: int | None = None
+    reclaim_cooldown_days: int | None = None
+    timeout_recycle_hours: int | None = None
+
+
+def lead_out(lead):
+    return {
+        "id": lead.pk,
+        **selectors.contact_fields(lead),
+        "name": lead.name,
+        "company_name": lead.company_name,
+        "wechat": lead.wechat,
+        "source": lead.source,
+        "remark": lead.remark,
+        "tag_ids": lead.tag_ids,
+        "owner_id": lead.owner_id,
+        "owner_name": lead.owner.name if lead.owner_id else None,
+        "state": lead.state,
+        "status": lead.status or None,
+        "recycled": lead.recycled,
+        "masked": selectors.is_masked(lead),
+        "created_at": lead.created_at,
+        "allocated_at": lead.allocated_at,
+        "claimed_at": lead.claimed_at,
+        "released_at": lead.released_at,
+        "recycled_at": lead.recycled_at,
+        "previous_owner_id": lead.previous_owner_id,
+    }
+
+
+@router.get("/leads", response={200: PageOut[LeadOut], **ERRORS})
+def lead_list(request, filters: Query[LeadFilters]):
+    """Leads of one container (``state``) within the caller's visibility; pool contacts are masked."""
+    data = filters.dict()
+    page, page_size = data.pop("page"), data.pop("page_size")
+    leads = selectors.lead_list(actor=request.employee, **data)
+    return paginate(leads, page=page, page_size=page_size).as_dict(lead_out)
+
+
+@router.post("/leads", response={201: LeadOut, **ERRORS})
+def lead_create(request, payload: LeadIn):
+    """Create a lead: unallocated by default, owned with ``owner_id`` (409 ``duplicate_lead``)."""
+    lead = services.lead_create(actor=request.employee, **payload.dict())
+    return Status(201, lead_out(selectors.lead_get(actor=request.employee, lead_id=lead.pk)))
+
+
+@router.get("/leads/{int:lead_id}", response={200: LeadOut, **ERRORS})
+def lead_detail(request, lead_id: int):
+    return lead_out(selectors.lead_get(actor=request.employee, lead_id=lead_id))
+
+
+@router.patch("/leads/{int:lead_id}", response={200: LeadOut, **ERRORS})
+def lead_update(request, lead_id: int, payload: LeadPatch):
+    lead = selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    services.lead_update(actor=request.employee, lead=lead, **payload.dict(exclude_unset=True))
+    return lead_out(selectors.lead_get(actor=request.employee, lead_id=lead_id))
+
+
+@router.delete("/leads/{int:lead_id}", response={204: None, **ERRORS})
+def lead_delete(request, lead_id: int):
+    selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    services.lead_delete(actor=request.employee, lead_id=lead_id)
+    return Status(204, None)
+
+
+@router.post("/leads/{int:lead_id}/status", response={200: LeadOut, **ERRORS})
+def lead_status(request, lead_id: int, payload: StatusIn):
+    """待回访 (from pending, invalid, claimed_pending) or 无效 (from pending, callback)."""
+    selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    services.lead_set_status(actor=request.employee, lead_id=lead_id, status=payload.status)
+    return lead_out(selectors.lead_get(actor=request.employee, lead_id=lead_id))
+
+
+@router.post("/leads/allocate", response={200: BulkOut, **ERRORS})
+def leads_allocate(request, payload: AllocateIn):
+    """Batch 分配 to one employee; per lead ``holding_limit_reached``, ``invalid_transition`` ..."""
+    return services.leads_allocate(actor=request.employee, ids=payload.ids, employee_id=payload.employee_id)
+
+
+@router.post("/leads/recycle", response={200: BulkOut, **ERRORS})
+def leads_recycle(request, payload: ReasonIdsIn):
+    """Owned → 回收待分配."""
+    return services.leads_recycle(actor=request.employee, ids=payload.ids, reason=payload.reason)
+
+
+@router.post("/leads/release", response={200: BulkOut, **ERRORS})
+def leads_release(request, payload: ReasonIdsIn):
+    """Owned → 公共线索池 (放弃)."""
+    return services.leads_release(actor=request.employee, ids=payload.ids, reason=payload.reason)
+
+
+@router.post("/leads/claim", response={200: BulkOut, **ERRORS})
+def leads_claim(request, payload: IdsIn):
+    """Pool → owned by the caller; ``already_claimed``, ``daily_claim_limit_reached``, ``reclaim_cooldown``."""
+    return services.leads_claim(actor=request.employee, ids=payload.ids)
+
+
+@router.post("/leads/delete", response={200: BulkOut, **ERRORS})
+def leads_delete(request, payload: IdsIn):
+    return services.leads_delete(actor=request.employee, ids=payload.ids)
+
+
+@router.get("/settings/lead-rules", response={200: LeadRulesIO, **ERRORS})
+def lead_rules(request):
+    return services.lead_settings()
+
+
+@router.put("/settings/lead-rules", response={200: LeadRulesIO, **ERRORS})
+def lead_rules_update(request, payload: LeadRulesIO):
+    return services.lead_settings_update(actor=request.employee, **payload.dict())

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class LeadsConfig(AppConfig):
+    name = "tidecrm.leads"
+    label = "leads"
+    verbose_name = "Leads"
+
+    def ready(self):
+        from . import hooks, permissions  # noqa: F401

@@ -1,0 +1,85 @@
+"""Lead reads: the three containers, each with its own visibility, and the detail."""
+
+from datetime import datetime, time
+
+from django.db.models import Q
+from django.utils import timezone
+
+from tidecrm.core.errors import NotFound, PermissionDenied
+from tidecrm.core.normalize import mask_email, mask_phone, mask_qq, normalize_phone
+from tidecrm.org.scopes import visible_owner_q
+
+from .models import Lead
+
+State = Lead.State
+
+
+def visible_condition(actor):
+    """The one visibility condition for leads: own scope for owned ones, the pending pool for
+    allocators, the public pool for everyone."""
+    condition = Q(state=State.POOL) | (
+        Q(state__in=[State.OWNED, State.CONVERTED]) & visible_owner_q(actor, "lead")
+    )
+    if actor.has_permission("lead.allocate"):
+        condition |= Q(state=State.UNALLOCATED)
+    return condition
+
+
+def lead_list(
+    *,
+    actor,
+    state=State.OWNED,
+    q=None,
+    status=None,
+    owner_id=None,
+    recycled=None,
+    created_from=None,
+    created_to=None,
+):
+    """Return the leads of one container the actor may see, newest first."""
+    if state == State.UNALLOCATED and not actor.has_permission("lead.allocate"):
+        raise PermissionDenied()
+    leads = Lead.objects.filter(visible_condition(actor), state=state, deleted_at__isnull=True)
+    if status:
+        leads = leads.filter(status=status)
+    if owner_id:
+        leads = leads.filter(owner_id=owner_id)
+    if recycled is not None:
+        leads = leads.filter(recycled=recycled)
+    zone = timezone.get_current_timezone()
+    if created_from:
+        leads = leads.filter(created_at__gte=datetime.combine(created_from, time.min, tzinfo=zone))
+    if created_to:
+        leads = leads.filter(created_at__lte=datetime.combine(created_to, time.max, tzinfo=zone))
+    if q:
+        q = q.strip()
+        digits = normalize_phone(q)
+        condition = Q(name__icontains=q) | Q(company_name__icontains=q)
+        if digits.isdigit():
+            condition |= Q(phone__contains=digits)
+        leads = leads.filter(condition)
+    return leads.select_related("owner", "previous_owner", "created_by").order_by("-created_at", "-id")
+
+
+def lead_get(*, actor, lead_id):
+    """Return one lead the actor may see; anything else (other tenant, out of scope) is 404."""
+    lead = (
+        Lead.objects.filter(visible_condition(actor), pk=lead_id, deleted_at__isnull=True)
+        .select_related("owner", "previous_owner", "created_by")
+        .first()
+    )
+    if lead is None:
+        raise NotFound()
+    return lead
+
+
+def is_masked(lead):
+    """GEN-03 / LEAD-21: phone, QQ and e-mail of a pool lead are masked until claimed."""
+    return lead.state == State.POOL
+
+
+def contact_fields(lead):
+    """Return phone, QQ and e-mail as the caller may see them (masked in the pool)."""
+    if is_masked(lead):
+        return {"phone": mask_phone(lead.phone), "qq": mask_qq(lead.qq), "email": mask_email(lead.email)}
+    return {"phone": lead.phone, "qq": lead.qq, "email": lead.email}

@@ -1,0 +1,401 @@
+"""Lead writes (SPEC LEAD-*, API.md "Leads"): every transition of LEAD-24 is a function here.
+
+Ownership moves lock the lead rows (``select_for_update``) and re-check state inside the
+transaction, reserve holding-limit capacity for the new owner (rules.holding), and write a
+:class:`LeadFlow` row plus a timeline event. Bulk actions answer per record.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tidecrm.core import clock, timeline
+from tidecrm.core.bulk import each_independently
+from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
+from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
+from tidecrm.core.permissions import check
+from tidecrm.org.models import Employee
+from tidecrm.org.scopes import visible_owner_q
+from tidecrm.rules import holding
+
+from .models import Lead, LeadFlow, LeadSettings
+
+State, Status, Kind = Lead.State, Lead.Status, LeadFlow.Kind
+EDITABLE = ("name", "company_name", "qq", "email", "wechat", "source", "remark")
+
+# LEAD-14/15 and the binding decision on Q-08: where each status may be set from.
+STATUS_FROM = {
+    Status.CALLBACK: (Status.PENDING, Status.INVALID, Status.CLAIMED_PENDING),
+    Status.INVALID: (Status.PENDING, Status.CALLBACK),
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def lead_settings():
+    """Return the enterprise's lead-pool settings (created on first use)."""
+    settings, _created = LeadSettings.objects.get_or_create()
+    return settings
+
+
+def _clean(values):
+    """Validate and normalise lead fields; return the cleaned dict."""
+    errors, cleaned = {}, {}
+    if "phone" in values:
+        phone = normalize_phone(values.get("phone"))
+        if not phone:
+            errors["phone"] = [_("请填写手机号")]
+        elif not is_mobile(phone):
+            errors["phone"] = [_("手机号格式错误")]
+        cleaned["phone"] = phone
+    for field in EDITABLE:
+        if field in values:
+            cleaned[field] = (values.get(field) or "").strip()
+    if "company_name" in cleaned:
+        cleaned["company_key"] = normalize_company(cleaned["company_name"])
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def holder_label(lead):
+    """Who holds a lead, in words a salesperson understands (for ``duplicate_lead``)."""
+    if lead.state == State.OWNED and lead.owner_id:
+        return lead.owner.name
+    return {
+        State.UNALLOCATED: _("待分配线索"),
+        State.POOL: _("公共线索池"),
+        State.CONVERTED: _("已转为客户"),
+    }.get(lead.state, "")
+
+
+def _duplicate_of(cleaned, exclude_pk=None):
+    """Return the live lead a new or edited lead would duplicate (LEAD-27), or None."""
+    live = Lead.objects.filter(deleted_at__isnull=True).select_related("owner")
+    if exclude_pk:
+        live = live.exclude(pk=exclude_pk)
+    if cleaned.get("phone"):
+        found = live.filter(phone=cleaned["phone"]).first()
+        if found:
+            return found, "phone"
+    if cleaned.get("company_key"):
+        found = live.filter(company_key=cleaned["company_key"]).first()
+        if found:
+            return found, "company_name"
+    return None
+
+
+def _refuse_duplicate(cleaned, exclude_pk=None):
+    duplicate = _duplicate_of(cleaned, exclude_pk)
+    if duplicate:
+        lead, field = duplicate
+        raise BusinessError(
+            "duplicate_lead",
+            _("线索重复：%(what)s已存在（%(holder)s）")
+            % {"what": _("手机号") if field == "phone" else _("客户名称"), "holder": holder_label(lead)},
+            details={
+                "field": field,
+                "holder": holder_label(lead),
+                "lead_id": lead.pk if lead.state == State.OWNED else None,
+            },
+        )
+
+
+def _flow(lead, kind, *, operator, from_owner=None, to_owner=None, reason=""):
+    LeadFlow.objects.create(
+        lead=lead, kind=kind, from_owner=from_owner, to_owner=to_owner, operator=operator, reason=reason[:200]
+    )
+    timeline.record(
+        actor=operator,
+        verb=f"lead.{kind}",
+        obj=lead,
+        changes={"owner": [from_owner.name if from_owner else None, to_owner.name if to_owner else None]}
+        if from_owner != to_owner
+        else {},
+        reason=reason,
+    )
+
+
+def _active_employee(employee_id):
+    employee = Employee.objects.filter(pk=employee_id, deleted_at__isnull=True).first()
+    if employee is None:
+        raise NotFound()
+    if employee.status != Employee.Status.ACTIVE:
+        raise BusinessError("employee_not_active", _("跟进员工已离职或被禁用"))
+    return employee
+
+
+def _locked(lead_id):
+    lead = Lead.objects.select_for_update().filter(pk=lead_id, deleted_at__isnull=True).first()
+    if lead is None:
+        raise NotFound()
+    return lead
+
+
+def _require_state(lead, *states, action):
+    if lead.state not in states:
+        raise BusinessError(
+            "invalid_transition",
+            _("当前线索在“%(where)s”，不能%(action)s")
+            % {"where": lead.get_state_display(), "action": action},
+        )
+
+
+def _may_work_on(actor, lead):
+    """An owned lead may be worked by its owner or anyone whose lead scope covers the owner."""
+    if lead.owner_id == actor.pk:
+        return
+    if not Lead.objects.filter(visible_owner_q(actor, "lead"), pk=lead.pk).exists():
+        raise NotFound()
+
+
+# ---------------------------------------------------------------- create / edit
+
+
+def lead_create(*, actor, owner_id=None, to_me=False, **values):
+    """Create a lead (LEAD-03/11).
+
+    Unallocated by default (needs ``lead.allocate``); with ``owner_id`` owned by that employee;
+    with ``to_me`` (or when the caller cannot manage the pending pool) owned by the caller.
+    Refusals: ``duplicate_lead``, ``holding_limit_reached``, 422 on a missing or bad phone.
+    """
+    check(actor, "lead.create")
+    cleaned = _clean({"phone": values.get("phone"), **{f: values.get(f, "") for f in EDITABLE}})
+    owner = None
+    if owner_id:
+        if owner_id != actor.pk:
+            check(actor, "lead.allocate")
+        owner = _active_employee(owner_id)
+    elif to_me or not actor.has_permission("lead.allocate"):
+        owner = actor
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            _refuse_duplicate(cleaned)
+            if owner:
+                holding.reserve(owner, "lead")
+            lead = Lead.objects.create(
+                **cleaned,
+                state=State.OWNED if owner else State.UNALLOCATED,
+                status=Status.PENDING if owner else "",
+                owner=owner,
+                created_by=actor,
+                allocated_at=now if owner else None,
+                tag_ids=list(values.get("tag_ids") or []),
+            )
+            _flow(lead, Kind.CREATE, operator=actor, to_owner=owner)
+    except IntegrityError:
+        _refuse_duplicate(cleaned)  # a concurrent insert won: answer with its holder
+        raise
+    return lead
+
+
+def lead_update(*, actor, lead, **values):
+    """Edit a lead's fields (LEAD-07); a new phone or company name is checked for duplicates."""
+    values = {k: v for k, v in values.items() if k in ("phone", *EDITABLE) and v is not None}
+    cleaned = _clean(values)
+    with transaction.atomic():
+        lead = _locked(lead.pk)
+        if lead.state == State.OWNED:
+            _may_work_on(actor, lead)
+        else:
+            check(actor, "lead.allocate")
+        _refuse_duplicate({k: v for k, v in cleaned.items() if getattr(lead, k) != v}, exclude_pk=lead.pk)
+        changes = timeline.diff(lead, cleaned, list(cleaned))
+        for field, value in cleaned.items():
+            setattr(lead, field, value)
+        lead.updated_at = clock.now()
+        try:
+            with transaction.atomic():
+                lead.save()
+        except IntegrityError:
+            raise BusinessError("duplicate_lead", _("线索重复"))
+        if changes:
+            timeline.record(actor=actor, verb="lead.updated", obj=lead, changes=changes)
+    return lead
+
+
+# ---------------------------------------------------------------- ownership moves
+
+
+@transaction.atomic
+def lead_allocate(*, actor, lead_id, employee):
+    """待分配 → owned by ``employee``, status 待处理 (LEAD-05)."""
+    check(actor, "lead.allocate")
+    lead = _locked(lead_id)
+    _require_state(lead, State.UNALLOCATED, action=_("分配"))
+    holding.reserve(employee, "lead")
+    now = clock.now()
+    lead.state, lead.status, lead.owner, lead.recycled = State.OWNED, Status.PENDING, employee, False
+    lead.allocated_at = lead.updated_at = now
+    lead.save()
+    _flow(lead, Kind.ALLOCATE, operator=actor, to_owner=employee)
+    return lead
+
+
+def leads_allocate(*, actor, ids, employee_id):
+    """Batch 分配: each lead succeeds or fails alone (e.g. ``holding_limit_reached`` past the limit)."""
+    check(actor, "lead.allocate")
+    employee = _active_employee(employee_id)
+    return each_independently(ids, lambda pk: lead_allocate(actor=actor, lead_id=pk, employee=employee))
+
+
+@transaction.atomic
+def lead_recycle(*, actor, lead_id, reason=""):
+    """Owned → 回收待分配 (LEAD-12): the owner is cleared and remembered."""
+    check(actor, "lead.recycle")
+    lead = _locked(lead_id)
+    _require_state(lead, State.OWNED, action=_("回收"))
+    _may_work_on(actor, lead)
+    previous = lead.owner
+    now = clock.now()
+    lead.state, lead.recycled, lead.owner, lead.previous_owner = State.UNALLOCATED, True, None, previous
+    lead.recycled_at = lead.updated_at = now
+    lead.save()
+    _flow(lead, Kind.RECYCLE, operator=actor, from_owner=previous, reason=reason)
+    return lead
+
+
+def leads_recycle(*, actor, ids, reason=""):
+    check(actor, "lead.recycle")
+    return each_independently(ids, lambda pk: lead_recycle(actor=actor, lead_id=pk, reason=reason))
+
+
+@transaction.atomic
+def lead_release(*, actor, lead_id, reason=""):
+    """放弃 (LEAD-13): owned → 公共线索池; the previous follower is remembered."""
+    check(actor, "lead.release")
+    lead = _locked(lead_id)
+    _require_state(lead, State.OWNED, action=_("放弃"))
+    _may_work_on(actor, lead)
+    previous = lead.owner
+    now = clock.now()
+    lead.state, lead.owner, lead.previous_owner = State.POOL, None, previous
+    lead.released_at = lead.updated_at = now
+    lead.save()
+    _flow(lead, Kind.RELEASE, operator=actor, from_owner=previous, reason=reason)
+    return lead
+
+
+def leads_release(*, actor, ids, reason=""):
+    check(actor, "lead.release")
+    return each_independently(ids, lambda pk: lead_release(actor=actor, lead_id=pk, reason=reason))
+
+
+def _day_start(now):
+    local = timezone.localtime(now)
+    return datetime.combine(local.date(), time.min, tzinfo=local.tzinfo)
+
+
+@transaction.atomic
+def lead_claim(*, actor, lead_id):
+    """领取 (LEAD-22): pool → owned by the caller, status 领取待处理.
+
+    Refusals: ``already_claimed`` (someone was first), ``daily_claim_limit_reached``,
+    ``reclaim_cooldown``, ``holding_limit_reached``.
+    """
+    check(actor, "lead.claim")
+    lead = _locked(lead_id)
+    if lead.state != State.POOL:
+        if lead.state == State.OWNED:
+            raise BusinessError("already_claimed", _("该线索已被领取"))
+        _require_state(lead, State.POOL, action=_("领取"))
+    rules = lead_settings()
+    now = clock.now()
+    holding.reserve(actor, "lead")  # also locks the caller: their own claims run one at a time
+    if rules.daily_claim_limit is not None:
+        today = LeadFlow.objects.filter(
+            to_owner=actor, kind=Kind.CLAIM, created_at__gte=_day_start(now)
+        ).count()
+        if today >= rules.daily_claim_limit:
+            raise BusinessError(
+                "daily_claim_limit_reached",
+                _("今日领取已达上限（%(n)s 条），请明天再领取") % {"n": rules.daily_claim_limit},
+            )
+    if rules.reclaim_cooldown_days:
+        since = now - timedelta(days=rules.reclaim_cooldown_days)
+        if LeadFlow.objects.filter(
+            lead=lead, from_owner=actor, kind__in=[Kind.RELEASE, Kind.RECYCLE], created_at__gte=since
+        ).exists():
+            raise BusinessError(
+                "reclaim_cooldown",
+                _("您在 %(n)s 天内放弃或被回收过该线索，暂不能重新领取") % {"n": rules.reclaim_cooldown_days},
+            )
+    lead.state, lead.status, lead.owner = State.OWNED, Status.CLAIMED_PENDING, actor
+    lead.claimed_at = lead.updated_at = now
+    lead.save()
+    _flow(lead, Kind.CLAIM, operator=actor, to_owner=actor)
+    return lead
+
+
+def leads_claim(*, actor, ids):
+    check(actor, "lead.claim")
+    return each_independently(ids, lambda pk: lead_claim(actor=actor, lead_id=pk))
+
+
+def lead_set_status(*, actor, lead_id, status):
+    """待回访 / 无效 (LEAD-14/15, Q-08 decision): anything else is ``invalid_transition``."""
+    if status not in STATUS_FROM:
+        raise ValidationFailed({"status": [_("只能设为待回访或无效")]})
+    with transaction.atomic():
+        lead = _locked(lead_id)
+        _require_state(lead, State.OWNED, action=_("修改状态"))
+        _may_work_on(actor, lead)
+        if lead.status not in STATUS_FROM[status]:
+            raise BusinessError(
+                "invalid_transition",
+                _("“%(from)s”的线索不能设为“%(to)s”")
+                % {"from": Status(lead.status).label, "to": Status(status).label},
+            )
+        before = lead.status
+        lead.status, lead.updated_at = status, clock.now()
+        lead.save(update_fields=["status", "updated_at"])
+        timeline.record(actor=actor, verb="lead.status", obj=lead, changes={"status": [before, status]})
+    return lead
+
+
+@transaction.atomic
+def lead_delete(*, actor, lead_id):
+    """Soft delete (LEAD-06/19/23); the phone and company name become free again."""
+    check(actor, "lead.delete")
+    lead = _locked(lead_id)
+    if lead.state == State.OWNED:
+        _may_work_on(actor, lead)
+    lead.deleted_at = lead.updated_at = clock.now()
+    lead.save(update_fields=["deleted_at", "updated_at"])
+    _flow(lead, Kind.DELETE, operator=actor, from_owner=lead.owner)
+    return lead
+
+
+def leads_delete(*, actor, ids):
+    check(actor, "lead.delete")
+    return each_independently(ids, lambda pk: lead_delete(actor=actor, lead_id=pk))
+
+
+def lead_settings_update(*, actor, **values):
+    """Set the lead pools' daily claim limit, re-claim cooldown and timeout (None = off)."""
+    check(actor, "lead.settings")
+    errors = {k: [_("请输入不小于 0 的整数")] for k, v in values.items() if v is not None and int(v) < 0}
+    if values.get("timeout_recycle_hours") == 0:
+        errors["timeout_recycle_hours"] = [_("超时时间至少 1 小时")]
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        settings = LeadSettings.objects.select_for_update().get(pk=lead_settings().pk)
+        changes = timeline.diff(settings, values, list(values))
+        for field, value in values.items():
+            setattr(settings, field, value)
+        settings.save()
+        if changes:
+            timeline.record(
+                actor=actor, verb="lead.settings", obj=settings, object_type="lead_settings", changes=changes
+            )
+    return settings
+
+
+def ensure_can_see_pending(actor):
+    if not actor.has_permission("lead.allocate"):
+        raise PermissionDenied()

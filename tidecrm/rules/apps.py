@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class RulesConfig(AppConfig):
+    name = "tidecrm.rules"
+    label = "rules"
+    verbose_name = "Rules"
+
+    def ready(self):
+        from . import permissions  # noqa: F401
