@@ -1,14 +1,12 @@
 """Pages of the import framework, shared by every kind: upload modal with live progress,
 import records (导入记录) with the failure download, and the template download."""
 
-from pathlib import Path
-
 from django.shortcuts import render
 from django.urls import reverse
 
 from . import imports
-from .errors import BusinessError, NotFound
-from .imports_api import xlsx_response
+from .errors import BusinessError
+from .imports_api import failure_download, xlsx_response
 from .pagination import paginate
 from .web import login_required
 
@@ -21,12 +19,22 @@ def _importer(kind):
 def import_modal(request, kind):
     """GET: the upload form; POST: start the job and show its progress in the same modal."""
     importer = _importer(kind)
-    context = {"importer": importer, "kind": kind, "records_url": reverse("import_records", args=[kind])}
+    context = {
+        "importer": importer,
+        "kind": kind,
+        "records_url": reverse("import_records", args=[kind]),
+        "values": request.POST,
+        **importer.options_context(request.employee),
+    }
     if request.method == "POST":
         try:
             content = imports.validate_upload(request.FILES.get("file"))
             job = imports.import_start(
-                actor=request.employee, kind=kind, file_name=request.FILES["file"].name, content=content
+                actor=request.employee,
+                kind=kind,
+                file_name=request.FILES["file"].name,
+                content=content,
+                options=importer.options_from_form(request.POST),
             )
         except BusinessError as error:
             context["error"] = error
@@ -55,10 +63,7 @@ def import_records(request, kind):
 
 @login_required
 def import_failures(request, job_id):
-    job = imports.import_get(actor=request.employee, job_id=job_id)
-    if not job.failure_path:
-        raise NotFound(message="该导入没有失败记录")
-    return xlsx_response(Path(job.failure_path).read_bytes(), f"失败记录-{Path(job.file_name).stem}.xlsx")
+    return failure_download(imports.import_get(actor=request.employee, job_id=job_id))
 
 
 @login_required

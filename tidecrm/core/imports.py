@@ -51,12 +51,26 @@ class Importer:
     columns: tuple = field(default_factory=tuple)
     max_rows: int = MAX_ROWS
 
+    # Optional extra inputs on the upload form (e.g. 跟进员工 for leads): a template rendered in the
+    # modal with ``options_context(actor)``, read back with ``options_from_form(post)``.
+    options_template: str = ""
+
+    def options_context(self, actor):
+        return {}
+
+    def options_from_form(self, data):
+        return {}
+
     def prepare(self, actor, options):
         """Validate the job options once (raise ValidationFailed); return a context for the rows."""
         return {}
 
     def import_rows(self, actor, rows, context):
-        """Import a chunk of {key: text} rows; return one outcome per row: None or a reason."""
+        """Import a chunk of {key: text} rows; return one outcome per row: None or a reason.
+
+        ``context`` (from ``prepare``) lives for the whole file; ``context["row_offset"]`` is the
+        index of the chunk's first row in the file.
+        """
         raise NotImplementedError
 
 
@@ -223,6 +237,7 @@ def import_run(job_id):
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows[start : start + CHUNK_ROWS]
             mapped = [{key: row[index] for index, key in mapping.items()} for row in chunk]
+            context["row_offset"] = start  # lets an importer name file rows ("第 N 行") across chunks
             outcomes = importer.import_rows(job.created_by, mapped, context)
             chunk_failures = [(row, reason) for row, reason in zip(chunk, outcomes, strict=True) if reason]
             failures.extend(chunk_failures)
@@ -266,9 +281,10 @@ def failure_rows(job):
     return read_table(Path(job.failure_path).read_bytes(), max_rows=MAX_ROWS + 1)
 
 
-def import_get(*, actor, job_id):
+def import_get(*, actor, job_id, kind=None):
+    """Return one import job of the enterprise the actor may see (404 otherwise)."""
     job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
-    if job is None:
+    if job is None or (kind and job.kind != kind):
         raise NotFound()
     check(actor, IMPORTERS[job.kind].permission)
     return job

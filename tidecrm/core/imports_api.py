@@ -69,13 +69,17 @@ def import_detail(request, job_id: int):
     return job_out(imports.import_get(actor=request.employee, job_id=job_id))
 
 
-@router.get("/imports/{int:job_id}/failures", response={200: None, **ERRORS})
-def import_failures(request, job_id: int):
-    """The failed rows as uploaded, plus a 失败原因 column (xlsx)."""
-    job = imports.import_get(actor=request.employee, job_id=job_id)
+def failure_download(job):
+    """Answer the failure file of ``job`` (404 when every row went in)."""
     if not job.failure_path:
         raise NotFound(message="该导入没有失败记录")
     return xlsx_response(Path(job.failure_path).read_bytes(), f"失败记录-{Path(job.file_name).stem}.xlsx")
+
+
+@router.get("/imports/{int:job_id}/failures", response={200: None, **ERRORS})
+def import_failures(request, job_id: int):
+    """The failed rows as uploaded, plus a 失败原因 column (xlsx)."""
+    return failure_download(imports.import_get(actor=request.employee, job_id=job_id))
 
 
 @router.get("/imports/templates/{kind}", response={200: None, **ERRORS})

@@ -2,9 +2,11 @@
 
 from datetime import date, datetime
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
+from tidecrm.core import imports
 from tidecrm.core.api import BulkOut, ErrorOut, IdsIn, PageOut
+from tidecrm.core.imports_api import ImportJobOut, failure_download, job_out
 from tidecrm.core.pagination import paginate
 
 from . import selectors, services
@@ -188,6 +190,39 @@ def leads_claim(request, payload: IdsIn):
 @router.post("/leads/delete", response={200: BulkOut, **ERRORS})
 def leads_delete(request, payload: IdsIn):
     return services.leads_delete(actor=request.employee, ids=payload.ids)
+
+
+@router.post("/leads/imports", response={202: ImportJobOut, **ERRORS})
+def lead_import(
+    request,
+    file: File[UploadedFile],
+    owner_id: Form[int | None] = None,
+    owner_ids: Form[list[int]] = None,
+    tag_ids: Form[list[int]] = None,
+):
+    """Import leads from xlsx / xls / csv (LEAD-04): without owners they wait in 待分配; with
+    several owners they are dealt round-robin, skipping anyone at their holding limit."""
+    owners = list(owner_ids or []) + ([owner_id] if owner_id else [])
+    job = imports.import_start(
+        actor=request.employee,
+        kind="lead",
+        file_name=file.name,
+        content=imports.validate_upload(file),
+        options={"owner_ids": owners, "tag_ids": list(tag_ids or [])},
+    )
+    return Status(202, job_out(job))
+
+
+@router.get("/leads/imports/{int:job_id}", response={200: ImportJobOut, **ERRORS})
+def lead_import_detail(request, job_id: int):
+    """Progress of a lead import: ``queued``, ``running``, ``done`` or ``failed``."""
+    return job_out(imports.import_get(actor=request.employee, job_id=job_id, kind="lead"))
+
+
+@router.get("/leads/imports/{int:job_id}/failures", response={200: None, **ERRORS})
+def lead_import_failures(request, job_id: int):
+    """The failed rows as uploaded plus 失败原因 (xlsx)."""
+    return failure_download(imports.import_get(actor=request.employee, job_id=job_id, kind="lead"))
 
 
 @router.get("/settings/lead-rules", response={200: LeadRulesIO, **ERRORS})

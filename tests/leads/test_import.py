@@ -1,0 +1,157 @@
+"""Lead import (LEAD-04): a 10,000-row file with mixed bad rows gives exact counts and reasons."""
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests import factories
+from tests.conftest import ApiClient
+from tests.core.test_imports import xlsx
+from tidecrm.core import imports
+from tidecrm.core.tenancy import tenant_context
+from tidecrm.leads import services
+from tidecrm.leads.models import Lead, LeadFlow
+from tidecrm.rules import holding
+
+HEADERS = ["手机", "联系人", "公司名称", "来源"]
+
+
+def run(actor, rows, capture, options=None, headers=HEADERS, content=None):
+    with capture(execute=True):
+        job = imports.import_start(
+            actor=actor,
+            kind="lead",
+            file_name="线索.xlsx",
+            content=content or xlsx([headers, *rows]),
+            options=options,
+        )
+    job.refresh_from_db()
+    return job
+
+
+def test_ten_thousand_rows_with_mixed_bad_rows(bound, django_capture_on_commit_callbacks):
+    owner = bound
+    services.lead_create(actor=owner, phone="13000000007", company_name="已存在公司")
+    rows = []
+    reasons = {}
+    for i in range(10_000):
+        phone = f"130{i:08d}"
+        company = f"公司{i}"
+        if i % 10 == 1:
+            phone = ""
+            reasons[i] = "手机号为空"
+        elif i % 25 == 2:
+            phone = "12345"
+            reasons[i] = "手机号格式错误"
+        elif i % 100 == 3:
+            phone = f"130{i - 3:08d}"  # the phone of row i-3 (a valid row): the file repeats itself
+            reasons[i] = f"文件内重复（与第 {i - 3 + 2} 行）"
+        elif i == 7:
+            reasons[i] = "重复线索（待分配线索）"
+        elif i == 8:
+            company = "已存在公司有限公司"
+            reasons[i] = "重复线索（待分配线索）"
+        rows.append([phone, f"联系人{i}", company, "展会"])
+    job = run(owner, rows, django_capture_on_commit_callbacks)
+    assert (job.status, job.total, job.failed, job.succeeded) == (
+        "done",
+        10_000,
+        len(reasons),
+        10_000 - len(reasons),
+    )
+    headers, failed = imports.failure_rows(job)
+    assert headers == [*HEADERS, "失败原因"]
+    assert len(failed) == len(reasons)
+    by_name = {row[1]: row[-1] for row in failed}
+    assert {i: by_name[f"联系人{i}"] for i in reasons} == reasons
+    assert Lead.objects.filter(state="unallocated").count() == 10_000 - len(reasons) + 1
+    assert LeadFlow.objects.filter(kind="create").count() == 10_000 - len(reasons) + 1
+
+
+def test_owners_round_robin_skipping_full_ones(bound, django_capture_on_commit_callbacks):
+    owner = bound
+    a = factories.employee(owner, name="甲")
+    b = factories.employee(owner, name="乙")
+    holding.settings_put(
+        actor=owner,
+        data={
+            "lead": {
+                "default_limit": None,
+                "rules": [{"name": "甲的上限", "limit": 1, "employee_ids": [a.pk]}],
+            }
+        },
+    )
+    rows = [[f"1310000000{i}", f"人{i}", "", ""] for i in range(4)]
+    job = run(owner, rows, django_capture_on_commit_callbacks, options={"owner_ids": [a.pk, b.pk]})
+    assert (job.succeeded, job.failed) == (4, 0)
+    assert Lead.objects.filter(owner=a).count() == 1 and Lead.objects.filter(owner=b).count() == 3
+    assert set(Lead.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_rows_nobody_can_take_fail_with_the_limit(bound, django_capture_on_commit_callbacks):
+    owner = bound
+    a = factories.employee(owner, name="甲")
+    holding.settings_put(actor=owner, data={"lead": {"default_limit": 2, "rules": []}})
+    rows = [[f"1320000000{i}", "", "", ""] for i in range(3)]
+    job = run(owner, rows, django_capture_on_commit_callbacks, options={"owner_ids": [a.pk]})
+    assert (job.succeeded, job.failed) == (2, 1)
+    assert imports.failure_rows(job)[1][0][-1] == "超过员工线索保有量上限"
+
+
+def test_inactive_owner_refuses_the_job(bound, django_capture_on_commit_callbacks):
+    from tidecrm.org import services as org_services
+
+    a = factories.employee(bound, name="离职者")
+    org_services.employee_resign(actor=bound, employee=a)
+    with pytest.raises(Exception) as caught:
+        run(
+            bound,
+            [["13300000001", "", "", ""]],
+            django_capture_on_commit_callbacks,
+            options={"owner_ids": [a.pk]},
+        )
+    assert getattr(caught.value, "code", "") == "validation_error"
+    assert not Lead.objects.exists()
+
+
+def test_gbk_csv_with_synonym_headers(bound, django_capture_on_commit_callbacks):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(
+        [["联系电话", "联系人姓名", "企业名称"], ["133 0000 0001", "赵六", "赵氏有限公司"]]
+    )
+    job = run(bound, [], django_capture_on_commit_callbacks, content=buffer.getvalue().encode("gb18030"))
+    assert (job.succeeded, job.failed) == (1, 0)
+    lead = Lead.objects.get()
+    assert (lead.phone, lead.name, lead.company_name, lead.company_key) == (
+        "13300000001",
+        "赵六",
+        "赵氏有限公司",
+        "赵氏",
+    )
+
+
+def test_api_import_with_owner(enterprise, django_capture_on_commit_callbacks):
+    rep = factories.employee(enterprise, name="销售")
+    client = ApiClient(factories.token_for(enterprise))
+    content = xlsx([HEADERS, ["13400000001", "甲", "", ""], ["", "乙", "", ""]])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.client.post(
+            "/api/v1/leads/imports",
+            {"file": SimpleUploadedFile("线索.xlsx", content), "owner_id": rep.pk},
+            HTTP_AUTHORIZATION=f"Bearer {client.token}",
+        )
+    assert response.status_code == 202, response.content
+    job = client.get(f"/leads/imports/{response.json()['id']}").json()
+    assert (job["status"], job["succeeded"], job["failed"]) == ("done", 1, 1)
+    assert client.get(f"/leads/imports/{job['id']}/failures").status_code == 200
+    with tenant_context(enterprise.tenant):
+        assert Lead.objects.get().owner_id == rep.pk
+    sales = ApiClient(factories.token_for(rep))
+    refused = sales.client.post(
+        "/api/v1/leads/imports",
+        {"file": SimpleUploadedFile("a.xlsx", content)},
+        HTTP_AUTHORIZATION=f"Bearer {sales.token}",
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
