@@ -162,7 +162,7 @@ def _populate(owner, prefix):
             company_name=f"{prefix}线索公司",
         )
         ImportJob.objects.create(
-            kind="employee",
+            kind="lead",  # reachable through both /imports/{id} and /leads/imports/{id}
             file_name=f"{prefix}.xlsx",
             file_path="",
             status=ImportJob.Status.DONE,
