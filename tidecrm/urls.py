@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("tidecrm.accounts.urls")),
     path("", include("tidecrm.core.urls")),
     path("org/", include("tidecrm.org.urls")),
+    path("leads/", include("tidecrm.leads.urls")),
 ]

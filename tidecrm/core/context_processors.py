@@ -11,7 +11,7 @@ from .pagination import PAGE_SIZES
 NAVIGATION = (
     ("home", _("工作台"), "ti-home", "home", None),
     ("customers", _("客户管理"), "ti-users", None, None),
-    ("leads", _("线索"), "ti-target-arrow", None, None),
+    ("leads", _("线索"), "ti-target-arrow", "lead_list", None),
     ("sales", _("商机/合同"), "ti-briefcase", None, None),
     ("analytics", _("统计"), "ti-chart-bar", None, None),
     ("office", _("办公"), "ti-address-book", "org_contacts", None),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from tidecrm.core import clock
 from tidecrm.core.errors import ValidationFailed
 from tidecrm.core.imports import Column, Importer, register
+from tidecrm.core.models import TimelineEvent
 from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
 from tidecrm.org.models import Employee
 from tidecrm.rules import holding
@@ -144,6 +145,21 @@ class LeadImporter(Importer):
                         created.append(lead)
                     except IntegrityError:
                         outcomes[index] = _("重复线索")
+            TimelineEvent.objects.bulk_create(
+                [
+                    TimelineEvent(
+                        tenant_id=actor.tenant_id,
+                        actor=actor,
+                        verb="lead.create",
+                        object_type="lead",
+                        object_id=lead.pk,
+                        object_label=str(lead)[:200],
+                        reason=str(_("导入")),
+                        created_at=now,
+                    )
+                    for lead in created
+                ]
+            )
             LeadFlow.objects.bulk_create(
                 [
                     LeadFlow(

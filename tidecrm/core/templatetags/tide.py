@@ -15,6 +15,14 @@ def query_replace(context, **changes):
 
 
 @register.filter
+def get_item(mapping, key):
+    """Return ``mapping[key]`` (or None) for dict lookups by a variable key."""
+    if not mapping:
+        return None
+    return mapping.get(key)
+
+
+@register.filter
 def money(value):
     """Format yuan as ¥1,089.09 (GEN-04)."""
     if value in (None, ""):

@@ -3,6 +3,8 @@
 from django import template
 from django.utils.safestring import mark_safe
 
+from tidecrm.core.templatetags import tide
+
 register = template.Library()
 
 
@@ -30,12 +32,8 @@ def capture(parser, token):
     return CaptureNode(nodelist, bits[2])
 
 
-@register.filter
-def get_item(mapping, key):
-    """Return ``mapping[key]`` (or None) for dict lookups by a variable key."""
-    if not mapping:
-        return None
-    return mapping.get(key)
+# get_item lives in the shared "tide" library; org templates keep using it through this one.
+register.filter("get_item", tide.get_item)
 
 
 @register.filter

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+from .models import Lead
+
+urlpatterns = [
+    path("", views.lead_list, {"state": Lead.State.OWNED}, name="lead_list"),
+    path("pending/", views.lead_list, {"state": Lead.State.UNALLOCATED}, name="lead_pending"),
+    path("pool/", views.lead_list, {"state": Lead.State.POOL}, name="lead_pool"),
+    path("new/", views.lead_create, name="lead_create"),
+    path("bulk/<str:action>/", views.lead_bulk, name="lead_bulk"),
+    path("<int:lead_id>/", views.lead_drawer, name="lead_drawer"),
+    path("<int:lead_id>/<str:action>/", views.lead_action, name="lead_action"),
+    path("settings/", views.lead_settings, name="lead_settings"),
+]

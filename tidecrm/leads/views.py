@@ -1,0 +1,244 @@
+"""Lead pages: 待分配线索 / 销售线索 / 公共线索池 (LEAD-02/09/21), the drawer (LEAD-10), the new-lead
+modal and the lead-rule settings. Thin: parse, call one selector or service, render."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from tidecrm.core import timeline
+from tidecrm.core.errors import BusinessError, ValidationFailed
+from tidecrm.core.pagination import paginate
+from tidecrm.core.web import is_htmx, login_required, page_permission_required
+from tidecrm.org.models import Employee
+from tidecrm.rules import holding
+
+from . import selectors, services
+from .models import Lead
+
+State = Lead.State
+TABS = (
+    (State.UNALLOCATED, gettext_lazy("待分配线索"), "lead.allocate"),
+    (State.OWNED, gettext_lazy("销售线索"), None),
+    (State.POOL, gettext_lazy("公共线索池"), None),
+)
+# Bulk actions per container: (action, label, button style).
+BULK = {
+    State.UNALLOCATED: (
+        ("allocate", gettext_lazy("批量分配"), "primary"),
+        ("delete", gettext_lazy("批量删除"), "danger"),
+    ),
+    State.OWNED: (
+        ("recycle", gettext_lazy("批量回收"), "secondary"),
+        ("release", gettext_lazy("批量放弃"), "warning"),
+    ),
+    State.POOL: (
+        ("claim", gettext_lazy("批量领取"), "primary"),
+        ("delete", gettext_lazy("批量删除"), "danger"),
+    ),
+}
+BULK_SERVICES = {
+    "allocate": services.leads_allocate,
+    "recycle": services.leads_recycle,
+    "release": services.leads_release,
+    "claim": services.leads_claim,
+    "delete": services.leads_delete,
+}
+BULK_DONE = {
+    "allocate": gettext_lazy("已分配 %(n)s 条线索"),
+    "recycle": gettext_lazy("已回收 %(n)s 条线索"),
+    "release": gettext_lazy("已放弃 %(n)s 条线索，已进入公共线索池"),
+    "claim": gettext_lazy("已领取 %(n)s 条线索"),
+    "delete": gettext_lazy("已删除 %(n)s 条线索"),
+}
+
+
+def _ids(values):
+    return [int(v) for v in values if str(v).isdigit()]
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _toast(text, level="success", *, close=None):
+    """Answer with a toast, refresh the lead table, and optionally close the modal or drawer."""
+    response = HttpResponse(render_to_string("components/toast.html", {"level": level, "text": text}))
+    response["HX-Retarget"] = "#toasts"
+    response["HX-Reswap"] = "beforeend"
+    response["HX-Trigger"] = "leads-changed"
+    if close:
+        response["HX-Trigger-After-Swap"] = f"{close}-close"
+    return response
+
+
+def summary(result, done_format):
+    """One line for a batch: how many went through and why the others did not."""
+    text = done_format % {"n": len(result["succeeded"])}
+    if result["failed"]:
+        reasons = "；".join(dict.fromkeys(f["message"] for f in result["failed"]))
+        text += _("，%(n)s 条未处理：%(why)s") % {"n": len(result["failed"]), "why": reasons}
+    return text
+
+
+@login_required
+def lead_list(request, state=State.OWNED):
+    """One of the three containers, with filters, bulk actions, paging and the holding display."""
+    actor = request.employee
+    filters = {
+        "q": (request.GET.get("q") or "").strip(),
+        "status": request.GET.get("status") if request.GET.get("status") in Lead.Status.values else "",
+        "created_from": _date(request.GET.get("created_from")),
+        "created_to": _date(request.GET.get("created_to")),
+    }
+    leads = selectors.lead_list(
+        actor=actor,
+        state=state,
+        q=filters["q"] or None,
+        status=filters["status"] or None,
+        created_from=filters["created_from"],
+        created_to=filters["created_to"],
+    )
+    page = paginate(leads, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
+    for lead in page.items:
+        lead.shown = selectors.contact_fields(lead)
+    held, limit = holding.usage(actor, "lead")
+    context = {
+        "nav_active": "leads",
+        "state": state,
+        "tabs": [(s, label) for s, label, code in TABS if code is None or actor.has_permission(code)],
+        "page": page,
+        "filters": filters,
+        "statuses": Lead.Status.choices,
+        "bulk": [b for b in BULK[state] if actor.has_permission(f"lead.{b[0]}")],
+        "held": held,
+        "limit": limit,
+        "can_create": actor.has_permission("lead.create"),
+        "can_import": actor.has_permission("lead.import"),
+    }
+    if is_htmx(request) and request.headers.get("HX-Target") == "lead-table":
+        return render(request, "leads/_table.html", context)
+    return render(request, "leads/list.html", context)
+
+
+@login_required
+@require_POST
+def lead_bulk(request, action):
+    """Run a batch action on the ticked leads and answer with a toast (per-record outcomes)."""
+    if action not in BULK_SERVICES:
+        raise ValidationFailed(message=_("未知操作"))
+    ids = _ids(request.POST.getlist("lead_ids"))
+    if not ids:
+        raise ValidationFailed(message=_("请先选择线索"))
+    kwargs = {"actor": request.employee, "ids": ids}
+    if action == "allocate":
+        employee_id = request.POST.get("employee_id")
+        if not (employee_id or "").isdigit():
+            return render(request, "leads/_allocate_modal.html", _allocate_context(request, ids))
+        kwargs["employee_id"] = int(employee_id)
+    if action in ("recycle", "release"):
+        kwargs["reason"] = request.POST.get("reason", "")
+    result = BULK_SERVICES[action](**kwargs)
+    return _toast(
+        summary(result, BULK_DONE[action]), "warning" if result["failed"] else "success", close="modal"
+    )
+
+
+def _allocate_context(request, ids):
+    return {
+        "lead_ids": ids,
+        "employees": Employee.objects.filter(status=Employee.Status.ACTIVE, deleted_at__isnull=True).order_by(
+            "name"
+        ),
+    }
+
+
+@login_required
+def lead_create(request):
+    """新建线索 modal (LEAD-03/11): the pending list creates unallocated leads, the others own ones."""
+    context = {"values": request.POST, "to_me": request.GET.get("to_me") or request.POST.get("to_me")}
+    if request.method == "POST":
+        try:
+            services.lead_create(
+                actor=request.employee,
+                to_me=bool(context["to_me"]),
+                **{f: request.POST.get(f, "") for f in ("phone", *services.EDITABLE)},
+            )
+        except BusinessError as error:
+            context.update(error=error, field_errors=getattr(error, "fields", {}))
+            return render(request, "leads/_create_modal.html", context, status=422)
+        return _toast(_("线索已创建"), close="modal")
+    return render(request, "leads/_create_modal.html", context)
+
+
+@login_required
+def lead_drawer(request, lead_id):
+    """线索详情 (LEAD-10): fields (masked in the pool), actions by state and status, history."""
+    lead = selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    lead.shown = selectors.contact_fields(lead)
+    context = {
+        "lead": lead,
+        "events": timeline.events_for(object_type="lead", object_id=lead.pk)[:20],
+        "status_labels": dict(Lead.Status.choices),
+        "can_callback": lead.state == State.OWNED
+        and lead.status in services.STATUS_FROM[Lead.Status.CALLBACK],
+        "can_invalid": lead.state == State.OWNED and lead.status in services.STATUS_FROM[Lead.Status.INVALID],
+    }
+    return render(request, "leads/_drawer.html", context)
+
+
+@login_required
+@require_POST
+def lead_action(request, lead_id, action):
+    """Drawer actions: 待回访, 无效, 放弃, 回收, 领取, 删除; refusals become a toast."""
+    actor = request.employee
+    selectors.lead_get(actor=actor, lead_id=lead_id)
+    if action in ("callback", "invalid"):
+        services.lead_set_status(actor=actor, lead_id=lead_id, status=action)
+        text = _("已标记为%(s)s") % {"s": Lead.Status(action).label}
+    elif action in ("release", "recycle", "claim", "delete"):
+        result = BULK_SERVICES[action](actor=actor, ids=[lead_id])
+        if result["failed"]:
+            failure = result["failed"][0]
+            raise BusinessError(failure["code"], failure["message"])
+        text = BULK_DONE[action] % {"n": 1}
+    else:
+        raise ValidationFailed(message=_("未知操作"))
+    if action in ("release", "recycle", "delete"):
+        return _toast(text, close="drawer")
+    response = lead_drawer(request, lead_id)  # the drawer again, now in its new state
+    toast = render_to_string("components/toast.html", {"level": "success", "text": text}, request)
+    response.content += f'<div hx-swap-oob="beforeend:#toasts">{toast}</div>'.encode()
+    response["HX-Trigger"] = "leads-changed"
+    return response
+
+
+@page_permission_required("lead.settings")
+def lead_settings(request):
+    """线索规则: daily claim limit, re-claim cooldown (and the timeout, used by the scheduler)."""
+    settings = services.lead_settings()
+    fields = ("daily_claim_limit", "reclaim_cooldown_days", "timeout_recycle_hours")
+    current = {f: "" if getattr(settings, f) is None else str(getattr(settings, f)) for f in fields}
+    context = {"nav_active": "leads", "settings": settings, "values": request.POST or current}
+    if request.method == "POST":
+        values = {}
+        for field in fields:
+            raw = (request.POST.get(field) or "").strip()
+            values[field] = int(raw) if raw.isdigit() else None
+        try:
+            services.lead_settings_update(actor=request.employee, **values)
+        except BusinessError as error:
+            context.update(error=error, field_errors=getattr(error, "fields", {}))
+            return render(request, "leads/settings.html", context, status=422)
+        messages.success(request, _("线索规则已保存"))
+        return redirect(reverse("lead_settings"))
+    return render(request, "leads/settings.html", context)
