@@ -20,3 +20,79 @@ def each_independently(ids, apply):
         else:
             succeeded.append(record_id)
     return {"succeeded": succeeded, "failed": failed}
+
+
+def fast_insert(model, rows, *, batch_size=1000):
+    """Insert ``rows`` (dicts of field attname → value) with multi-row INSERT ... RETURNING id.
+
+    For imports of 100,000 rows: building model instances and Django's bulk_create spend most of
+    the time per value; here missing fields take their model default (computed once per call)
+    and each column's converter is chosen once. Only plain fields are supported (text, numbers,
+    booleans, dates, JSON, foreign-key ids). Returns the new primary keys in order.
+    """
+    import json
+
+    from django.db import connection, models
+
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
+    converters = []
+    for field in fields:
+        if isinstance(field, models.JSONField):
+            converters.append(lambda value: None if value is None else json.dumps(value, ensure_ascii=False))
+        elif isinstance(field, models.DateTimeField):
+            converters.append(connection.ops.adapt_datetimefield_value)
+        else:
+            converters.append(None)
+    if connection.vendor == "postgresql":
+        return _copy_insert(model, fields, defaults, rows)
+    plan = list(zip([f.attname for f in fields], converters, strict=True))
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    row_placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = connection.ops.quote_name(model._meta.db_table)
+    ids = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            params = []
+            for row in batch:
+                for attname, convert in plan:
+                    value = row[attname] if attname in row else defaults[attname]
+                    params.append(convert(value) if convert and value is not None else value)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_placeholder] * len(batch))} RETURNING id",
+                params,
+            )
+            ids.extend(row[0] for row in cursor.fetchall())
+    return ids
+
+
+def _copy_insert(model, fields, defaults, rows):
+    """PostgreSQL: take ids from the table's sequence, then stream the rows with COPY."""
+    import json
+
+    from django.db import connection, models
+
+    if not rows:
+        return []
+    table = model._meta.db_table
+    json_columns = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    attnames = [f.attname for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        with cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(table)} (id, {columns}) FROM STDIN"
+        ) as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                values = [pk]
+                for attname in attnames:
+                    value = row[attname] if attname in row else defaults[attname]
+                    if attname in json_columns and value is not None:
+                        value = json.dumps(value, ensure_ascii=False)
+                    values.append(value)
+                copy.write_row(values)
+    return ids

@@ -28,7 +28,7 @@ from .tenancy import tenant_context
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
-CHUNK_ROWS = 1_000
+CHUNK_ROWS = 2_000
 FAILURE_HEADER = "失败原因"
 
 
@@ -92,6 +92,8 @@ def get_importer(kind):
 
 
 def _cell_text(value):
+    if type(value) is str:  # the common case first: most cells are text
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

@@ -2,7 +2,7 @@
 
 Each chunk is checked in a handful of queries: phones and company names are normalised, files'
 internal repeats and existing leads are found with one query each, owners' remaining capacity is
-read once (under a lock on the owners), and the accepted rows are inserted with ``bulk_create``.
+read once (under a lock on the owners), and the accepted rows are inserted with ``fast_insert``.
 Without an owner the leads land in 待分配; with several owners they are dealt round-robin,
 skipping anyone at their holding limit (rows nobody can take fail with 超过保有量上限).
 """
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tidecrm.core import clock
+from tidecrm.core.bulk import fast_insert
 from tidecrm.core.errors import ValidationFailed
 from tidecrm.core.imports import Column, Importer, register
 from tidecrm.core.models import TimelineEvent
@@ -80,19 +81,30 @@ class LeadImporter(Importer):
             if company_key:
                 seen_companies[company_key] = offset + index
             cleaned.append((index, phone, company_key, row))
-        existing = Lead.objects.filter(deleted_at__isnull=True).select_related("owner")
+        # Only what the failure reason needs, not whole leads: two narrow index lookups per chunk.
+        live = Lead.objects.filter(deleted_at__isnull=True)
+        wanted = ("phone", "company_key", "state", "owner__name")
         taken_phones = {
-            lead.phone: lead for lead in existing.filter(phone__in=[phone for _i, phone, _k, _r in cleaned])
+            row[0]: row
+            for row in live.filter(phone__in=[phone for _i, phone, _k, _r in cleaned]).values_list(*wanted)
         }
         taken_companies = {
-            lead.company_key: lead
-            for lead in existing.filter(company_key__in=[key for _i, _p, key, _r in cleaned if key])
+            row[1]: row
+            for row in live.filter(company_key__in=[key for _i, _p, key, _r in cleaned if key]).values_list(
+                *wanted
+            )
         }
         accepted = []
         for index, phone, company_key, row in cleaned:
             duplicate = taken_phones.get(phone) or (company_key and taken_companies.get(company_key))
             if duplicate:
-                outcomes[index] = _("重复线索（%(holder)s）") % {"holder": holder_label(duplicate)}
+                _phone, _key, state, owner_name = duplicate
+                holder = (
+                    owner_name
+                    if state == Lead.State.OWNED and owner_name
+                    else holder_label(Lead(state=state))
+                )
+                outcomes[index] = _("重复线索（%(holder)s）") % {"holder": holder}
                 continue
             accepted.append((index, phone, company_key, row))
         with transaction.atomic():
@@ -106,6 +118,8 @@ class LeadImporter(Importer):
                     held, limit = holding.usage(owner, "lead")
                     capacity[owner.pk] = None if limit is None else max(limit - held, 0)
             now = clock.now()
+            import_reason = str(_("导入"))
+            lengths = {field: Lead._meta.get_field(field).max_length for field in TEXT_FIELDS}
             leads, placed = [], []
             for index, phone, company_key, row in accepted:
                 owner = self._next_owner(owners, capacity, context)
@@ -113,66 +127,65 @@ class LeadImporter(Importer):
                     outcomes[index] = _("超过员工线索保有量上限")
                     continue
                 leads.append(
-                    Lead(
-                        tenant_id=actor.tenant_id,
-                        phone=phone,
-                        company_key=company_key,
-                        **{
-                            field: (row.get(field) or "").strip()[: Lead._meta.get_field(field).max_length]
-                            for field in TEXT_FIELDS
-                        },
-                        state=Lead.State.OWNED if owner else Lead.State.UNALLOCATED,
-                        status=Lead.Status.PENDING if owner else "",
-                        owner=owner,
-                        created_by=actor,
-                        created_at=now,
-                        updated_at=now,
-                        allocated_at=now if owner else None,
-                        tag_ids=context["tag_ids"],
-                    )
+                    {
+                        "tenant_id": actor.tenant_id,
+                        "phone": phone,
+                        "company_key": company_key,
+                        **{field: (row.get(field) or "").strip()[: lengths[field]] for field in TEXT_FIELDS},
+                        "state": Lead.State.OWNED if owner else Lead.State.UNALLOCATED,
+                        "status": Lead.Status.PENDING if owner else "",
+                        "owner_id": owner.pk if owner else None,
+                        "created_by_id": actor.pk,
+                        "created_at": now,
+                        "updated_at": now,
+                        "allocated_at": now if owner else None,
+                        "tag_ids": context["tag_ids"],
+                    }
                 )
                 placed.append(index)
             try:
                 with transaction.atomic():
-                    created = Lead.objects.bulk_create(leads)
+                    ids = fast_insert(Lead, leads)
+                created = list(zip(ids, leads, strict=True))
             except IntegrityError:
                 # Someone created one of these leads meanwhile: fall back to row by row.
                 created = []
                 for index, lead in zip(list(placed), leads, strict=True):
                     try:
                         with transaction.atomic():
-                            lead.save()
-                        created.append(lead)
+                            created.append((fast_insert(Lead, [lead])[0], lead))
                     except IntegrityError:
                         outcomes[index] = _("重复线索")
-            TimelineEvent.objects.bulk_create(
+            fast_insert(
+                TimelineEvent,
                 [
-                    TimelineEvent(
-                        tenant_id=actor.tenant_id,
-                        actor=actor,
-                        verb="lead.create",
-                        object_type="lead",
-                        object_id=lead.pk,
-                        object_label=str(lead)[:200],
-                        reason=str(_("导入")),
-                        created_at=now,
-                    )
-                    for lead in created
-                ]
+                    {
+                        "tenant_id": actor.tenant_id,
+                        "actor_id": actor.pk,
+                        "verb": "lead.create",
+                        "object_type": "lead",
+                        "object_id": pk,
+                        "object_label": (lead["company_name"] or lead["name"] or lead["phone"])[:200],
+                        "reason": import_reason,
+                        "created_at": now,
+                    }
+                    for pk, lead in created
+                ],
             )
-            LeadFlow.objects.bulk_create(
+            fast_insert(
+                LeadFlow,
                 [
-                    LeadFlow(
-                        tenant_id=actor.tenant_id,
-                        lead=lead,
-                        kind=LeadFlow.Kind.CREATE,
-                        to_owner=lead.owner,
-                        operator=actor,
-                        reason=str(_("导入")),
-                        created_at=now,
-                    )
-                    for lead in created
-                ]
+                    {
+                        "tenant_id": actor.tenant_id,
+                        "lead_id": pk,
+                        "kind": LeadFlow.Kind.CREATE,
+                        "to_owner_id": lead["owner_id"],
+                        "operator_id": actor.pk,
+                        "reason": import_reason,
+                        "created_at": now,
+                    }
+                    for pk, lead in created
+                ],
             )
         return outcomes
 

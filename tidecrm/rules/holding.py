@@ -12,6 +12,7 @@ Precedence (SPEC Decisions): a rule naming the employee > a rule naming the near
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
@@ -20,7 +21,7 @@ from tidecrm.org.models import Department, Employee
 from .models import HoldingLimitRule
 
 COUNTERS = {}
-OBJECT_LABELS = {"lead": "线索", "customer": "客户"}
+OBJECT_LABELS = {"lead": gettext_lazy("线索"), "customer": gettext_lazy("客户")}
 MAX_CUSTOM_RULES = 5  # HOLD-02: "您还可以添加 5 条规则"
 
 
