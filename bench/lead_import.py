@@ -76,6 +76,8 @@ def main():
                         for i in range(start, min(start + batch, args.existing))
                     ],
                 )
+        with connection.cursor() as cursor:  # fresh statistics, as autovacuum would have by now
+            cursor.execute("ANALYZE")
         seeded = time.perf_counter() - started
         print(f"[{vendor}] seeded {args.existing:,} existing leads in {seeded:.1f}s")
 

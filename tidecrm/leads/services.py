@@ -82,7 +82,7 @@ def _duplicate_of(cleaned, exclude_pk=None):
         if found:
             return found, "phone"
     if cleaned.get("company_key"):
-        found = live.filter(company_key=cleaned["company_key"]).first()
+        found = live.filter(company_key=cleaned["company_key"]).exclude(company_key="").first()
         if found:
             return found, "company_name"
     return None

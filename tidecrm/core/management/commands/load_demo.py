@@ -63,6 +63,7 @@ class Command(BaseCommand):
                 "市场部": org_services.department_create(actor=owner, name="市场部"),
             }
             manager = None
+            people = {}
             for phone, name, title, role_key, department in DEMO_PEOPLE:
                 account, created = Account.objects.get_or_create(phone=phone)
                 if created:
@@ -78,10 +79,45 @@ class Command(BaseCommand):
                     main_department=departments[department],
                     supervisor=manager if role_key == "sales" else None,
                 )
+                people[name] = employee
                 if role_key == "sales_manager":
                     manager = employee
                     for dept in ("销售一部", "销售二部"):
                         org_services.department_update(
                             actor=owner, department=departments[dept], head_id=employee.pk
                         )
+            self._demo_leads(owner, people)
         return tenant
+
+    def _demo_leads(self, owner, people):
+        """A few leads in each container, so the lead pages have something to show."""
+        from tidecrm.leads import services as lead_services
+
+        companies = [
+            "杭州云帆科技",
+            "上海启明贸易",
+            "苏州恒达机械",
+            "南京博雅教育",
+            "宁波海润物流",
+            "合肥智诚软件",
+            "无锡金源电子",
+            "嘉兴绿野农业",
+            "绍兴远航纺织",
+            "温州鼎盛鞋业",
+            "常州新锐材料",
+            "扬州百味食品",
+        ]
+        sources = ["展会", "官网", "转介绍", "电话营销"]
+        for index, company in enumerate(companies):
+            lead = lead_services.lead_create(
+                actor=owner,
+                phone=f"1391000{index:04d}",
+                name=f"联系人{index + 1}",
+                company_name=company,
+                source=sources[index % len(sources)],
+            )
+            if index < 4:
+                lead_services.lead_allocate(actor=owner, lead_id=lead.pk, employee=people["王小明"])
+            elif index < 6:
+                lead_services.lead_allocate(actor=owner, lead_id=lead.pk, employee=people["赵小红"])
+                lead_services.lead_release(actor=people["赵小红"], lead_id=lead.pk, reason="暂无需求")
