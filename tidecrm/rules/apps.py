@@ -7,4 +7,4 @@ class RulesConfig(AppConfig):
     verbose_name = "Rules"
 
     def ready(self):
-        from . import permissions  # noqa: F401
+        from . import permissions, tasks  # noqa: F401

@@ -1,0 +1,36 @@
+"""Run the rules that are due (GEN-08): ``run_due(now=...)`` over every active enterprise.
+
+Apps register set-based, idempotent runners (``register``): each takes ``now`` inside a bound
+tenant and answers how many records it changed. ``manage.py run_rules`` and the Huey schedule
+both call :func:`run_due`, so a rule behaves the same by hand and on the timer.
+"""
+
+from django.db import transaction
+
+from tidecrm.core import clock
+from tidecrm.core.models import Tenant
+from tidecrm.core.tenancy import tenant_context
+
+RUNNERS = {}
+
+
+def register(name, runner):
+    RUNNERS[name] = runner
+
+
+def run_due(*, now=None, tenant_ids=None):
+    """Run every registered rule for each active enterprise as of ``now``; return the counts."""
+    now = now or clock.now()
+    tenants = Tenant.objects.filter(status=Tenant.Status.ACTIVE).order_by("pk")
+    if tenant_ids:
+        tenants = tenants.filter(pk__in=tenant_ids)
+    results = {}
+    with clock.frozen(now):
+        for tenant in tenants:
+            with tenant_context(tenant):
+                for name, runner in RUNNERS.items():
+                    with transaction.atomic():
+                        changed = runner(now=now)
+                    if changed:
+                        results.setdefault(tenant.pk, {})[name] = changed
+    return results
