@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("tidecrm.core.urls")),
     path("org/", include("tidecrm.org.urls")),
     path("leads/", include("tidecrm.leads.urls")),
+    path("settings/", include("tidecrm.rules.urls")),
 ]

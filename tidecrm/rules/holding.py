@@ -34,31 +34,38 @@ def _rules(obj):
     return list(HoldingLimitRule.objects.filter(object=obj).order_by("position", "id"))
 
 
-def limit_for(employee, obj, *, rules=None):
+def limit_for(employee, obj):
     """Return the holding limit of ``employee`` for ``obj`` (None = unlimited)."""
-    rules = _rules(obj) if rules is None else rules
+    return limits_for([employee], obj)[employee.pk]
+
+
+def limits_for(employees, obj):
+    """Return {employee_id: limit} for many employees with three queries in all (HOLD-08 page)."""
+    rules = _rules(obj)
     custom = [rule for rule in rules if not rule.is_default]
-    for rule in custom:
-        if employee.pk in rule.employee_ids:
-            return rule.limit
-    own_path = (
-        Employee.objects.filter(pk=employee.pk).values_list("main_department__path", flat=True).first() or ""
-    )
     paths = dict(
         Department.objects.filter(pk__in={d for rule in custom for d in rule.department_ids}).values_list(
             "pk", "path"
         )
     )
-    best, best_depth = None, -1
-    for rule in custom:
-        for department_id in rule.department_ids:
-            path = paths.get(department_id, "")
-            if path and own_path.startswith(path) and path.count("/") > best_depth:
-                best, best_depth = rule, path.count("/")
-    if best is not None:
-        return best.limit
-    default = next((rule for rule in rules if rule.is_default), None)
-    return default.limit if default else None
+    own_paths = dict(
+        Employee.objects.filter(pk__in=[e.pk for e in employees]).values_list("pk", "main_department__path")
+    )
+    default = next((rule.limit for rule in rules if rule.is_default), None)
+    answer = {}
+    for employee in employees:
+        named = next((rule for rule in custom if employee.pk in rule.employee_ids), None)
+        if named is not None:
+            answer[employee.pk] = named.limit
+            continue
+        own_path, best, best_depth = own_paths.get(employee.pk) or "", None, -1
+        for rule in custom:
+            for department_id in rule.department_ids:
+                path = paths.get(department_id, "")
+                if path and own_path.startswith(path) and path.count("/") > best_depth:
+                    best, best_depth = rule, path.count("/")
+        answer[employee.pk] = best.limit if best is not None else default
+    return answer
 
 
 def usage(employee, obj):
@@ -108,10 +115,31 @@ def settings_get(*, actor):
     return answer
 
 
+def _limit(value):
+    """Read a limit from input: empty = unlimited (None), else a whole number ≥ 0."""
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return -1
+    return number if str(number) == str(value).strip() or isinstance(value, int) else -1
+
+
 def settings_put(*, actor, data):
     """Replace the holding-limit rules (at most 5 custom rules per object plus the default)."""
     check(actor, "rules.holding_limits")
+    data = {
+        obj: {
+            "default_limit": _limit(spec.get("default_limit")),
+            "rules": [{**rule, "limit": _limit(rule.get("limit"))} for rule in spec.get("rules", [])],
+        }
+        for obj, spec in data.items()
+    }
     errors = {}
+    for obj, spec in data.items():
+        if spec["default_limit"] is not None and spec["default_limit"] < 0:
+            errors[f"{obj}.default_limit"] = [_("上限应为不小于 0 的整数")]
     for obj, spec in data.items():
         if obj not in OBJECT_LABELS:
             errors[obj] = [_("未知的对象")]
@@ -121,8 +149,8 @@ def settings_put(*, actor, data):
         for index, rule in enumerate(spec.get("rules", [])):
             if not (rule.get("name") or "").strip():
                 errors[f"{obj}.rules.{index}.name"] = [_("请填写规则名")]
-            if rule.get("limit") is not None and int(rule["limit"]) < 0:
-                errors[f"{obj}.rules.{index}.limit"] = [_("上限不能为负数")]
+            if rule["limit"] is not None and rule["limit"] < 0:
+                errors[f"{obj}.rules.{index}.limit"] = [_("上限应为不小于 0 的整数")]
             known = set(
                 Employee.objects.filter(pk__in=rule.get("employee_ids", [])).values_list("pk", flat=True)
             )
