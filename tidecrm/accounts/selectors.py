@@ -1,9 +1,6 @@
 """Reads for accounts: the security log, the caller's tokens and enterprises."""
 
-from datetime import datetime, time
-
-from django.utils import timezone
-
+from tidecrm.core.dates import filter_dates
 from tidecrm.core.permissions import check
 
 from .models import ApiToken, SecurityEvent
@@ -19,11 +16,7 @@ def security_event_list(*, actor, kind=None, employee_id=None, date_from=None, d
         events = events.filter(employee_id=employee_id)
     if success is not None:
         events = events.filter(success=success)
-    zone = timezone.get_current_timezone()
-    if date_from:
-        events = events.filter(created_at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
-    if date_to:
-        events = events.filter(created_at__lte=datetime.combine(date_to, time.max, tzinfo=zone))
+    events = filter_dates(events, "created_at", date_from, date_to)
     return events
 
 

@@ -1,10 +1,8 @@
 """Lead reads: the three containers, each with its own visibility, and the detail."""
 
-from datetime import datetime, time
-
 from django.db.models import Q
-from django.utils import timezone
 
+from tidecrm.core.dates import filter_dates
 from tidecrm.core.errors import NotFound, PermissionDenied
 from tidecrm.core.normalize import mask_email, mask_phone, mask_qq, normalize_phone
 from tidecrm.org.scopes import visible_owner_q
@@ -46,11 +44,7 @@ def lead_list(
         leads = leads.filter(owner_id=owner_id)
     if recycled is not None:
         leads = leads.filter(recycled=recycled)
-    zone = timezone.get_current_timezone()
-    if created_from:
-        leads = leads.filter(created_at__gte=datetime.combine(created_from, time.min, tzinfo=zone))
-    if created_to:
-        leads = leads.filter(created_at__lte=datetime.combine(created_to, time.max, tzinfo=zone))
+    leads = filter_dates(leads, "created_at", created_from, created_to)
     if q:
         q = q.strip()
         digits = normalize_phone(q)

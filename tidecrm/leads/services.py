@@ -5,14 +5,14 @@ transaction, reserve holding-limit capacity for the new owner (rules.holding), a
 :class:`LeadFlow` row plus a timeline event. Bulk actions answer per record.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tidecrm.core import clock, timeline
 from tidecrm.core.bulk import each_independently
+from tidecrm.core.dates import day_start
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
 from tidecrm.core.permissions import check
@@ -243,20 +243,29 @@ def leads_allocate(*, actor, ids, employee_id):
     return each_independently(ids, lambda pk: lead_allocate(actor=actor, lead_id=pk, employee=employee))
 
 
+def _take_from_owner(*, actor, lead_id, kind, reason, action_label):
+    """Clear the owner of an owned lead, remembering them: 回收 (to 待分配) or 放弃 (to the pool)."""
+    lead = _locked(lead_id)
+    _require_state(lead, State.OWNED, action=action_label)
+    _may_work_on(actor, lead)
+    previous, now = lead.owner, clock.now()
+    lead.owner, lead.previous_owner, lead.updated_at = None, previous, now
+    if kind == Kind.RECYCLE:
+        lead.state, lead.recycled, lead.recycled_at = State.UNALLOCATED, True, now
+    else:
+        lead.state, lead.released_at = State.POOL, now
+    lead.save()
+    _flow(lead, kind, operator=actor, from_owner=previous, reason=reason)
+    return lead
+
+
 @transaction.atomic
 def lead_recycle(*, actor, lead_id, reason=""):
     """Owned → 回收待分配 (LEAD-12): the owner is cleared and remembered."""
     check(actor, "lead.recycle")
-    lead = _locked(lead_id)
-    _require_state(lead, State.OWNED, action=_("回收"))
-    _may_work_on(actor, lead)
-    previous = lead.owner
-    now = clock.now()
-    lead.state, lead.recycled, lead.owner, lead.previous_owner = State.UNALLOCATED, True, None, previous
-    lead.recycled_at = lead.updated_at = now
-    lead.save()
-    _flow(lead, Kind.RECYCLE, operator=actor, from_owner=previous, reason=reason)
-    return lead
+    return _take_from_owner(
+        actor=actor, lead_id=lead_id, kind=Kind.RECYCLE, reason=reason, action_label=_("回收")
+    )
 
 
 def leads_recycle(*, actor, ids, reason=""):
@@ -268,26 +277,14 @@ def leads_recycle(*, actor, ids, reason=""):
 def lead_release(*, actor, lead_id, reason=""):
     """放弃 (LEAD-13): owned → 公共线索池; the previous follower is remembered."""
     check(actor, "lead.release")
-    lead = _locked(lead_id)
-    _require_state(lead, State.OWNED, action=_("放弃"))
-    _may_work_on(actor, lead)
-    previous = lead.owner
-    now = clock.now()
-    lead.state, lead.owner, lead.previous_owner = State.POOL, None, previous
-    lead.released_at = lead.updated_at = now
-    lead.save()
-    _flow(lead, Kind.RELEASE, operator=actor, from_owner=previous, reason=reason)
-    return lead
+    return _take_from_owner(
+        actor=actor, lead_id=lead_id, kind=Kind.RELEASE, reason=reason, action_label=_("放弃")
+    )
 
 
 def leads_release(*, actor, ids, reason=""):
     check(actor, "lead.release")
     return each_independently(ids, lambda pk: lead_release(actor=actor, lead_id=pk, reason=reason))
-
-
-def _day_start(now):
-    local = timezone.localtime(now)
-    return datetime.combine(local.date(), time.min, tzinfo=local.tzinfo)
 
 
 @transaction.atomic
@@ -308,7 +305,7 @@ def lead_claim(*, actor, lead_id):
     holding.reserve(actor, "lead")  # also locks the caller: their own claims run one at a time
     if rules.daily_claim_limit is not None:
         today = LeadFlow.objects.filter(
-            to_owner=actor, kind=Kind.CLAIM, created_at__gte=_day_start(now)
+            to_owner=actor, kind=Kind.CLAIM, created_at__gte=day_start(now)
         ).count()
         if today >= rules.daily_claim_limit:
             raise BusinessError(
