@@ -4,6 +4,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import factories
 from tidecrm.core.tenancy import tenant_context
@@ -120,7 +121,7 @@ def test_admin_builds_the_organisation_and_the_employee_sees_only_their_role(pag
     assert "李雷" in table.inner_text()
     assert not page.get_by_test_id("bulk-bar").is_visible()
     table.get_by_label("选择 李雷").check()
-    assert "已选择 1 条" in page.get_by_test_id("bulk-bar").inner_text()
+    expect(page.get_by_test_id("bulk-bar")).to_contain_text("已选择 1 条")  # Alpine shows it on its next tick
     screenshot(page, "org-inheritance")
     page.get_by_test_id("inherit-open").click()
     form = page.get_by_test_id("inherit-form")
@@ -145,7 +146,7 @@ def test_the_tree_sits_above_the_list_on_a_phone(browser, live_server, screensho
         assert tree.bounding_box()["y"] < page.get_by_test_id("member-table").bounding_box()["y"]
         assert not tree.get_by_text("销售一部").is_visible()  # collapsed on phones
         page.get_by_test_id("tree-toggle").click()
-        assert tree.get_by_text("销售一部(0人)").is_visible()
+        expect(tree.get_by_text("销售一部(0人)")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_VIEWPORT["width"]
         screenshot(page, "org-tree-mobile")
     finally:

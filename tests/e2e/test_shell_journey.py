@@ -8,6 +8,7 @@ fallback and written to add a second enterprise for the same account.
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import factories
 from tidecrm.integrations.models import SandboxSms
@@ -239,9 +240,11 @@ def test_shared_list_drawer_and_modal_components(
     assert rows.count() == 20 and not bulk_bar.is_visible()
 
     rows.nth(0).get_by_role("checkbox").check()
-    assert bulk_bar.inner_text().startswith("已选择 1 条")
+    # Alpine shows the bar on its next tick: wait for the text instead of reading it at once.
+    expect(bulk_bar).to_be_visible()
+    expect(bulk_bar.get_by_test_id("bulk-count")).to_have_text("已选择 1 条")
     page.get_by_test_id("select-all").check()
-    assert bulk_bar.inner_text().startswith("已选择 20 条")
+    expect(bulk_bar.get_by_test_id("bulk-count")).to_have_text("已选择 20 条")
     screenshot(page, "components-list")
 
     # A bulk action opens a modal with the ticked rows; Esc closes it, 确定 closes it with a toast.
