@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "tidecrm.org",
     "tidecrm.rules",
     "tidecrm.leads",
+    "tidecrm.customers",
     "tidecrm.integrations",
 ]
 

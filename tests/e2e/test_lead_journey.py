@@ -1,7 +1,8 @@
 """Leads in a real browser: the admin imports a spreadsheet and allocates leads to a salesperson,
-who marks one 待回访 and releases another; a colleague claims it from the pool."""
+who marks one 待回访, converts another and releases a third; a colleague claims it from the pool."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import factories
 from tests.core.test_imports import xlsx
@@ -62,6 +63,13 @@ def test_import_allocate_work_release_and_claim(page, live_server, screenshot, t
     page.get_by_test_id("lead-drawer").get_by_text("待回访", exact=True).wait_for()
     screenshot(page, "lead-drawer")
     page.keyboard.press("Escape")
+    page.get_by_test_id("lead-row").filter(has_text="三号公司").click()
+    page.get_by_test_id("action-convert").click()
+    expect(page.get_by_label("客户名称")).to_have_value("三号公司")
+    screenshot(page, "lead-convert")
+    page.get_by_test_id("convert-submit").click()
+    page.get_by_text("已转为客户“三号公司”").wait_for()
+    expect(page.get_by_test_id("lead-table").get_by_text("三号公司")).to_have_count(0)
     page.get_by_test_id("lead-row").filter(has_text="二号公司").click()
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("action-release").click()
@@ -87,3 +95,9 @@ def test_import_allocate_work_release_and_claim(page, live_server, screenshot, t
             rep.pk,
         )
         assert Lead.objects.get(phone="13910000001").status == "callback"
+        converted = Lead.objects.get(phone="13910000003")
+        assert (converted.state, converted.customer.name, converted.customer.owner_id) == (
+            "converted",
+            "三号公司",
+            rep.pk,
+        )

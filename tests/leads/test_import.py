@@ -155,3 +155,12 @@ def test_api_import_with_owner(enterprise, django_capture_on_commit_callbacks):
         HTTP_AUTHORIZATION=f"Bearer {sales.token}",
     )
     assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+
+
+def test_a_customer_contacts_phone_fails_the_row(bound, django_capture_on_commit_callbacks):
+    rep = factories.employee(bound, name="老李")
+    lead = services.lead_create(actor=rep, phone="13500000001", name="甲", company_name="甲公司")
+    services.lead_convert(actor=rep, lead_id=lead.pk)
+    services.lead_delete(actor=bound, lead_id=lead.pk)  # the lead is gone; the customer's contact remains
+    job = run(bound, [["13500000001", "", "", ""]], django_capture_on_commit_callbacks)
+    assert imports.failure_rows(job)[1][0][-1] == "重复线索（已是客户联系人，跟进人：老李）"

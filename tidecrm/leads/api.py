@@ -163,6 +163,46 @@ def lead_status(request, lead_id: int, payload: StatusIn):
     return lead_out(selectors.lead_get(actor=request.employee, lead_id=lead_id))
 
 
+class ConvertIn(Schema):
+    customer_name: str | None = Field(None, max_length=100)
+    contact_name: str | None = Field(None, max_length=40)
+
+
+class CustomerBriefOut(Schema):
+    id: int
+    name: str
+    owner_id: int | None
+    state: str
+    primary_contact: str
+    created_at: datetime
+
+
+class ConvertOut(Schema):
+    customer: CustomerBriefOut
+
+
+@router.post("/leads/{int:lead_id}/convert", response={201: ConvertOut, **ERRORS})
+def lead_convert(request, lead_id: int, payload: ConvertIn):
+    """转客户: the owned lead becomes a customer of its owner (422 without customer or contact name;
+    409 ``duplicate_customer``, ``holding_limit_reached``, ``invalid_transition`` for 无效 leads)."""
+    selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    customer = services.lead_convert(actor=request.employee, lead_id=lead_id, **payload.dict())
+    contact = customer.contacts.get(is_primary=True)
+    return Status(
+        201,
+        {
+            "customer": {
+                "id": customer.pk,
+                "name": customer.name,
+                "owner_id": customer.owner_id,
+                "state": customer.state,
+                "primary_contact": contact.name,
+                "created_at": customer.created_at,
+            }
+        },
+    )
+
+
 @router.post("/leads/allocate", response={200: BulkOut, **ERRORS})
 def leads_allocate(request, payload: AllocateIn):
     """Batch 分配 to one employee; per lead ``holding_limit_reached``, ``invalid_transition`` ..."""

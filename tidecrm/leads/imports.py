@@ -17,6 +17,7 @@ from tidecrm.core.errors import ValidationFailed
 from tidecrm.core.imports import Column, Importer, register
 from tidecrm.core.models import TimelineEvent
 from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
+from tidecrm.customers.models import Contact, Customer
 from tidecrm.org.models import Employee
 from tidecrm.rules import holding
 
@@ -94,8 +95,19 @@ class LeadImporter(Importer):
                 *wanted
             )
         }
+        # LEAD-27: a phone already on a customer's contact is a duplicate too.
+        customer_phones = dict(
+            Contact.objects.filter(mobile__in=[phone for _i, phone, _k, _r in cleaned])
+            .exclude(customer__state=Customer.State.DELETED)
+            .values_list("mobile", "customer__owner__name")
+        )
         accepted = []
         for index, phone, company_key, row in cleaned:
+            if phone in customer_phones:
+                outcomes[index] = _("重复线索（已是客户联系人，跟进人：%(holder)s）") % {
+                    "holder": customer_phones[phone] or _("公海")
+                }
+                continue
             duplicate = taken_phones.get(phone) or (company_key and taken_companies.get(company_key))
             if duplicate:
                 _phone, _key, state, owner_name = duplicate

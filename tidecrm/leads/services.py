@@ -16,6 +16,7 @@ from tidecrm.core.dates import day_start
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
 from tidecrm.core.permissions import check
+from tidecrm.customers import services as customer_services
 from tidecrm.org.models import Employee
 from tidecrm.org.scopes import visible_owner_q
 from tidecrm.rules import holding
@@ -89,6 +90,16 @@ def _duplicate_of(cleaned, exclude_pk=None):
 
 
 def _refuse_duplicate(cleaned, exclude_pk=None):
+    if cleaned.get("phone"):
+        customer = customer_services.duplicate_of(mobile=cleaned["phone"])
+        if customer:  # LEAD-27: a phone that already belongs to a customer's contact
+            holder = customer_services.holder_of(customer)
+            raise BusinessError(
+                "duplicate_lead",
+                _("线索重复：该手机号已是客户“%(name)s”的联系人（%(holder)s）")
+                % {"name": customer.name, "holder": holder},
+                details={"field": "phone", "holder": holder, "customer_id": customer.pk},
+            )
     duplicate = _duplicate_of(cleaned, exclude_pk)
     if duplicate:
         lead, field = duplicate
@@ -352,6 +363,51 @@ def lead_set_status(*, actor, lead_id, status):
         lead.save(update_fields=["status", "updated_at"])
         timeline.record(actor=actor, verb="lead.status", obj=lead, changes={"status": [before, status]})
     return lead
+
+
+CONVERTIBLE = (Status.PENDING, Status.CLAIMED_PENDING, Status.CALLBACK)
+
+
+@transaction.atomic
+def lead_convert(*, actor, lead_id, customer_name=None, contact_name=None):
+    """转客户 (LEAD-16): an owned lead becomes a customer of the same owner.
+
+    Needs a customer name and a contact name (taken from the lead when not given; 422 when
+    neither has one). From 待处理, 领取待处理 or 待回访 only (an 无效 lead is first marked 待回访).
+    The customer create rules apply: ``duplicate_customer``, ``holding_limit_reached``.
+    """
+    check(actor, "lead.convert")
+    lead = _locked(lead_id)
+    _require_state(lead, State.OWNED, action=_("转客户"))
+    _may_work_on(actor, lead)
+    if lead.status not in CONVERTIBLE:
+        raise BusinessError("invalid_transition", _("无效线索不能转客户，请先标记为待回访"))
+    customer = customer_services.customer_create(
+        actor=actor,
+        owner=lead.owner,
+        name=customer_name if customer_name is not None else lead.company_name,
+        contact_name=contact_name if contact_name is not None else lead.name,
+        mobile=lead.phone,
+        email=lead.email,
+        qq=lead.qq,
+        wechat=lead.wechat,
+        source=lead.source,
+        remark=lead.remark,
+        tag_ids=lead.tag_ids,
+        from_lead=lead,
+    )
+    now = clock.now()
+    lead.state, lead.customer, lead.converted_at, lead.updated_at = State.CONVERTED, customer, now, now
+    lead.save()
+    _flow(
+        lead,
+        Kind.CONVERT,
+        operator=actor,
+        from_owner=lead.owner,
+        to_owner=lead.owner,
+        reason=_("转为客户“%(name)s”") % {"name": customer.name},
+    )
+    return customer
 
 
 @transaction.atomic

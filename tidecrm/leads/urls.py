@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.lead_create, name="lead_create"),
     path("bulk/<str:action>/", views.lead_bulk, name="lead_bulk"),
     path("<int:lead_id>/", views.lead_drawer, name="lead_drawer"),
+    path("<int:lead_id>/convert/", views.lead_convert, name="lead_convert"),
     path("<int:lead_id>/<str:action>/", views.lead_action, name="lead_action"),
     path("settings/", views.lead_settings, name="lead_settings"),
 ]

@@ -192,6 +192,9 @@ def lead_drawer(request, lead_id):
         "can_callback": lead.state == State.OWNED
         and lead.status in services.STATUS_FROM[Lead.Status.CALLBACK],
         "can_invalid": lead.state == State.OWNED and lead.status in services.STATUS_FROM[Lead.Status.INVALID],
+        "can_convert": lead.state == State.OWNED
+        and lead.status in services.CONVERTIBLE
+        and request.employee.has_permission("lead.convert"),
     }
     return render(request, "leads/_drawer.html", context)
 
@@ -220,6 +223,31 @@ def lead_action(request, lead_id, action):
     response.content += f'<div hx-swap-oob="beforeend:#toasts">{toast}</div>'.encode()
     response["HX-Trigger"] = "leads-changed"
     return response
+
+
+@login_required
+def lead_convert(request, lead_id):
+    """转为客户 modal: customer and contact names prefilled from the lead."""
+    lead = selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    context = {
+        "lead": lead,
+        "values": request.POST or {"customer_name": lead.company_name, "contact_name": lead.name},
+    }
+    if request.method == "POST":
+        try:
+            customer = services.lead_convert(
+                actor=request.employee,
+                lead_id=lead.pk,
+                customer_name=request.POST.get("customer_name", ""),
+                contact_name=request.POST.get("contact_name", ""),
+            )
+        except BusinessError as error:
+            context.update(error=error, field_errors=getattr(error, "fields", {}))
+            return render(request, "leads/_convert_modal.html", context, status=422)
+        response = _toast(_("已转为客户“%(name)s”") % {"name": customer.name}, close="modal")
+        response["HX-Trigger"] = "leads-changed, drawer-close"
+        return response
+    return render(request, "leads/_convert_modal.html", context)
 
 
 @page_permission_required("lead.settings")

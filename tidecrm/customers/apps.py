@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CustomersConfig(AppConfig):
+    name = "tidecrm.customers"
+    label = "customers"
+    verbose_name = "Customers"
+
+    def ready(self):
+        from . import hooks, permissions  # noqa: F401
