@@ -60,7 +60,12 @@ def test_import_allocate_work_release_and_claim(page, live_server, screenshot, t
     page.goto(f"{base}/leads/")
     page.get_by_test_id("lead-row").filter(has_text="一号公司").click()
     page.get_by_test_id("action-callback").click()
-    page.get_by_test_id("lead-drawer").get_by_text("待回访", exact=True).wait_for()
+    # The drawer comes back without the 待回访 button once the status changed (its text alone would
+    # match the old drawer's button too).
+    expect(page.get_by_test_id("action-callback")).to_have_count(0)
+    page.get_by_label("跟进内容").fill("电话沟通：下周二上门演示")
+    page.get_by_test_id("followup-submit").click()
+    page.get_by_test_id("lead-followups").get_by_text("电话沟通：下周二上门演示").wait_for()
     screenshot(page, "lead-drawer")
     page.keyboard.press("Escape")
     page.get_by_test_id("lead-row").filter(has_text="三号公司").click()

@@ -79,3 +79,40 @@ class Contact(TenantModel):
 
     def __str__(self):
         return self.name
+
+
+class Followup(TenantModel):
+    """A follow-up record (跟进记录, FUP-01): one row, referenced by every timeline it belongs to
+    (FUP-02). A lead's follow-ups move to its customer when it converts (LEAD-16)."""
+
+    class Method(models.TextChoices):
+        CALL = "call", _("电话")
+        WECHAT = "wechat", _("微信")
+        VISIT = "visit", _("拜访")
+        MEETING = "meeting", _("面谈")
+        EMAIL = "email", _("邮件")
+        SMS = "sms", _("短信")
+        OTHER = "other", _("其他")
+
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="followups", db_index=False
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    content = models.TextField(_("跟进内容"), max_length=2000)
+    method = models.CharField(_("跟进方式"), max_length=16, choices=Method.choices, default=Method.CALL)
+    next_followup_at = models.DateTimeField(_("下次跟进时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        "org.Employee", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "lead", "-created_at"], name="followup_lead"),
+            models.Index(fields=["tenant", "customer", "-created_at"], name="followup_customer"),
+        ]

@@ -3,12 +3,12 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import timeline
+from tidecrm.core import clock, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
 from tidecrm.rules import holding
 
-from .models import Contact, Customer
+from .models import Contact, Customer, Followup
 
 
 def holder_of(customer):
@@ -101,3 +101,47 @@ def customer_create(
             data={"from_lead": from_lead.pk if from_lead else None},
         )
     return customer
+
+
+def followup_create(
+    *,
+    actor,
+    content,
+    method=Followup.Method.CALL,
+    next_followup_at=None,
+    lead=None,
+    customer=None,
+    contact=None,
+):
+    """Write one follow-up record (FUP-01) for a lead or a customer; the caller checked access.
+
+    Refusals: 422 for empty content, an unknown method, or a next follow-up time in the past.
+    """
+    content = (content or "").strip()
+    errors = {}
+    if not content:
+        errors["content"] = [_("请填写跟进内容")]
+    elif len(content) > 2000:
+        errors["content"] = [_("跟进内容不能超过2000字")]
+    if method not in Followup.Method.values:
+        errors["method"] = [_("请选择跟进方式")]
+    if next_followup_at is not None and next_followup_at <= clock.now():
+        errors["next_followup_at"] = [_("下次跟进时间应晚于现在")]
+    if errors:
+        raise ValidationFailed(errors)
+    followup = Followup.objects.create(
+        lead=lead,
+        customer=customer,
+        contact=contact,
+        content=content,
+        method=method,
+        next_followup_at=next_followup_at,
+        created_by=actor,
+    )
+    timeline.record(
+        actor=actor,
+        verb="followup.created",
+        obj=lead or customer,
+        data={"followup_id": followup.pk, "method": method},
+    )
+    return followup

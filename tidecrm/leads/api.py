@@ -203,6 +203,35 @@ def lead_convert(request, lead_id: int, payload: ConvertIn):
     )
 
 
+class FollowupIn(Schema):
+    content: str = Field(..., max_length=2000)
+    method: str = "call"
+    next_followup_at: datetime | None = None
+
+
+class FollowupOut(Schema):
+    id: int
+    content: str
+    method: str
+    next_followup_at: datetime | None
+    created_by_id: int | None
+    created_at: datetime
+
+
+@router.get("/leads/{int:lead_id}/followups", response={200: list[FollowupOut], **ERRORS})
+def lead_followups(request, lead_id: int):
+    """The lead's follow-up records, newest first."""
+    lead = selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    return list(selectors.followups_of(lead))
+
+
+@router.post("/leads/{int:lead_id}/followups", response={201: FollowupOut, **ERRORS})
+def lead_followup_add(request, lead_id: int, payload: FollowupIn):
+    """添加跟进: text, method (call, wechat, visit, meeting, email, sms, other), next follow-up time."""
+    selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    return Status(201, services.lead_followup_add(actor=request.employee, lead_id=lead_id, **payload.dict()))
+
+
 @router.post("/leads/allocate", response={200: BulkOut, **ERRORS})
 def leads_allocate(request, payload: AllocateIn):
     """Batch 分配 to one employee; per lead ``holding_limit_reached``, ``invalid_transition`` ..."""

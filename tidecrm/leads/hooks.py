@@ -26,7 +26,7 @@ def recycle_timed_out(*, now):
     待分配 (回收待分配), set-based and idempotent. Returns how many were recycled."""
     from datetime import timedelta
 
-    from django.db.models import F
+    from django.db.models import F, Q
     from django.db.models.functions import Coalesce
 
     from tidecrm.core.bulk import fast_insert
@@ -46,6 +46,7 @@ def recycle_timed_out(*, now):
             deleted_at__isnull=True,
             updated_at__lte=cutoff,
         )
+        .filter(Q(last_followup_at__isnull=True) | Q(last_followup_at__lte=cutoff))
         .annotate(took_at=Coalesce("claimed_at", "allocated_at", "created_at"))
         .filter(took_at__lte=cutoff)
     )

@@ -51,6 +51,7 @@ class Lead(TenantModel):
     recycled_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     converted_at = models.DateTimeField(null=True, blank=True)
+    last_followup_at = models.DateTimeField(null=True, blank=True)
     customer = models.ForeignKey(
         "customers.Customer",
         null=True,

@@ -77,3 +77,10 @@ def contact_fields(lead):
     if is_masked(lead):
         return {"phone": mask_phone(lead.phone), "qq": mask_qq(lead.qq), "email": mask_email(lead.email)}
     return {"phone": lead.phone, "qq": lead.qq, "email": lead.email}
+
+
+def followups_of(lead):
+    """Return a lead's follow-up records, newest first (the lead was already checked visible)."""
+    from tidecrm.customers.models import Followup
+
+    return Followup.objects.filter(lead=lead).select_related("created_by").order_by("-created_at", "-id")

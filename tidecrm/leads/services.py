@@ -17,6 +17,7 @@ from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Valid
 from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
 from tidecrm.core.permissions import check
 from tidecrm.customers import services as customer_services
+from tidecrm.customers.models import Followup
 from tidecrm.org.models import Employee
 from tidecrm.org.scopes import visible_owner_q
 from tidecrm.rules import holding
@@ -365,6 +366,20 @@ def lead_set_status(*, actor, lead_id, status):
     return lead
 
 
+@transaction.atomic
+def lead_followup_add(*, actor, lead_id, content, method="call", next_followup_at=None):
+    """添加跟进 (LEAD-18) on an owned lead the caller may work on; stamps last_followup_at."""
+    lead = _locked(lead_id)
+    _require_state(lead, State.OWNED, action=_("添加跟进"))
+    _may_work_on(actor, lead)
+    followup = customer_services.followup_create(
+        actor=actor, lead=lead, content=content, method=method, next_followup_at=next_followup_at
+    )
+    lead.last_followup_at = followup.created_at
+    lead.save(update_fields=["last_followup_at"])
+    return followup
+
+
 CONVERTIBLE = (Status.PENDING, Status.CLAIMED_PENDING, Status.CALLBACK)
 
 
@@ -396,6 +411,7 @@ def lead_convert(*, actor, lead_id, customer_name=None, contact_name=None):
         tag_ids=lead.tag_ids,
         from_lead=lead,
     )
+    Followup.objects.filter(lead=lead).update(customer=customer)  # the journey keeps the lead's history
     now = clock.now()
     lead.state, lead.customer, lead.converted_at, lead.updated_at = State.CONVERTED, customer, now, now
     lead.save()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("bulk/<str:action>/", views.lead_bulk, name="lead_bulk"),
     path("<int:lead_id>/", views.lead_drawer, name="lead_drawer"),
     path("<int:lead_id>/convert/", views.lead_convert, name="lead_convert"),
+    path("<int:lead_id>/followups/", views.lead_followup, name="lead_followup"),
     path("<int:lead_id>/<str:action>/", views.lead_action, name="lead_action"),
     path("settings/", views.lead_settings, name="lead_settings"),
 ]

@@ -1,13 +1,14 @@
 """Lead pages: 待分配线索 / 销售线索 / 公共线索池 (LEAD-02/09/21), the drawer (LEAD-10), the new-lead
 modal and the lead-rule settings. Thin: parse, call one selector or service, render."""
 
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -16,6 +17,7 @@ from tidecrm.core import timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.pagination import paginate
 from tidecrm.core.web import is_htmx, login_required, page_permission_required
+from tidecrm.customers.models import Followup
 from tidecrm.org.models import Employee
 from tidecrm.rules import holding
 
@@ -189,6 +191,8 @@ def lead_drawer(request, lead_id):
         "lead": lead,
         "events": timeline.events_for(object_type="lead", object_id=lead.pk)[:20],
         "status_labels": dict(Lead.Status.choices),
+        "followups": selectors.followups_of(lead)[:20],
+        "methods": Followup.Method.choices,
         "can_callback": lead.state == State.OWNED
         and lead.status in services.STATUS_FROM[Lead.Status.CALLBACK],
         "can_invalid": lead.state == State.OWNED and lead.status in services.STATUS_FROM[Lead.Status.INVALID],
@@ -220,6 +224,36 @@ def lead_action(request, lead_id, action):
         return _toast(text, close="drawer")
     response = lead_drawer(request, lead_id)  # the drawer again, now in its new state
     toast = render_to_string("components/toast.html", {"level": "success", "text": text}, request)
+    response.content += f'<div hx-swap-oob="beforeend:#toasts">{toast}</div>'.encode()
+    response["HX-Trigger"] = "leads-changed"
+    return response
+
+
+@login_required
+@require_POST
+def lead_followup(request, lead_id):
+    """添加跟进 from the drawer: the drawer comes back with the new record, or the form's errors."""
+    selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    next_at = None
+    if request.POST.get("next_followup_at"):
+        try:
+            next_at = timezone.make_aware(datetime.fromisoformat(request.POST["next_followup_at"]))
+        except ValueError:
+            raise ValidationFailed({"next_followup_at": [_("时间格式不正确")]}, message=_("时间格式不正确"))
+    try:
+        services.lead_followup_add(
+            actor=request.employee,
+            lead_id=lead_id,
+            content=request.POST.get("content", ""),
+            method=request.POST.get("method", "call"),
+            next_followup_at=next_at,
+        )
+    except ValidationFailed as error:
+        raise ValidationFailed(error.fields, message="；".join(m for ms in error.fields.values() for m in ms))
+    response = lead_drawer(request, lead_id)
+    toast = render_to_string(
+        "components/toast.html", {"level": "success", "text": _("已添加跟进记录")}, request
+    )
     response.content += f'<div hx-swap-oob="beforeend:#toasts">{toast}</div>'.encode()
     response["HX-Trigger"] = "leads-changed"
     return response
