@@ -287,7 +287,11 @@ def test_inheritance_needs_a_resigned_source_and_an_active_receiver(bound):
         to_employee_id=receiver.pk,
     )
     services.employee_enable(actor=owner, employee=receiver)
-    assert inheritance.inherit(actor=owner, from_employee_id=leaver.pk, to_employee_id=receiver.pk) == {}
+    nothing = {"succeeded": [], "failed": []}
+    assert inheritance.inherit(actor=owner, from_employee_id=leaver.pk, to_employee_id=receiver.pk) == {
+        "lead": nothing,
+        "customer": nothing,
+    }
 
 
 def test_subtree_head_count_counts_each_employee_once(bound):

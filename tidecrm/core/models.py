@@ -45,7 +45,13 @@ class Tenant(models.Model):
 
 
 class TenantQuerySet(models.QuerySet):
-    pass
+    def bulk_create(self, objs, *args, **kwargs):
+        """Fill the bound tenant on new rows, as ``save`` does."""
+        objs = list(objs)
+        for obj in objs:
+            if obj.tenant_id is None:
+                obj.tenant = require_tenant()
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):

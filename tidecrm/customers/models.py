@@ -1,7 +1,8 @@
-"""Customers and contacts: the minimal model lead conversion needs (LEAD-16).
+"""Customers (客户), contacts, libraries and their pools, stages, tags, collaborators, flows.
 
-The customers issue grows this into libraries, pools, stages, tags, follow-ups and the journey;
-what is here is already the shape it keeps: tenant-keyed, owner by id, a normalised name key.
+Ownership: a customer is ``owned`` by one employee, in its library's ``pool`` (公海) with no
+owner, or ``deleted`` (回收站). Every move writes a :class:`CustomerFlow` row (CUST-29) and a
+timeline event. Tags live in :class:`CustomerTag` rows (filterable by index on every database).
 """
 
 from django.db import models
@@ -12,9 +13,125 @@ from tidecrm.core import clock
 from tidecrm.core.models import TenantModel
 
 
+class Library(TenantModel):
+    """A customer library (客户库, CUST-13) with its own pool, duplicate rule and claim rules."""
+
+    class Match(models.TextChoices):
+        ANY = "any", _("满足任意一项")
+        ALL = "all", _("满足全部条件")
+
+    DUPLICATE_FIELDS = {
+        "customer_name": _("客户名称"),
+        "contact_name": _("联系人姓名"),
+        "contact_mobile": _("联系人手机号"),
+    }
+
+    name = models.CharField(_("客户库名称"), max_length=40)
+    is_default = models.BooleanField(default=False)
+    duplicate_fields = models.JSONField(default=list, blank=True)  # subset of DUPLICATE_FIELDS
+    duplicate_match = models.CharField(max_length=8, choices=Match.choices, default=Match.ANY)
+    daily_claim_limit = models.PositiveIntegerField(null=True, blank=True)  # POOL-13, None = off
+    reclaim_cooldown_days = models.PositiveIntegerField(null=True, blank=True)  # POOL-12, None = off
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="library_unique_name"),
+            models.UniqueConstraint(
+                fields=["tenant"], condition=Q(is_default=True), name="library_one_default"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class LibraryDepartment(TenantModel):
+    """A department assigned to a library; its sub-departments follow unless assigned themselves."""
+
+    library = models.ForeignKey(Library, on_delete=models.CASCADE, related_name="departments", db_index=False)
+    department = models.ForeignKey(
+        "org.Department", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "department"], name="library_department_once"),
+        ]
+        indexes = [models.Index(fields=["tenant", "library"], name="library_department_library")]
+
+
+class Stage(TenantModel):
+    """A progress stage (客户进展, CUST-11); the last one is the fixed terminal stage 已签约."""
+
+    MAX = 10
+    DEFAULTS = ("初步接触", "需求确认", "方案报价", "商务谈判", "已签约")
+
+    name = models.CharField(_("进展名称"), max_length=20)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_terminal = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["is_terminal", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="stage_unique_name"),
+            models.UniqueConstraint(
+                fields=["tenant"], condition=Q(is_terminal=True), name="stage_one_terminal"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TagGroup(TenantModel):
+    """A tag group (标签组, CUST-10): a question of the call script; single- or multi-select."""
+
+    COLORS = (
+        "blue",
+        "azure",
+        "indigo",
+        "purple",
+        "pink",
+        "red",
+        "orange",
+        "yellow",
+        "lime",
+        "green",
+        "teal",
+        "cyan",
+    )
+
+    name = models.CharField(_("标签组名称"), max_length=20)
+    color = models.CharField(_("颜色"), max_length=16, default="blue")
+    multiple = models.BooleanField(_("可多选"), default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="tag_group_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Tag(TenantModel):
+    group = models.ForeignKey(TagGroup, on_delete=models.CASCADE, related_name="tags", db_index=False)
+    name = models.CharField(_("标签名称"), max_length=20)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "group", "name"], name="tag_unique_name")]
+        indexes = [models.Index(fields=["tenant", "group"], name="tag_group")]
+
+    def __str__(self):
+        return self.name
+
+
 class Customer(TenantModel):
     class State(models.TextChoices):
-        OWNED = "owned", _("我的客户")
+        OWNED = "owned", _("已领取")
         POOL = "pool", _("公海")
         DELETED = "deleted", _("回收站")
 
@@ -22,10 +139,20 @@ class Customer(TenantModel):
         ENTERPRISE = "enterprise", _("企业客户")
         PERSONAL = "personal", _("个人客户")
 
+    class DealStatus(models.TextChoices):
+        OPEN = "open", _("未成交")
+        CLOSED = "closed", _("已结单")
+
     name = models.CharField(_("客户名称"), max_length=100)
     name_key = models.CharField(max_length=100)  # core.normalize.normalize_company
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ENTERPRISE)
+    kind = models.CharField(_("客户类型"), max_length=16, choices=Kind.choices, default=Kind.ENTERPRISE)
     state = models.CharField(max_length=16, choices=State.choices, default=State.OWNED)
+    library = models.ForeignKey(Library, on_delete=models.PROTECT, related_name="+", db_index=False)
+    stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    deal_status = models.CharField(max_length=8, choices=DealStatus.choices, default=DealStatus.OPEN)
+    has_won = models.BooleanField(default=False)
     owner = models.ForeignKey(
         "org.Employee", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -33,8 +160,7 @@ class Customer(TenantModel):
         "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     source = models.CharField(_("来源"), max_length=40, blank=True)
-    remark = models.CharField(_("备注"), max_length=500, blank=True)
-    tag_ids = models.JSONField(default=list, blank=True)
+    remark = models.CharField(_("描述"), max_length=500, blank=True)
     from_lead = models.ForeignKey(
         "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
@@ -43,13 +169,24 @@ class Customer(TenantModel):
     )
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
-    acquired_at = models.DateTimeField(default=clock.now)
+    acquired_at = models.DateTimeField(null=True, blank=True, default=clock.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.CharField(max_length=200, blank=True)
+    last_followup_at = models.DateTimeField(null=True, blank=True)
+    last_contact_method = models.CharField(max_length=16, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    state_before_delete = models.CharField(max_length=16, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["tenant", "owner", "state", "-created_at"], name="customer_owner_state"),
             models.Index(fields=["tenant", "name_key"], name="customer_name_key"),
             models.Index(fields=["tenant", "state", "-created_at"], name="customer_state_recent"),
+            models.Index(fields=["tenant", "library", "state", "-released_at"], name="customer_pool"),
+            models.Index(fields=["tenant", "stage", "state"], name="customer_stage"),
         ]
 
     def __str__(self):
@@ -57,19 +194,34 @@ class Customer(TenantModel):
 
 
 class Contact(TenantModel):
+    MAX_PER_CUSTOMER = 10  # CUST-07
+
+    class Gender(models.TextChoices):
+        UNKNOWN = "unknown", _("未知")
+        MALE = "male", _("男")
+        FEMALE = "female", _("女")
+
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", db_index=False)
     name = models.CharField(_("联系人"), max_length=40)
+    name_key = models.CharField(max_length=40, blank=True)  # trimmed, for the duplicate rule
     mobile = models.CharField(_("手机号"), max_length=20, blank=True)
+    gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
+    title = models.CharField(_("职务"), max_length=40, blank=True)
     email = models.CharField(_("邮箱"), max_length=100, blank=True)
     qq = models.CharField("QQ", max_length=20, blank=True)
     wechat = models.CharField(_("微信"), max_length=40, blank=True)
+    remark = models.CharField(_("描述"), max_length=150, blank=True)
     is_primary = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         indexes = [
             models.Index(fields=["tenant", "customer"], name="contact_customer"),
             models.Index(fields=["tenant", "mobile"], name="contact_mobile"),
+            models.Index(fields=["tenant", "name_key"], name="contact_name_key"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -79,6 +231,102 @@ class Contact(TenantModel):
 
     def __str__(self):
         return self.name
+
+
+class CustomerTag(TenantModel):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links", db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "customer", "tag"], name="customer_tag_once")
+        ]
+        indexes = [models.Index(fields=["tenant", "tag", "customer"], name="customer_tag_tag")]
+
+
+class Collaborator(TenantModel):
+    """A joint follower (联合跟进人, CUST-17): sees the customer; ``write`` may also follow up and edit."""
+
+    class Access(models.TextChoices):
+        READ = "read", _("只读")
+        WRITE = "write", _("可编辑")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="collaborators", db_index=False
+    )
+    employee = models.ForeignKey("org.Employee", on_delete=models.CASCADE, related_name="+", db_index=False)
+    access = models.CharField(max_length=8, choices=Access.choices, default=Access.READ)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "customer", "employee"], name="collaborator_once")
+        ]
+        indexes = [models.Index(fields=["tenant", "employee", "customer"], name="collaborator_employee")]
+
+
+class CustomerFlow(TenantModel):
+    """Append-only ownership history of a customer (流转记录, CUST-29)."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", _("新建")
+        CLAIM = "claim", _("领取")
+        TRANSFER = "transfer", _("转让")
+        ASSIGN = "assign", _("分配")
+        RELEASE = "release", _("放弃")
+        RECYCLE = "recycle", _("回收")
+        AUTOFLOW = "autoflow", _("自动流转")
+        INHERIT = "inherit", _("继承")
+        DELETE = "delete", _("删除")
+        RESTORE = "restore", _("恢复")
+        IMPORT = "import", _("导入")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="flows", db_index=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    from_owner = models.ForeignKey(
+        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    to_owner = models.ForeignKey(
+        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    operator = models.ForeignKey(
+        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "customer", "-created_at"], name="customer_flow_customer"),
+            models.Index(fields=["tenant", "to_owner", "kind", "created_at"], name="customer_flow_claims"),
+        ]
+
+
+class CustomerSettings(TenantModel):
+    """Enterprise-wide customer settings; one row per enterprise."""
+
+    cross_library_duplicates = models.BooleanField(default=False)  # CUST-13 允许跨库重复
+    masked_employee_ids = models.JSONField(default=list, blank=True)  # CUST-15 资料保护
+    forbid_delete = models.BooleanField(default=False)  # CUST-21 禁止删除客户
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="customer_settings_one")]
+
+
+class SavedView(TenantModel):
+    """A user-saved customer view (CUST-03): the list's query string and chosen columns."""
+
+    employee = models.ForeignKey("org.Employee", on_delete=models.CASCADE, related_name="+", db_index=False)
+    name = models.CharField(_("视图名称"), max_length=20)
+    query = models.CharField(max_length=1000, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "employee", "name"], name="saved_view_unique_name")
+        ]
 
 
 class Followup(TenantModel):
@@ -115,4 +363,5 @@ class Followup(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "lead", "-created_at"], name="followup_lead"),
             models.Index(fields=["tenant", "customer", "-created_at"], name="followup_customer"),
+            models.Index(fields=["tenant", "-created_at"], name="followup_recent"),
         ]

@@ -17,7 +17,7 @@ from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Valid
 from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
 from tidecrm.core.permissions import check
 from tidecrm.customers import services as customer_services
-from tidecrm.customers.models import Followup
+from tidecrm.customers.models import Followup, Tag
 from tidecrm.org.models import Employee
 from tidecrm.org.scopes import visible_owner_q
 from tidecrm.rules import holding
@@ -380,6 +380,23 @@ def lead_followup_add(*, actor, lead_id, content, method="call", next_followup_a
     return followup
 
 
+def _convert_create(actor, lead, customer_name, contact_name):
+    return customer_services.customer_create(
+        actor=actor,
+        owner=lead.owner,
+        name=customer_name if customer_name is not None else lead.company_name,
+        contact_name=contact_name if contact_name is not None else lead.name,
+        mobile=lead.phone,
+        email=lead.email,
+        qq=lead.qq,
+        wechat=lead.wechat,
+        source=lead.source,
+        remark=lead.remark,
+        tag_ids=Tag.objects.filter(pk__in=lead.tag_ids).values_list("pk", flat=True),
+        from_lead=lead,
+    )
+
+
 CONVERTIBLE = (Status.PENDING, Status.CLAIMED_PENDING, Status.CALLBACK)
 
 
@@ -397,20 +414,11 @@ def lead_convert(*, actor, lead_id, customer_name=None, contact_name=None):
     _may_work_on(actor, lead)
     if lead.status not in CONVERTIBLE:
         raise BusinessError("invalid_transition", _("无效线索不能转客户，请先标记为待回访"))
-    customer = customer_services.customer_create(
-        actor=actor,
-        owner=lead.owner,
-        name=customer_name if customer_name is not None else lead.company_name,
-        contact_name=contact_name if contact_name is not None else lead.name,
-        mobile=lead.phone,
-        email=lead.email,
-        qq=lead.qq,
-        wechat=lead.wechat,
-        source=lead.source,
-        remark=lead.remark,
-        tag_ids=lead.tag_ids,
-        from_lead=lead,
-    )
+    try:
+        customer = _convert_create(actor, lead, customer_name, contact_name)
+    except ValidationFailed as error:  # the API names the fields after this call's arguments
+        renamed = {"name": "customer_name"}
+        raise ValidationFailed({renamed.get(k, k): v for k, v in error.fields.items()}) from None
     Followup.objects.filter(lead=lead).update(customer=customer)  # the journey keeps the lead's history
     now = clock.now()
     lead.state, lead.customer, lead.converted_at, lead.updated_at = State.CONVERTED, customer, now, now
@@ -468,3 +476,17 @@ def lead_settings_update(*, actor, **values):
 def ensure_can_see_pending(actor):
     if not actor.has_permission("lead.allocate"):
         raise PermissionDenied()
+
+
+def lead_inherit(*, actor, lead_id, employee):
+    """INH-03 / LEAD-25: a resigned employee's owned lead goes to ``employee`` with its status
+    kept; the receiver's lead holding limit applies."""
+    with transaction.atomic():
+        lead = _locked(lead_id)
+        _require_state(lead, State.OWNED, action=_("继承"))
+        holding.reserve(employee, "lead")
+        previous = lead.owner
+        lead.owner, lead.previous_owner, lead.updated_at = employee, previous, clock.now()
+        lead.save(update_fields=["owner", "previous_owner", "updated_at"])
+        _flow(lead, Kind.INHERIT, operator=actor, from_owner=previous, to_owner=employee)
+    return lead

@@ -1,0 +1,351 @@
+"""Customer reads: the one visibility rule, the views of CUST-03, the detail, masking, journey.
+
+Visibility (SPEC ROLE "Semantics"): an owned customer is visible when its owner is in the
+caller's customer scope (org.scopes) or the caller is a collaborator (CUST-17); a pool customer
+when it is in a pool the caller may use (POOL-05: their library's, or all for pool managers);
+the recycle bin to holders of ``customer.delete`` within scope. Everything else answers 404.
+Lists decorate a page of rows with a constant number of queries (primary contacts, tags).
+"""
+
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Q
+
+from tidecrm.core import clock
+from tidecrm.core.dates import filter_dates
+from tidecrm.core.errors import NotFound, PermissionDenied
+from tidecrm.core.models import TimelineEvent
+from tidecrm.core.normalize import mask_email, mask_phone, mask_qq, normalize_phone
+from tidecrm.org.models import DataScope
+from tidecrm.org.scopes import effective_scopes, visible_owner_q
+
+from . import config
+from .models import Collaborator, Contact, Customer, CustomerFlow, CustomerTag, Followup, Tag
+
+State = Customer.State
+VIEWS = ("mine", "collaborating", "team", "all", "pool", "bin")
+SORTS = {
+    "created": "-created_at",
+    "updated": "-updated_at",
+    "followup": "-last_followup_at",
+    "acquired": "-acquired_at",
+    "released": "-released_at",
+}
+
+
+def pool_library_ids(actor):
+    """The libraries whose pool the caller may use: None = all (pool managers, company scope)."""
+    if actor.has_permission("customer.assign") or DataScope.COMPANY in effective_scopes(actor, "customer")[0]:
+        return None
+    return [config.library_of(actor).pk]
+
+
+def collaborating_q(actor):
+    return Q(Exists(Collaborator.objects.filter(customer_id=OuterRef("pk"), employee_id=actor.pk)))
+
+
+def owned_condition(actor):
+    return Q(state=State.OWNED) & (visible_owner_q(actor, "customer") | collaborating_q(actor))
+
+
+def pool_condition(actor):
+    libraries = pool_library_ids(actor)
+    condition = Q(state=State.POOL)
+    return condition if libraries is None else condition & Q(library_id__in=libraries)
+
+
+def bin_condition(actor):
+    """Deleted customers the caller may restore: holders of customer.delete, for customers whose
+    former owner is in their scope (or that they deleted, or came from a pool they may use)."""
+    if not actor.has_permission("customer.delete"):
+        return Q(pk__in=[])
+    libraries = pool_library_ids(actor)
+    from_pool = Q(state_before_delete=State.POOL)
+    if libraries is not None:
+        from_pool &= Q(library_id__in=libraries)
+    return Q(state=State.DELETED) & (
+        visible_owner_q(actor, "customer", owner_field="previous_owner_id") | Q(deleted_by=actor) | from_pool
+    )
+
+
+def visible_condition(actor):
+    return owned_condition(actor) | pool_condition(actor)
+
+
+def _search(customers, q):
+    """Name (normalised, so 康师傅食品有限公司 finds 康师傅食品), or a contact's phone (any
+    format, or its last digits) or name."""
+    q = q.strip()
+    digits = normalize_phone(q)
+    condition = Q(name__icontains=q)
+    if digits.isdigit() and len(digits) >= 4:
+        mobile = Q(mobile=digits) if len(digits) == 11 else Q(mobile__contains=digits)
+        condition |= Q(pk__in=Contact.objects.filter(mobile).values("customer_id"))
+    else:
+        condition |= Q(pk__in=Contact.objects.filter(name=q).values("customer_id"))
+    return customers.filter(condition)
+
+
+def customer_list(
+    *,
+    actor,
+    view="mine",
+    library_id=None,
+    q=None,
+    stage_id=None,
+    tag_id=None,
+    owner_id=None,
+    deal_status=None,
+    source=None,
+    created_from=None,
+    created_to=None,
+    no_followup_days=None,
+    sort="created",
+):
+    """Return one view of CUST-03 (我的客户, 我参与的, 团队, 全部客户, 公海, 回收站), filtered."""
+    if view == "mine":
+        customers = Customer.objects.filter(state=State.OWNED, owner=actor)
+    elif view == "collaborating":
+        customers = Customer.objects.filter(collaborating_q(actor), state=State.OWNED)
+    elif view == "team":
+        customers = Customer.objects.filter(owned_condition(actor)).exclude(owner=actor)
+    elif view == "all":
+        customers = Customer.objects.filter(owned_condition(actor))
+    elif view == "pool":
+        customers = Customer.objects.filter(pool_condition(actor))
+        library_id = library_id or config.library_of(actor).pk
+        customers = customers.filter(library_id=library_id)
+    elif view == "bin":
+        if not actor.has_permission("customer.delete"):
+            raise PermissionDenied()
+        customers = Customer.objects.filter(bin_condition(actor))
+    else:
+        raise NotFound()
+    if library_id and view != "pool":
+        customers = customers.filter(library_id=library_id)
+    if stage_id:
+        customers = customers.filter(stage_id=stage_id)
+    if tag_id:
+        customers = customers.filter(pk__in=CustomerTag.objects.filter(tag_id=tag_id).values("customer_id"))
+    if owner_id:
+        customers = customers.filter(owner_id=owner_id)
+    if deal_status:
+        customers = customers.filter(deal_status=deal_status)
+    if source:
+        customers = customers.filter(source=source)
+    if no_followup_days:
+        cutoff = clock.now() - timedelta(days=int(no_followup_days))
+        customers = customers.filter(Q(last_followup_at__isnull=True) | Q(last_followup_at__lt=cutoff))
+    customers = filter_dates(customers, "created_at", created_from, created_to)
+    if q:
+        customers = _search(customers, q)
+    order = SORTS.get(sort) or (
+        "-released_at" if view == "pool" else "-deleted_at" if view == "bin" else "-created_at"
+    )
+    return customers.select_related("owner", "previous_owner", "stage", "library", "deleted_by").order_by(
+        order, "-id"
+    )
+
+
+def customer_get(*, actor, customer_id, include_deleted=False):
+    """One customer the caller may see; another tenant's, out of scope or unknown is 404."""
+    condition = visible_condition(actor)
+    if include_deleted:
+        condition |= bin_condition(actor)
+    customer = (
+        Customer.objects.filter(condition, pk=customer_id)
+        .select_related("owner", "previous_owner", "stage", "library", "created_by")
+        .first()
+    )
+    if customer is None:
+        raise NotFound()
+    return customer
+
+
+# ---------------------------------------------------------------- masking (GEN-03, CUST-15)
+
+
+def masker(actor):
+    """Return ``masked(customer) -> bool`` for this caller: pool and recycle-bin customers are
+    always masked; everything is masked for employees under data protection (CUST-15)."""
+    protected = config.is_masked_for(actor)
+
+    def masked(customer):
+        return protected or customer.state != State.OWNED
+
+    return masked
+
+
+def shown_contact(contact, masked):
+    """A contact's phone, QQ, e-mail and WeChat as this caller may see them."""
+    if not masked:
+        return {"mobile": contact.mobile, "qq": contact.qq, "email": contact.email, "wechat": contact.wechat}
+    return {
+        "mobile": mask_phone(contact.mobile),
+        "qq": mask_qq(contact.qq),
+        "email": mask_email(contact.email),
+        "wechat": "****" if contact.wechat else "",
+    }
+
+
+def decorate(customers, actor):
+    """Attach ``primary`` (a contact with ``shown`` fields), ``tags`` and ``masked`` to a page of
+    customers: two queries whatever the page size."""
+    customers = list(customers)
+    ids = [c.pk for c in customers]
+    primaries = {c.customer_id: c for c in Contact.objects.filter(customer_id__in=ids, is_primary=True)}
+    tags = {}
+    for link in (
+        CustomerTag.objects.filter(customer_id__in=ids)
+        .select_related("tag__group")
+        .order_by("tag__group__position", "tag__position")
+    ):
+        tags.setdefault(link.customer_id, []).append(link.tag)
+    masked = masker(actor)
+    for customer in customers:
+        customer.masked = masked(customer)
+        customer.primary = primaries.get(customer.pk)
+        if customer.primary:
+            customer.primary.shown = shown_contact(customer.primary, customer.masked)
+        customer.tags = tags.get(customer.pk, [])
+    return customers
+
+
+def contacts_of(customer, actor):
+    masked = masker(actor)(customer)
+    contacts = list(Contact.objects.filter(customer=customer).order_by("-is_primary", "id"))
+    for contact in contacts:
+        contact.shown = shown_contact(contact, masked)
+    return contacts
+
+
+def collaborators_of(customer):
+    return list(Collaborator.objects.filter(customer=customer).select_related("employee").order_by("id"))
+
+
+def tag_ids_of(customer):
+    return list(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
+
+
+def tags_of(customer):
+    return list(
+        Tag.objects.filter(pk__in=CustomerTag.objects.filter(customer=customer).values("tag_id"))
+        .select_related("group")
+        .order_by("group__position", "position")
+    )
+
+
+def access_of(actor, customer):
+    """What the caller may do on a visible customer: ``manage`` (owner or scope), ``write``
+    (write collaborator), ``read`` (read collaborator, or pool)."""
+    if customer.state != State.OWNED:
+        return "read"
+    if (
+        customer.owner_id == actor.pk
+        or Customer.objects.filter(visible_owner_q(actor, "customer"), pk=customer.pk).exists()
+    ):
+        return "manage"
+    collaborator = Collaborator.objects.filter(customer=customer, employee=actor).first()
+    return collaborator.access if collaborator else "read"
+
+
+# ---------------------------------------------------------------- journey (FUP-03/04)
+
+
+def followups_of(customer):
+    return (
+        Followup.objects.filter(customer=customer)
+        .select_related("created_by", "contact")
+        .order_by("-created_at", "-id")
+    )
+
+
+def flows_of(customer):
+    return (
+        CustomerFlow.objects.filter(customer=customer)
+        .select_related("from_owner", "to_owner", "operator")
+        .order_by("-created_at", "-id")
+    )
+
+
+CHANGE_VERBS = (
+    "customer.updated",
+    "customer.stage",
+    "customer.tags",
+    "contact.created",
+    "contact.updated",
+    "contact.deleted",
+    "customer.collaborator_added",
+    "customer.collaborator_changed",
+    "customer.collaborator_removed",
+)
+
+
+def changes_of(customer):
+    return (
+        TimelineEvent.objects.filter(object_type="customer", object_id=customer.pk, verb__in=CHANGE_VERBS)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
+
+
+def journey(customer, *, limit=50):
+    """The customer journey, newest first: follow-ups, changes (old → new) and ownership moves,
+    as dicts ``{kind, at, actor, ...}`` for the page and the API."""
+    items = []
+    for followup in followups_of(customer)[:limit]:
+        items.append(
+            {
+                "kind": "followup",
+                "at": followup.created_at,
+                "actor": followup.created_by.name if followup.created_by else "",
+                "method": followup.get_method_display(),
+                "content": followup.content,
+                "contact": followup.contact.name if followup.contact else "",
+                "next_followup_at": followup.next_followup_at,
+            }
+        )
+    for event in changes_of(customer)[:limit]:
+        items.append(
+            {
+                "kind": "change",
+                "at": event.created_at,
+                "actor": event.actor.name if event.actor else "",
+                "verb": event.verb,
+                "changes": event.changes,
+                "data": event.data,
+            }
+        )
+    for flow in flows_of(customer)[:limit]:
+        items.append(
+            {
+                "kind": "flow",
+                "at": flow.created_at,
+                "actor": flow.operator.name if flow.operator else "",
+                "flow": flow.kind,
+                "label": flow.get_kind_display(),
+                "from": flow.from_owner.name if flow.from_owner else "",
+                "to": flow.to_owner.name if flow.to_owner else "",
+                "reason": flow.reason,
+            }
+        )
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items[:limit]
+
+
+def followup_list(
+    *, actor, employee_id=None, customer_id=None, method=None, created_from=None, created_to=None
+):
+    """The global follow-up list (FUP-05): records of customers the caller may see, plus their
+    own, newest first."""
+    followups = Followup.objects.filter(customer__isnull=False).filter(
+        Q(customer__in=Customer.objects.filter(visible_condition(actor)).values("pk")) | Q(created_by=actor)
+    )
+    if employee_id:
+        followups = followups.filter(created_by_id=employee_id)
+    if customer_id:
+        followups = followups.filter(customer_id=customer_id)
+    if method:
+        followups = followups.filter(method=method)
+    followups = filter_dates(followups, "created_at", created_from, created_to)
+    return followups.select_related("created_by", "customer", "contact").order_by("-created_at", "-id")
