@@ -7,18 +7,20 @@
 * no list route ever shows another enterprise's rows.
 """
 
+import io
 import json
 import re
 
 import pytest
 from django.apps import apps
 from django.test import Client
+from python_calamine import CalamineWorkbook
 
 from tests import factories
 from tidecrm.accounts.models import ApiToken
 from tidecrm.accounts.services import token_create
 from tidecrm.api import api as ninja_api
-from tidecrm.core import imports
+from tidecrm.core import exports, imports
 from tidecrm.core.models import ImportJob, TenantModel, TimelineEvent
 from tidecrm.core.tenancy import TenantNotSet, tenant_context
 from tidecrm.leads import services as lead_services
@@ -278,7 +280,15 @@ def test_the_generic_id_check_covers_the_known_routes():
 
 
 def _text(response):
-    return json.dumps(response.json(), ensure_ascii=False)
+    """Return the answer as text: the JSON, or every cell of an xlsx download (exports)."""
+    if not hasattr(response, "as_text"):
+        if response.get("Content-Type") == exports.XLSX:
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(b"".join(response.streaming_content)))
+            body = workbook.get_sheet_by_index(0).to_python()
+        else:
+            body = response.json()
+        response.as_text = json.dumps(body, ensure_ascii=False)
+    return response.as_text
 
 
 @pytest.mark.parametrize("method, path", LIST_OPERATIONS, ids=[p for _m, p in LIST_OPERATIONS])

@@ -21,7 +21,7 @@ from tidecrm.customers.models import Followup
 from tidecrm.org.models import Employee
 from tidecrm.rules import holding
 
-from . import selectors, services
+from . import exports, selectors, services
 from .models import Lead
 
 State = Lead.State
@@ -44,6 +44,11 @@ BULK = {
         ("claim", gettext_lazy("批量领取"), "primary"),
         ("delete", gettext_lazy("批量删除"), "danger"),
     ),
+}
+EXPORT_URLS = {
+    State.UNALLOCATED: "lead_pending_export",
+    State.OWNED: "lead_export",
+    State.POOL: "lead_pool_export",
 }
 BULK_SERVICES = {
     "allocate": services.leads_allocate,
@@ -72,6 +77,21 @@ def _date(value):
         return None
 
 
+def _filters(request):
+    """Return the list filters of the query string, as the filter form shows them."""
+    return {
+        "q": (request.GET.get("q") or "").strip(),
+        "status": request.GET.get("status") if request.GET.get("status") in Lead.Status.values else "",
+        "created_from": _date(request.GET.get("created_from")),
+        "created_to": _date(request.GET.get("created_to")),
+    }
+
+
+def _selected(filters):
+    """Return ``filters`` as ``selectors.lead_list`` takes them (empty means no filter)."""
+    return {name: value or None for name, value in filters.items()}
+
+
 def _toast(text, level="success", *, close=None):
     """Answer with a toast, refresh the lead table, and optionally close the modal or drawer."""
     response = HttpResponse(render_to_string("components/toast.html", {"level": level, "text": text}))
@@ -96,20 +116,8 @@ def summary(result, done_format):
 def lead_list(request, state=State.OWNED):
     """One of the three containers, with filters, bulk actions, paging and the holding display."""
     actor = request.employee
-    filters = {
-        "q": (request.GET.get("q") or "").strip(),
-        "status": request.GET.get("status") if request.GET.get("status") in Lead.Status.values else "",
-        "created_from": _date(request.GET.get("created_from")),
-        "created_to": _date(request.GET.get("created_to")),
-    }
-    leads = selectors.lead_list(
-        actor=actor,
-        state=state,
-        q=filters["q"] or None,
-        status=filters["status"] or None,
-        created_from=filters["created_from"],
-        created_to=filters["created_to"],
-    )
+    filters = _filters(request)
+    leads = selectors.lead_list(actor=actor, state=state, **_selected(filters))
     page = paginate(leads, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
     for lead in page.items:
         lead.shown = selectors.contact_fields(lead)
@@ -126,10 +134,18 @@ def lead_list(request, state=State.OWNED):
         "limit": limit,
         "can_create": actor.has_permission("lead.create"),
         "can_import": actor.has_permission("lead.import"),
+        "can_export": actor.has_permission("lead.export"),
+        "export_url": reverse(EXPORT_URLS[state]),
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "lead-table":
         return render(request, "leads/_table.html", context)
     return render(request, "leads/list.html", context)
+
+
+@page_permission_required("lead.export")
+def lead_export(request, state=State.OWNED):
+    """导出: the container's xlsx with the filters of the list page (the query string)."""
+    return exports.lead_export(actor=request.employee, state=state, **_selected(_filters(request)))
 
 
 @login_required
