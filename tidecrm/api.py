@@ -5,6 +5,8 @@ from ninja import NinjaAPI
 from tidecrm.accounts.api import router as accounts_router
 from tidecrm.core.api import CallerAuth, JsonRenderer, install_error_handlers
 from tidecrm.core.imports_api import router as imports_router
+from tidecrm.customers.api import router as customers_router
+from tidecrm.customers.api import settings_router as customer_settings_router
 from tidecrm.leads.api import router as leads_router
 from tidecrm.org.api import router as org_router
 from tidecrm.rules.api import router as rules_router
@@ -25,3 +27,5 @@ api.add_router("", org_router)
 api.add_router("", imports_router)
 api.add_router("", leads_router)
 api.add_router("", rules_router)
+api.add_router("", customers_router)
+api.add_router("", customer_settings_router)

@@ -9,7 +9,7 @@ Lists decorate a page of rows with a constant number of queries (primary contact
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from tidecrm.core import clock
 from tidecrm.core.dates import filter_dates
@@ -44,8 +44,18 @@ def collaborating_q(actor):
     return Q(Exists(Collaborator.objects.filter(customer_id=OuterRef("pk"), employee_id=actor.pk)))
 
 
+def _either(scope, *others):
+    """``scope | others``, where an empty scope ``Q()`` means everything (an empty Q would
+    otherwise vanish from the OR and narrow it)."""
+    if not scope:
+        return Q()
+    for other in others:
+        scope |= other
+    return scope
+
+
 def owned_condition(actor):
-    return Q(state=State.OWNED) & (visible_owner_q(actor, "customer") | collaborating_q(actor))
+    return Q(state=State.OWNED) & _either(visible_owner_q(actor, "customer"), collaborating_q(actor))
 
 
 def pool_condition(actor):
@@ -63,8 +73,8 @@ def bin_condition(actor):
     from_pool = Q(state_before_delete=State.POOL)
     if libraries is not None:
         from_pool &= Q(library_id__in=libraries)
-    return Q(state=State.DELETED) & (
-        visible_owner_q(actor, "customer", owner_field="previous_owner_id") | Q(deleted_by=actor) | from_pool
+    return Q(state=State.DELETED) & _either(
+        visible_owner_q(actor, "customer", owner_field="previous_owner_id"), Q(deleted_by=actor), from_pool
     )
 
 
@@ -189,11 +199,23 @@ def shown_contact(contact, masked):
 
 
 def decorate(customers, actor):
-    """Attach ``primary`` (a contact with ``shown`` fields), ``tags`` and ``masked`` to a page of
-    customers: two queries whatever the page size."""
+    """Attach ``primary`` (a contact with ``shown`` fields), ``tags``, ``masked``,
+    ``contacts_count`` and ``collaborator_ids`` to a page of customers: four queries whatever
+    the page size."""
     customers = list(customers)
     ids = [c.pk for c in customers]
     primaries = {c.customer_id: c for c in Contact.objects.filter(customer_id__in=ids, is_primary=True)}
+    counts = dict(
+        Contact.objects.filter(customer_id__in=ids)
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values_list("customer_id", "n")
+    )
+    collaborators = {}
+    for customer_id, employee_id in Collaborator.objects.filter(customer_id__in=ids).values_list(
+        "customer_id", "employee_id"
+    ):
+        collaborators.setdefault(customer_id, []).append(employee_id)
     tags = {}
     for link in (
         CustomerTag.objects.filter(customer_id__in=ids)
@@ -208,6 +230,8 @@ def decorate(customers, actor):
         if customer.primary:
             customer.primary.shown = shown_contact(customer.primary, customer.masked)
         customer.tags = tags.get(customer.pk, [])
+        customer.contacts_count = counts.get(customer.pk, 0)
+        customer.collaborator_ids = collaborators.get(customer.pk, [])
     return customers
 
 
