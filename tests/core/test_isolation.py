@@ -23,13 +23,16 @@ from tidecrm.api import api as ninja_api
 from tidecrm.core import exports, imports
 from tidecrm.core.models import ImportJob, TenantModel, TimelineEvent
 from tidecrm.core.tenancy import TenantNotSet, tenant_context
+from tidecrm.customers import config as customer_config
+from tidecrm.customers import services as customer_services
+from tidecrm.customers.models import TagGroup
 from tidecrm.leads import services as lead_services
 from tidecrm.org.models import Department, Employee
 
 BASE = "/api/v1"
 MARKER = "隔离标记"  # in every name of the other enterprise; must never show up in our answers
 # Path parameters whose model is not simply ``<model name>_id``.
-PARAMETER_MODELS = {"token_id": ApiToken, "job_id": ImportJob}
+PARAMETER_MODELS = {"token_id": ApiToken, "job_id": ImportJob, "group_id": TagGroup}
 
 
 def _tenant_models():
@@ -173,6 +176,18 @@ def _populate(owner, prefix):
             created_by=owner,
             failure_path=imports._write_failures(["姓名"], [([f"{prefix}行"], "请填写手机号")]),
         )
+        # Customers: a customer with a contact (and a collaborator), a library, the default
+        # stages, a tag group with a tag — the rows the customers' id routes name.
+        customer = customer_services.customer_create(
+            actor=owner,
+            name=f"{prefix}客户",
+            contacts=[
+                {"name": f"{prefix}联系人", "mobile": "13600000011" if prefix == "本企业" else "13600000012"}
+            ],
+        )
+        customer_services.collaborator_set(actor=owner, customer_id=customer.pk, employee_id=person.pk)
+        customer_config.library_create(actor=owner, name=f"{prefix}客户库")
+        customer_config.tag_group_create(actor=owner, name=f"{prefix}标签组", tags=[f"{prefix}标签"])
     return person
 
 
