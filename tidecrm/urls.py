@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("tidecrm.core.urls")),
     path("org/", include("tidecrm.org.urls")),
     path("leads/", include("tidecrm.leads.urls")),
+    path("customers/", include("tidecrm.customers.urls")),
     path("settings/", include("tidecrm.rules.urls")),
 ]

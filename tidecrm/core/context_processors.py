@@ -10,7 +10,7 @@ from .pagination import PAGE_SIZES
 # granted permission is hidden); None = everyone.
 NAVIGATION = (
     ("home", _("工作台"), "ti-home", "home", None),
-    ("customers", _("客户管理"), "ti-users", None, None),
+    ("customers", _("客户管理"), "ti-users", "customer_list", None),
     ("leads", _("线索"), "ti-target-arrow", "lead_list", None),
     ("sales", _("商机/合同"), "ti-briefcase", None, None),
     ("analytics", _("统计"), "ti-chart-bar", None, None),

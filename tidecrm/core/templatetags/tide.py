@@ -73,3 +73,11 @@ def field(
         "errors": errors,
         "value": "" if type == "password" else (values.get(name) or ""),
     }
+
+
+@register.filter
+def join_list(value):
+    """Show a list value of a change log as 甲、乙 (and anything else as it is)."""
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value) or "—"
+    return value
