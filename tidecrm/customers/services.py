@@ -124,9 +124,10 @@ def holder_of(customer):
 
 def _candidates(library):
     """Customers a new one in ``library`` is checked against: its library, or every library when
-    the enterprise forbids cross-library duplicates (CUST-13). The recycle bin counts too: a
-    restore must not create a twin."""
-    live = Customer.objects.all()
+    the enterprise forbids cross-library duplicates (CUST-13). The recycle bin does not hold a
+    name or phone (the refusal names an owner or 公海, CUST-14); a twin created meanwhile blocks
+    the restore instead (customer_restore)."""
+    live = Customer.objects.exclude(state=State.DELETED)
     if config.customer_settings().cross_library_duplicates:
         live = live.filter(library=library)
     return live
@@ -167,7 +168,7 @@ def find_duplicate(library, *, name_key="", contact_names=(), mobiles=(), exclud
             found = live.filter(condition).first()
             if found:
                 return found, field
-    if mobiles and "contact_mobile" not in conditions:
+    if mobiles and (library.duplicate_match == Library.Match.ALL or "contact_mobile" not in conditions):
         found = live.filter(mobile_condition).first()
         if found:
             return found, "contact_mobile"
@@ -382,8 +383,8 @@ def customer_create(
         library = config.library_of(owner or actor)
     now = clock.now()
     with transaction.atomic():
-        if owner is not None:
-            holding.reserve(owner, "customer")
+        if owner is not None:  # HOLD-04: a customer created at the terminal stage does not count
+            _reserve(owner, Customer(stage_id=cleaned.get("stage_id") or config.first_stage().pk))
         _duplicate_lock(library)
         refuse_duplicate(
             library,
@@ -391,9 +392,9 @@ def customer_create(
             contact_names=[c["name"] for c in cleaned_contacts],
             mobiles=mobiles,
         )
+        cleaned["stage_id"] = cleaned.get("stage_id") or config.first_stage().pk
         customer = Customer.objects.create(
             **cleaned,
-            stage_id=cleaned.get("stage_id") or config.first_stage().pk,
             library=library,
             state=State.OWNED if owner else State.POOL,
             owner=owner,
@@ -438,7 +439,13 @@ def customer_update(*, actor, customer_id, **values):
         may_write(actor, customer)
         if "name_key" in cleaned and cleaned["name_key"] != customer.name_key:
             _duplicate_lock(customer.library)
-            refuse_duplicate(customer.library, name_key=cleaned["name_key"], exclude_pk=customer.pk)
+            refuse_duplicate(
+                customer.library,
+                name_key=cleaned["name_key"],
+                # "all" mode: the rename must be checked with the customer's own contacts
+                contact_names=Contact.objects.filter(customer=customer).values_list("name", flat=True),
+                exclude_pk=customer.pk,
+            )
         changes = timeline.diff(customer, cleaned, [f for f in EDITABLE if f in cleaned])
         if "stage_id" in changes:
             names = dict(Stage.objects.filter(pk__in=changes["stage_id"]).values_list("pk", "name"))

@@ -1,0 +1,100 @@
+"""Customers in a real browser: a salesperson creates a customer with two contacts, tags it, logs
+a follow-up and releases it to the pool; a colleague sees it masked in the pool, claims it, and
+the journey shows all of it."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import factories
+from tests.e2e.test_org_journey import log_in, log_out
+from tidecrm.core.tenancy import tenant_context
+from tidecrm.customers import config
+from tidecrm.customers.models import Customer, CustomerFlow
+
+
+@pytest.fixture(autouse=True)
+def _quick_failures(page):
+    page.set_default_timeout(10_000)
+
+
+def test_create_follow_up_release_and_claim(page, live_server, screenshot):
+    owner = factories.enterprise(name="客户演练有限公司", admin_name="钱总", phone="13866660000")
+    rep = factories.employee(owner, name="孙销售", phone="13866661111", role_keys=("sales",))
+    colleague = factories.employee(owner, name="周销售", phone="13866662222", role_keys=("sales",))
+    with tenant_context(owner.tenant):
+        config.tag_group_create(
+            actor=owner, name="意向程度", color="red", multiple=False, tags=["高", "中", "低"]
+        )
+    base = live_server.url
+
+    log_in(page, base, "13866661111", factories.PASSWORD)
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/customers/")
+    expect(page.get_by_text("暂无客户")).to_be_visible()
+    page.get_by_test_id("new-customer").click()
+    page.get_by_label("客户名称").fill("康师傅食品有限公司")
+    page.locator("#c-name-0").fill("张经理")
+    page.locator("#c-mobile-0").fill("139 1234 5678")
+    page.get_by_test_id("add-contact-row").click()
+    page.locator("#c-name-1").fill("李采购")
+    page.locator("#c-mobile-1").fill("13987654321")
+    page.get_by_label("高").check()
+    screenshot(page, "customer-create")
+    page.get_by_test_id("customer-submit").click()
+    page.get_by_text("客户“康师傅食品有限公司”已创建").wait_for()
+    row = page.get_by_test_id("customer-row").filter(has_text="康师傅食品有限公司")
+    expect(row).to_contain_text("13912345678")
+    expect(row).to_contain_text("高")
+
+    # A twin under another spelling is refused and names the holder.
+    page.get_by_test_id("new-customer").click()
+    page.get_by_label("客户名称").fill("康师傅 食品(有限公司)")
+    page.locator("#c-name-0").fill("王五")
+    page.locator("#c-mobile-0").fill("13700001111")
+    page.get_by_test_id("customer-submit").click()
+    expect(page.get_by_test_id("modal")).to_contain_text("客户已存在：康师傅食品有限公司（跟进人：孙销售）")
+    page.get_by_test_id("modal-close").click()
+
+    row.click()
+    detail = page.get_by_test_id("customer-detail")
+    page.get_by_test_id("tab-contacts").click()
+    expect(detail.get_by_test_id("contact-row")).to_have_count(2)
+    page.get_by_label("跟进内容").fill("电话沟通：对新品感兴趣，下周寄样品")
+    page.get_by_test_id("followup-submit").click()
+    expect(page.get_by_test_id("journey")).to_contain_text("电话沟通：对新品感兴趣，下周寄样品")
+    screenshot(page, "customer-drawer")
+    page.get_by_test_id("action-release").click()
+    page.get_by_test_id("release-reason").fill("暂无预算")
+    page.get_by_test_id("bulk-submit").click()
+    page.get_by_text("已将 1 个客户移入公海").wait_for()
+    expect(page.get_by_test_id("customer-state")).to_contain_text("公海", timeout=10_000)  # the drawer follows
+    page.keyboard.press("Escape")
+    log_out(page, base)
+
+    log_in(page, base, "13866662222", factories.PASSWORD)
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/customers/v/pool/")
+    pool_row = page.get_by_test_id("customer-row").filter(has_text="康师傅食品有限公司")
+    expect(pool_row).to_contain_text("139****5678")
+    expect(pool_row).to_contain_text("孙销售")
+    screenshot(page, "customer-pool")
+    pool_row.click()
+    expect(page.get_by_test_id("primary-mobile")).to_have_text("139****5678")
+    page.get_by_test_id("action-claim").click()
+    expect(page.get_by_test_id("customer-state")).to_contain_text("跟进人：周销售")
+    expect(page.get_by_test_id("primary-mobile")).to_have_text("13912345678")
+    journey = page.get_by_test_id("journey")
+    for text in ("领取", "放弃", "暂无预算", "电话沟通：对新品感兴趣，下周寄样品", "新建"):
+        expect(journey).to_contain_text(text)
+    screenshot(page, "customer-journey")
+
+    with tenant_context(owner.tenant):
+        customer = Customer.objects.get(name="康师傅食品有限公司")
+        assert customer.owner_id == colleague.pk and customer.previous_owner_id == rep.pk
+        assert list(
+            CustomerFlow.objects.filter(customer=customer).order_by("id").values_list("kind", flat=True)
+        ) == [
+            "create",
+            "release",
+            "claim",
+        ]
