@@ -87,7 +87,65 @@ class Command(BaseCommand):
                             actor=owner, department=departments[dept], head_id=employee.pk
                         )
             self._demo_leads(owner, people)
+            self._demo_customers(owner, people)
         return tenant
+
+    def _demo_customers(self, owner, people):
+        """Tag groups, customers for two salespeople with follow-ups, and a few in the pool."""
+        from tidecrm.customers import config as customer_config
+        from tidecrm.customers import services as customer_services
+
+        intent = customer_config.tag_group_create(
+            actor=owner, name="意向程度", color="red", multiple=False, tags=["高", "中", "低"]
+        )
+        customer_config.tag_group_create(
+            actor=owner, name="客户行业", color="blue", multiple=True, tags=["制造", "零售", "教育", "互联网"]
+        )
+        intent_tags = {t.name: t.pk for t in intent.tags.all()}
+        stages = customer_config.stages()
+        rows = [
+            ("王小明", "北京华夏建材有限公司", "刘建国", "高", 1),
+            ("王小明", "天津港联物流有限公司", "陈思远", "中", 2),
+            ("王小明", "青岛海岸食品股份有限公司", "马丽", "高", 3),
+            ("王小明", "济南泉城印务有限公司", "赵刚", "低", 0),
+            ("王小明", "大连远洋渔业有限公司", "孙海", "中", 1),
+            ("赵小红", "成都天府茶业有限公司", "周婷", "高", 2),
+            ("赵小红", "重庆山城火锅连锁", "吴磊", "中", 0),
+            ("赵小红", "西安古都文旅集团", "郑洁", "低", 1),
+            ("赵小红", "昆明春城花卉有限公司", "冯雨", "中", 0),
+            ("王小明", "厦门鹭岛科技有限公司", "蒋文", "中", 0),
+            ("赵小红", "长沙湘江电器有限公司", "韩梅", "低", 0),
+        ]
+        notes = [
+            "电话沟通，客户对报价有兴趣",
+            "微信发送了产品资料",
+            "约好下周上门拜访",
+            "客户在比较竞品，需跟进",
+        ]
+        for index, (person, name, contact, intent_name, stage_index) in enumerate(rows):
+            employee = people[person]
+            customer = customer_services.customer_create(
+                actor=employee,
+                name=name,
+                contacts=[{"name": contact, "mobile": f"1372000{index:04d}", "title": "采购经理"}],
+                stage_id=stages[stage_index].pk,
+                source=["展会", "官网", "转介绍"][index % 3],
+                tag_ids=[intent_tags[intent_name]],
+            )
+            for note in notes[: index % 3 + 1]:
+                customer_services.customer_followup_add(
+                    actor=employee,
+                    customer_id=customer.pk,
+                    content=note,
+                    method=["call", "wechat", "visit"][index % 3],
+                )
+            if index >= 9:
+                customer_services.customer_release(actor=employee, customer_id=customer.pk, reason="暂无预算")
+        first = customer_services.duplicate_of(name_key="北京华夏建材")
+        if first is not None:
+            customer_services.collaborator_set(
+                actor=people["王小明"], customer_id=first.pk, employee_id=people["赵小红"].pk, access="write"
+            )
 
     def _demo_leads(self, owner, people):
         """A few leads in each container, so the lead pages have something to show."""
