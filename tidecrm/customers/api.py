@@ -4,7 +4,8 @@ tag groups)."""
 
 from datetime import date, datetime
 
-from ninja import Field, Query, Router, Schema, Status
+from django.urls import reverse
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from tidecrm.core.api import BulkOut, ErrorOut, IdsIn, PageOut
 from tidecrm.core.errors import NotFound, ValidationFailed
@@ -166,8 +167,17 @@ class FollowupIn(Schema):
     next_followup_at: datetime | None = None
 
 
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    size: int
+    content_type: str
+    url: str
+
+
 class FollowupOut(Schema):
     id: int
+    attachments: list[AttachmentOut]
     customer_id: int | None
     customer_name: str | None
     contact_id: int | None
@@ -240,6 +250,16 @@ def contact_out(contact, masked):
 def followup_out(followup):
     return {
         "id": followup.pk,
+        "attachments": [
+            {
+                "id": a.pk,
+                "name": a.name,
+                "size": a.size,
+                "content_type": a.content_type,
+                "url": reverse("followup_attachment", args=[a.pk]),
+            }
+            for a in followup.attachments.all()
+        ],
         "customer_id": followup.customer_id,
         "customer_name": followup.customer.name if followup.customer_id else None,
         "contact_id": followup.contact_id,
@@ -467,6 +487,29 @@ def followup_create(request, customer_id: int, payload: FollowupIn):
     selectors.customer_get(actor=request.employee, customer_id=customer_id)
     followup = services.customer_followup_add(
         actor=request.employee, customer_id=customer_id, **payload.dict()
+    )
+    return Status(201, followup_out(followup))
+
+
+@router.post("/customers/{int:customer_id}/followups/upload", response={201: FollowupOut, **ERRORS})
+def followup_upload(
+    request,
+    customer_id: int,
+    content: Form[str] = "",
+    method: Form[str] = Followup.Method.CALL,
+    contact_id: Form[int | None] = None,
+    files: File[list[UploadedFile]] = None,
+):
+    """添加跟进 with attachments (multipart ``files``: images, PDF, Word/Excel/PPT, recordings;
+    ≤ 9 files of ≤ 10 MB, checked by content → 422 ``invalid_file``)."""
+    selectors.customer_get(actor=request.employee, customer_id=customer_id)
+    followup = services.customer_followup_add(
+        actor=request.employee,
+        customer_id=customer_id,
+        content=content,
+        method=method,
+        contact_id=contact_id,
+        files=[(f.name, f.read()) for f in (files or [])[:10]],
     )
     return Status(201, followup_out(followup))
 

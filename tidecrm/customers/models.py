@@ -365,3 +365,20 @@ class Followup(TenantModel):
             models.Index(fields=["tenant", "customer", "-created_at"], name="followup_customer"),
             models.Index(fields=["tenant", "-created_at"], name="followup_recent"),
         ]
+
+
+class FollowupAttachment(TenantModel):
+    """A file on a follow-up (FUP-01: 图片、附件、语音), checked by content (core.uploads)."""
+
+    followup = models.ForeignKey(
+        Followup, on_delete=models.CASCADE, related_name="attachments", db_index=False
+    )
+    file = models.FileField(max_length=200)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    is_image = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "followup"], name="followup_attachment")]

@@ -280,8 +280,20 @@ def followups_of(customer):
     return (
         Followup.objects.filter(customer=customer)
         .select_related("created_by", "contact")
+        .prefetch_related("attachments")
         .order_by("-created_at", "-id")
     )
+
+
+def attachment_get(*, actor, attachment_id):
+    """An attachment of a follow-up on a customer the caller may see (else 404)."""
+    from .models import FollowupAttachment
+
+    attachment = FollowupAttachment.objects.filter(pk=attachment_id).select_related("followup").first()
+    if attachment is None or attachment.followup.customer_id is None:
+        raise NotFound()
+    customer_get(actor=actor, customer_id=attachment.followup.customer_id, include_deleted=True)
+    return attachment
 
 
 def flows_of(customer):
@@ -327,6 +339,10 @@ def journey(customer, *, limit=50):
                 "content": followup.content,
                 "contact": followup.contact.name if followup.contact else "",
                 "next_followup_at": followup.next_followup_at,
+                "attachments": [
+                    {"id": a.pk, "name": a.name, "size": a.size, "is_image": a.is_image}
+                    for a in followup.attachments.all()
+                ],
             }
         )
     for event in changes_of(customer)[:limit]:
@@ -372,4 +388,8 @@ def followup_list(
     if method:
         followups = followups.filter(method=method)
     followups = filter_dates(followups, "created_at", created_from, created_to)
-    return followups.select_related("created_by", "customer", "contact").order_by("-created_at", "-id")
+    return (
+        followups.select_related("created_by", "customer", "contact")
+        .prefetch_related("attachments")
+        .order_by("-created_at", "-id")
+    )

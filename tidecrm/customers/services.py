@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, timeline, uploads
 from tidecrm.core.bulk import each_independently
 from tidecrm.core.dates import day_start
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
@@ -33,6 +33,7 @@ from .models import (
     CustomerSettings,
     CustomerTag,
     Followup,
+    FollowupAttachment,
     Library,
     Stage,
     Tag,
@@ -903,14 +904,18 @@ def followup_create(
     lead=None,
     customer=None,
     contact=None,
+    files=(),
 ):
     """Write one follow-up record (FUP-01) for a lead or a customer; the caller checked access.
 
-    Refusals: 422 for empty content, an unknown method, or a next follow-up time in the past.
+    ``files`` are (name, bytes) attachments, checked by content (core.uploads). Refusals: 422
+    for empty content without attachments, an unknown method, a next follow-up time in the
+    past, or a file that is not an allowed kind (``invalid_file``).
     """
     content = (content or "").strip()
+    checked = uploads.check_all(list(files))
     errors = {}
-    if not content:
+    if not content and not checked:
         errors["content"] = [_("请填写跟进内容")]
     elif len(content) > 2000:
         errors["content"] = [_("跟进内容不能超过2000字")]
@@ -929,6 +934,19 @@ def followup_create(
         next_followup_at=next_followup_at,
         created_by=actor,
     )
+    FollowupAttachment.objects.bulk_create(
+        [
+            FollowupAttachment(
+                followup=followup,
+                file=uploads.store(data, folder="followups", kind=kind),
+                name=name[:200],
+                content_type=kind.content_type,
+                size=len(data),
+                is_image=kind.image,
+            )
+            for name, data, kind in checked
+        ]
+    )
     timeline.record(
         actor=actor,
         verb="followup.created",
@@ -939,7 +957,7 @@ def followup_create(
 
 
 def customer_followup_add(
-    *, actor, customer_id, content, method="call", contact_id=None, next_followup_at=None
+    *, actor, customer_id, content, method="call", contact_id=None, next_followup_at=None, files=()
 ):
     """添加跟进 on a customer (optionally about one of its contacts, FUP-02); stamps the
     customer's last follow-up time and contact method (CUST-01, used by recycling)."""
@@ -959,6 +977,7 @@ def customer_followup_add(
             content=content,
             method=method,
             next_followup_at=next_followup_at,
+            files=files,
         )
         customer.last_followup_at = followup.created_at
         customer.last_contact_method = method

@@ -13,6 +13,7 @@ urlpatterns = [
     path("export/", views.customer_export, name="customer_export"),
     path("followups/", views.followup_list, name="followup_list"),
     path("followups/export/", views.followup_export, name="followup_export"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="followup_attachment"),
     path("settings/", views.customer_settings, name="customer_settings"),
     path("settings/<str:tab>/", views.customer_settings, name="customer_settings_tab"),
     path("<int:customer_id>/", views.customer_page, name="customer_page"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tidecrm.core import uploads
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.pagination import paginate
 from tidecrm.core.web import is_htmx, login_required, page_permission_required
@@ -425,6 +426,7 @@ def _detail_context(request, customer):
         "journey": journey,
         "journey_tab": tab,
         "methods": Followup.Method.choices,
+        "accept": uploads.ACCEPT,
         "access_choices": Collaborator.Access.choices,
         "employees": _employees(),
         "call_number": customer.primary.mobile if customer.primary and not customer.masked else "",
@@ -530,6 +532,7 @@ def customer_followup(request, customer_id):
             method=request.POST.get("method", "call"),
             contact_id=_int(request.POST.get("contact_id")),
             next_followup_at=next_at,
+            files=[(f.name, f.read()) for f in request.FILES.getlist("files")[: uploads.MAX_FILES + 1]],
         )
     except ValidationFailed as error:
         raise ValidationFailed(error.fields, message="；".join(m for ms in error.fields.values() for m in ms))
@@ -830,3 +833,20 @@ def customer_export(request):
     from . import io_views
 
     return io_views.customer_export_page(request)
+
+
+@login_required
+def attachment_download(request, attachment_id):
+    """A follow-up attachment, for callers who may see its customer; images open inline."""
+    from django.http import FileResponse
+
+    attachment = selectors.attachment_get(actor=request.employee, attachment_id=attachment_id)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=not attachment.is_image,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
