@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "tidecrm.rules",
     "tidecrm.leads",
     "tidecrm.customers",
+    "tidecrm.sales",
+    "tidecrm.office",
     "tidecrm.integrations",
 ]
 

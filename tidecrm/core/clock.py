@@ -41,3 +41,10 @@ def shifted(delta):
         yield
     finally:
         _offset[0] -= delta
+
+
+def today():
+    """Today's date in the current time zone (dates on contracts, payments, close dates)."""
+    from django.utils import timezone
+
+    return timezone.localdate(now())

@@ -354,6 +354,10 @@ class Followup(TenantModel):
     content = models.TextField(_("跟进内容"), max_length=2000)
     method = models.CharField(_("跟进方式"), max_length=16, choices=Method.choices, default=Method.CALL)
     next_followup_at = models.DateTimeField(_("下次跟进时间"), null=True, blank=True)
+    # FUP-02: a follow-up logged on an opportunity or contract is the customer's record too; the
+    # sales records are referenced by id (sales depends on customers, not the other way round).
+    opportunity_pk = models.BigIntegerField(null=True, blank=True)
+    contract_pk = models.BigIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         "org.Employee", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
@@ -364,6 +368,7 @@ class Followup(TenantModel):
             models.Index(fields=["tenant", "lead", "-created_at"], name="followup_lead"),
             models.Index(fields=["tenant", "customer", "-created_at"], name="followup_customer"),
             models.Index(fields=["tenant", "-created_at"], name="followup_recent"),
+            models.Index(fields=["tenant", "opportunity_pk"], name="followup_opportunity"),
         ]
 
 

@@ -1,0 +1,150 @@
+"""A small reusable approval component (CON-03, OFF-08).
+
+An app registers what happens to its records when an approval ends::
+
+    approvals.register("contract", on_approved=..., on_rejected=..., on_withdrawn=..., label=...)
+
+then calls :func:`start` inside its own transaction. Approvers act with :func:`decide`: at each
+level any one approver decides for the level (or-sign); approval at the last level approves
+the request, a rejection at any level rejects it; the initiator may :func:`withdraw` while it is
+pending. Two approvers acting at once: the request row is locked, the second one gets
+``already_decided``. The CC list is recorded for notification when the request completes.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tidecrm.core import clock, timeline
+from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
+
+from .models import ApprovalAction, ApprovalRequest
+
+Status, Decision = ApprovalRequest.Status, ApprovalAction.Decision
+
+
+@dataclass(frozen=True)
+class Handler:
+    object_type: str
+    label: str
+    on_approved: callable
+    on_rejected: callable
+    on_withdrawn: callable
+    url: callable = None  # url(object_id) -> page of the record
+
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def register(object_type, *, label, on_approved, on_rejected, on_withdrawn, url=None):
+    HANDLERS[object_type] = Handler(object_type, label, on_approved, on_rejected, on_withdrawn, url)
+
+
+def start(*, actor, object_type, object_id, title, levels, cc_ids=()):
+    """Open an approval for a record. ``levels`` is [[ids], [ids]] (1 or 2 non-empty levels)."""
+    levels = [sorted({int(i) for i in level}) for level in levels if level]
+    if not levels or len(levels) > 2:
+        raise ValidationFailed(message=_("请先在设置中配置一级审批人"))
+    if ApprovalRequest.objects.filter(
+        object_type=object_type, object_id=object_id, status=Status.PENDING
+    ).exists():
+        raise BusinessError("approval_pending", _("该记录已在审批中"))
+    request = ApprovalRequest.objects.create(
+        object_type=object_type,
+        object_id=object_id,
+        title=title[:200],
+        initiator=actor,
+        levels=levels,
+        cc_ids=sorted({int(i) for i in cc_ids}),
+    )
+    timeline.record(
+        actor=actor, verb="approval.started", object_type=object_type, object_id=object_id, label=title
+    )
+    return request
+
+
+def _locked(request_id):
+    request = ApprovalRequest.objects.select_for_update().filter(pk=request_id).first()
+    if request is None:
+        raise NotFound()
+    return request
+
+
+@transaction.atomic
+def decide(*, actor, request_id, approve, comment=""):
+    """同意 or 驳回 at the current level; only its approvers may, and only while pending."""
+    request = _locked(request_id)
+    if request.status != Status.PENDING:
+        raise BusinessError("already_decided", _("该审批已被处理"))
+    if actor.pk not in request.approvers():
+        if any(actor.pk in level for level in request.levels):
+            raise BusinessError("already_decided", _("该审批节点已被其他审批人处理"))
+        raise BusinessError("not_approver", _("您不是当前节点的审批人"), status=403)
+    ApprovalAction.objects.create(
+        request=request,
+        level=request.current_level,
+        actor=actor,
+        decision=Decision.APPROVE if approve else Decision.REJECT,
+        comment=(comment or "")[:500],
+    )
+    handler = HANDLERS[request.object_type]
+    if not approve:
+        request.status, request.finished_at = Status.REJECTED, clock.now()
+        request.save()
+        handler.on_rejected(request, actor)
+    elif request.current_level < len(request.levels):
+        request.current_level += 1
+        request.save()
+    else:
+        request.status, request.finished_at = Status.APPROVED, clock.now()
+        request.save()
+        handler.on_approved(request, actor)
+    timeline.record(
+        actor=actor,
+        verb="approval.approved" if approve else "approval.rejected",
+        object_type=request.object_type,
+        object_id=request.object_id,
+        label=request.title,
+        reason=comment or "",
+        data={"level": request.current_level},
+    )
+    return request
+
+
+@transaction.atomic
+def withdraw(*, actor, request_id):
+    """撤回: the initiator takes a pending request back."""
+    request = _locked(request_id)
+    if request.initiator_id != actor.pk:
+        raise BusinessError("permission_denied", _("只有发起人可以撤回"), status=403)
+    if request.status != Status.PENDING:
+        raise BusinessError("already_decided", _("该审批已结束，不能撤回"))
+    ApprovalAction.objects.create(
+        request=request, level=request.current_level, actor=actor, decision=Decision.WITHDRAW
+    )
+    request.status, request.finished_at = Status.WITHDRAWN, clock.now()
+    request.save()
+    HANDLERS[request.object_type].on_withdrawn(request, actor)
+    return request
+
+
+def pending_for(employee):
+    """The approval to-do list: pending requests whose current level names ``employee``.
+
+    Levels are short JSON lists, so the filter runs in Python over the pending requests only.
+    """
+    pending = (
+        ApprovalRequest.objects.filter(status=Status.PENDING)
+        .select_related("initiator")
+        .order_by("-created_at")
+    )
+    return [r for r in pending if employee.pk in r.approvers()]
+
+
+def history_of(object_type, object_id):
+    return list(
+        ApprovalRequest.objects.filter(object_type=object_type, object_id=object_id)
+        .prefetch_related("actions__actor")
+        .order_by("-created_at")
+    )

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class SalesConfig(AppConfig):
+    name = "tidecrm.sales"
+    label = "sales"
+    verbose_name = "Sales"
+
+    def ready(self):
+        from . import hooks, permissions  # noqa: F401

@@ -1,0 +1,32 @@
+"""What sales plugs into: the customer's derived deal status (CUST-09) and ownership moves
+(OPP-14, CON-09, POOL-14): opportunities and contracts followed by the old owner go with the
+customer — released with it into the pool, restored to whoever claims or receives it."""
+
+from tidecrm.customers import services as customer_services
+
+from .models import Contract, Opportunity
+
+
+def statuses(customer_ids):
+    found = {}
+    for customer_id, status in Opportunity.objects.filter(
+        customer_id__in=customer_ids, deleted_at__isnull=True
+    ).values_list("customer_id", "status"):
+        found.setdefault(customer_id, []).append(status)
+    return found
+
+
+def follow_customer(customer, old_owner, new_owner, kind, actor):
+    for model in (Opportunity, Contract):
+        records = model.objects.filter(customer=customer)
+        if new_owner is None:  # released, recycled or deleted: remember who held them
+            if old_owner is not None:
+                records.filter(owner=old_owner).update(owner=None, released_owner=old_owner)
+        elif old_owner is None:  # claimed, assigned or restored from the pool
+            records.filter(owner__isnull=True).update(owner=new_owner, released_owner=None)
+        else:  # transfer, inheritance
+            records.filter(owner=old_owner).update(owner=new_owner)
+
+
+customer_services.DEAL_SOURCES.append(statuses)
+customer_services.OWNER_LISTENERS.append(follow_customer)

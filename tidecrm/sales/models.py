@@ -1,0 +1,385 @@
+"""Sales (SPEC 9–12): opportunity stages and opportunities with an immutable stage history,
+products and categories, contracts with numbering and approval, payment plans, payments,
+invoices, and orders behind a feature switch. Money is ``Decimal`` with two places."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tidecrm.core import clock
+from tidecrm.core.models import TenantModel
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+def _employee_fk(**kwargs):
+    return models.ForeignKey(
+        "org.Employee",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        **kwargs,
+    )
+
+
+class OpportunityStage(TenantModel):
+    """商机阶段 (OPP-04): ordered, each with a win probability; the last one is the won stage."""
+
+    MIN, MAX = 2, 20
+    DEFAULTS = (("初步沟通", 10), ("需求确定", 30), ("方案/报价", 50), ("谈判审核", 70), ("成交", 100))
+
+    name = models.CharField(_("阶段名称"), max_length=20)
+    position = models.PositiveSmallIntegerField(default=0)
+    win_probability = models.PositiveSmallIntegerField(_("成交概率"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="opportunity_stage_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Opportunity(TenantModel):
+    class Status(models.TextChoices):
+        OPEN = "open", _("未成交")
+        WON = "won", _("赢单")
+        LOST = "lost", _("输单")
+
+    name = models.CharField(_("商机名称"), max_length=100)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    owner = _employee_fk()  # 跟进人 = the customer's owner (OPP-03); None while released with it
+    released_owner = _employee_fk()  # who held it when it went to the pool with its customer (OPP-14)
+    stage = models.ForeignKey(OpportunityStage, on_delete=models.PROTECT, related_name="+", db_index=False)
+    amount = models.DecimalField(_("商机金额"), default=ZERO, **MONEY)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    expected_close_date = models.DateField(_("预计成交日期"), null=True, blank=True)
+    closed_on = models.DateField(_("结单日期"), null=True, blank=True)
+    closed_by = _employee_fk()
+    note = models.CharField(_("备注"), max_length=150, blank=True)
+    lose_reason = models.CharField(_("输单原因"), max_length=200, blank=True)
+    created_by = _employee_fk()
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "customer"], name="opportunity_customer"),
+            models.Index(fields=["tenant", "owner", "status", "-created_at"], name="opportunity_owner"),
+            models.Index(fields=["tenant", "stage", "status"], name="opportunity_stage"),
+            models.Index(fields=["tenant", "-created_at"], name="opportunity_recent"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class StageHistory(TenantModel):
+    """Immutable record of an opportunity's stages: entered, left, by whom (BEYOND-06)."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="+", db_index=False)
+    stage = models.ForeignKey(
+        OpportunityStage, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    stage_name = models.CharField(max_length=20)
+    entered_at = models.DateTimeField(default=clock.now)
+    entered_by = _employee_fk()
+    left_at = models.DateTimeField(null=True, blank=True)
+    left_by = _employee_fk()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "opportunity", "entered_at"], name="stage_history_opportunity")
+        ]
+
+
+class ProductCategory(TenantModel):
+    """产品分类 (PROD-01): a tree of at most three levels, path "/1/4/"."""
+
+    MAX_DEPTH = 3
+
+    name = models.CharField(_("分类名称"), max_length=40)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    path = models.CharField(max_length=100, default="/")
+    depth = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["path"]
+        indexes = [models.Index(fields=["tenant", "path"], name="product_category_path")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "parent", "name"], name="product_category_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "name"],
+                condition=Q(parent__isnull=True),
+                name="product_category_unique_top",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(TenantModel):
+    name = models.CharField(_("产品名称"), max_length=100)
+    category = models.ForeignKey(ProductCategory, on_delete=models.PROTECT, related_name="+", db_index=False)
+    sku = models.CharField(_("产品编码"), max_length=40, blank=True)
+    spec = models.CharField(_("规格"), max_length=100, blank=True)
+    unit = models.CharField(_("单位"), max_length=10, blank=True)
+    price = models.DecimalField(_("标准价格"), default=ZERO, **MONEY)
+    on_sale = models.BooleanField(_("上架"), default=True)
+    description = models.CharField(_("描述"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "category"], name="product_category")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "sku"], condition=~Q(sku=""), name="product_unique_sku")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ContractSettings(TenantModel):
+    """Per-enterprise sales settings: contract numbering, approval flow (CON-03), orders switch."""
+
+    number_prefix = models.CharField(_("合同编号前缀"), max_length=10, default="HT")
+    approval_enabled = models.BooleanField(default=False)
+    level1_approver_ids = models.JSONField(default=list, blank=True)
+    level2_approver_ids = models.JSONField(default=list, blank=True)
+    cc_ids = models.JSONField(default=list, blank=True)
+    orders_enabled = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="contract_settings_one")]
+
+
+class NumberSequence(TenantModel):
+    """The next sequence number per (kind, day) for contract and order numbers."""
+
+    kind = models.CharField(max_length=16)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "kind", "day"], name="number_sequence_one")]
+
+
+class Contract(TenantModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PENDING = "pending_approval", _("审批中")
+        APPROVED = "approved", _("已生效")
+        REJECTED = "rejected", _("已驳回")
+        VOID = "void", _("已作废")
+
+    number = models.CharField(_("合同编号"), max_length=40)
+    title = models.CharField(_("合同名称"), max_length=100)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    opportunity = models.ForeignKey(
+        Opportunity, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    owner = _employee_fk()
+    released_owner = _employee_fk()
+    amount = models.DecimalField(_("合同金额"), **MONEY)
+    signed_on = models.DateField(_("签约日期"), null=True, blank=True)
+    start_on = models.DateField(_("开始日期"), null=True, blank=True)
+    end_on = models.DateField(_("结束日期"), null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    received_amount = models.DecimalField(default=ZERO, **MONEY)
+    invoiced_amount = models.DecimalField(default=ZERO, **MONEY)
+    remark = models.CharField(_("备注"), max_length=500, blank=True)
+    created_by = _employee_fk()
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "customer"], name="contract_customer"),
+            models.Index(fields=["tenant", "owner", "status", "-created_at"], name="contract_owner"),
+            models.Index(fields=["tenant", "-created_at"], name="contract_recent"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="contract_unique_number"),
+            # CON-01 / 004: one opportunity, at most one (non-void) contract.
+            models.UniqueConstraint(
+                fields=["tenant", "opportunity"],
+                condition=Q(opportunity__isnull=False) & ~Q(status="void"),
+                name="contract_one_per_opportunity",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def outstanding_amount(self):
+        return self.amount - self.received_amount
+
+
+class Order(TenantModel):
+    """销售订单 (ORD-01), behind ``ContractSettings.orders_enabled``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        CONFIRMED = "confirmed", _("已确认")
+        SHIPPED = "shipped", _("已发货")
+        COMPLETED = "completed", _("已完成")
+        REJECTED = "rejected", _("已驳回")
+        VOID = "void", _("已作废")
+
+    number = models.CharField(_("订单编号"), max_length=40)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    owner = _employee_fk()
+    order_date = models.DateField(_("下单日期"), default=clock.today)
+    amount = models.DecimalField(_("订单金额"), default=ZERO, **MONEY)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    received_amount = models.DecimalField(default=ZERO, **MONEY)
+    invoiced_amount = models.DecimalField(default=ZERO, **MONEY)
+    remark = models.CharField(_("备注"), max_length=500, blank=True)
+    created_by = _employee_fk()
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "customer"], name="order_customer")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "number"], name="order_unique_number")]
+
+    def __str__(self):
+        return self.number
+
+
+class LineItem(TenantModel):
+    """A product line on an opportunity, contract or order, with a snapshot of the product's
+    name, unit and price at the time it was added (OPP-12, PROD-04)."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    product = models.ForeignKey(
+        Product, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    product_name = models.CharField(max_length=100)
+    unit = models.CharField(max_length=10, blank=True)
+    list_price = models.DecimalField(**MONEY)
+    unit_price = models.DecimalField(**MONEY)
+    quantity = models.DecimalField(max_digits=12, decimal_places=2)
+    discount = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("100.00"))  # percent paid
+    subtotal = models.DecimalField(**MONEY)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "opportunity"], name="line_opportunity"),
+            models.Index(fields=["tenant", "contract"], name="line_contract"),
+            models.Index(fields=["tenant", "order"], name="line_order"),
+        ]
+
+
+class PaymentPlan(TenantModel):
+    """回款计划 (CON-05): one period of a contract or order."""
+
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    period = models.PositiveSmallIntegerField(_("期次"))
+    due_on = models.DateField(_("计划回款日期"))
+    amount = models.DecimalField(_("计划回款金额"), **MONEY)
+    remark = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["period", "id"]
+        indexes = [
+            models.Index(fields=["tenant", "contract", "period"], name="plan_contract"),
+            models.Index(fields=["tenant", "order", "period"], name="plan_order"),
+        ]
+
+
+class Payment(TenantModel):
+    """回款记录 (CON-06)."""
+
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    plan = models.ForeignKey(
+        PaymentPlan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    amount = models.DecimalField(_("回款金额"), **MONEY)
+    received_on = models.DateField(_("回款日期"))
+    method = models.CharField(_("回款方式"), max_length=20, blank=True)
+    remark = models.CharField(max_length=200, blank=True)
+    created_by = _employee_fk()
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["received_on", "id"]
+        indexes = [
+            models.Index(fields=["tenant", "contract", "received_on"], name="payment_contract"),
+            models.Index(fields=["tenant", "order", "received_on"], name="payment_order"),
+        ]
+
+
+class Invoice(TenantModel):
+    """开票 (CON-07): an application that becomes an issued invoice (number, date)."""
+
+    class Type(models.TextChoices):
+        NORMAL = "normal", _("增值税普通发票")
+        SPECIAL = "special", _("增值税专用发票")
+        ELECTRONIC = "electronic", _("电子普通发票")
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("已申请")
+        ISSUED = "issued", _("已开票")
+
+    contract = models.ForeignKey(
+        Contract, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    amount = models.DecimalField(_("开票金额"), **MONEY)
+    type = models.CharField(_("发票类型"), max_length=12, choices=Type.choices, default=Type.NORMAL)
+    title = models.CharField(_("发票抬头"), max_length=100, blank=True)
+    tax_number = models.CharField(_("税号"), max_length=30, blank=True)
+    number = models.CharField(_("发票号码"), max_length=40, blank=True)
+    issued_on = models.DateField(_("开票日期"), null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.APPLIED)
+    created_by = _employee_fk()
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["tenant", "contract"], name="invoice_contract"),
+            models.Index(fields=["tenant", "order"], name="invoice_order"),
+        ]

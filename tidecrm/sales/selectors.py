@@ -1,0 +1,185 @@
+"""Sales reads: opportunities and contracts within scope (404 otherwise), their lines, stage
+history, money tabs, the kanban, products and the approval to-do list."""
+
+from django.db.models import Count, Q, Sum
+
+from tidecrm.core.dates import filter_dates
+from tidecrm.core.errors import NotFound
+
+from . import services
+from .models import (
+    Contract,
+    Invoice,
+    LineItem,
+    Opportunity,
+    Order,
+    Payment,
+    PaymentPlan,
+    Product,
+    ProductCategory,
+    StageHistory,
+)
+
+
+def opportunity_list(
+    *,
+    actor,
+    q=None,
+    status=None,
+    stage_id=None,
+    owner_id=None,
+    customer_id=None,
+    created_from=None,
+    created_to=None,
+    mine=False,
+):
+    opportunities = Opportunity.objects.filter(services.visible_q(actor), deleted_at__isnull=True)
+    if mine:
+        opportunities = opportunities.filter(owner=actor)
+    if q:
+        opportunities = opportunities.filter(
+            Q(name__icontains=q.strip()) | Q(customer__name__icontains=q.strip())
+        )
+    if status:
+        opportunities = opportunities.filter(status=status)
+    if stage_id:
+        opportunities = opportunities.filter(stage_id=stage_id)
+    if owner_id:
+        opportunities = opportunities.filter(owner_id=owner_id)
+    if customer_id:
+        opportunities = opportunities.filter(customer_id=customer_id)
+    opportunities = filter_dates(opportunities, "created_at", created_from, created_to)
+    return opportunities.select_related("customer", "owner", "stage", "closed_by").order_by(
+        "-created_at", "-id"
+    )
+
+
+def opportunity_get(*, actor, opportunity_id):
+    opportunity = (
+        Opportunity.objects.filter(services.visible_q(actor), pk=opportunity_id, deleted_at__isnull=True)
+        .select_related("customer", "owner", "stage", "closed_by", "created_by")
+        .first()
+    )
+    if opportunity is None:
+        raise NotFound()
+    return opportunity
+
+
+def kanban(*, actor, mine=False, per_stage=50):
+    """Open opportunities by stage (for the board): [(stage, count, amount, [opportunities])]."""
+    stages = services.stages()
+    base = Opportunity.objects.filter(
+        services.visible_q(actor), deleted_at__isnull=True, status=Opportunity.Status.OPEN
+    )
+    if mine:
+        base = base.filter(owner=actor)
+    totals = {
+        row["stage_id"]: (row["n"], row["s"])
+        for row in base.values("stage_id").annotate(n=Count("pk"), s=Sum("amount"))
+    }
+    columns = []
+    for stage in stages:
+        items = list(
+            base.filter(stage=stage).select_related("customer", "owner").order_by("-updated_at")[:per_stage]
+        )
+        count, amount = totals.get(stage.pk, (0, 0))
+        columns.append({"stage": stage, "count": count, "amount": amount or 0, "items": items})
+    return columns
+
+
+def lines_of(**owner):
+    return list(LineItem.objects.filter(**owner).order_by("id"))
+
+
+def history_of(opportunity):
+    return list(
+        StageHistory.objects.filter(opportunity=opportunity)
+        .select_related("entered_by")
+        .order_by("entered_at", "id")
+    )
+
+
+def contract_list(
+    *,
+    actor,
+    q=None,
+    status=None,
+    owner_id=None,
+    customer_id=None,
+    signed_from=None,
+    signed_to=None,
+    mine=False,
+):
+    contracts = Contract.objects.filter(services.visible_q(actor, "contract"))
+    if mine:
+        contracts = contracts.filter(owner=actor)
+    if q:
+        contracts = contracts.filter(
+            Q(number__icontains=q.strip())
+            | Q(title__icontains=q.strip())
+            | Q(customer__name__icontains=q.strip())
+        )
+    if status:
+        contracts = contracts.filter(status=status)
+    if owner_id:
+        contracts = contracts.filter(owner_id=owner_id)
+    if customer_id:
+        contracts = contracts.filter(customer_id=customer_id)
+    contracts = filter_dates(contracts, "signed_on", signed_from, signed_to)
+    return contracts.select_related("customer", "owner", "opportunity").order_by("-created_at", "-id")
+
+
+def contract_get(*, actor, contract_id):
+    contract = (
+        Contract.objects.filter(services.visible_q(actor, "contract"), pk=contract_id)
+        .select_related("customer", "owner", "opportunity", "created_by")
+        .first()
+    )
+    if contract is None:
+        raise NotFound()
+    return contract
+
+
+def money_of(**target):
+    """Plans (with their derived status), payments and invoices of a contract or order."""
+    payments = list(Payment.objects.filter(**target).select_related("created_by", "plan"))
+    plans = services.plan_statuses(list(PaymentPlan.objects.filter(**target)), payments)
+    invoices = list(Invoice.objects.filter(**target).select_related("created_by"))
+    return {"plans": plans, "payments": payments, "invoices": invoices}
+
+
+def order_list(*, actor):
+    return (
+        Order.objects.filter(services.visible_q(actor, "contract"))
+        .select_related("customer", "owner", "contract")
+        .order_by("-created_at", "-id")
+    )
+
+
+def order_get(*, actor, order_id):
+    order = (
+        Order.objects.filter(services.visible_q(actor, "contract"), pk=order_id)
+        .select_related("customer", "owner")
+        .first()
+    )
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def product_list(*, q=None, category_id=None, on_sale=None):
+    products = Product.objects.all()
+    if q:
+        products = products.filter(Q(name__icontains=q.strip()) | Q(sku__icontains=q.strip()))
+    if category_id:
+        category = ProductCategory.objects.filter(pk=category_id).first()
+        if category is None:
+            raise NotFound()
+        products = products.filter(category__path__startswith=category.path)
+    if on_sale is not None:
+        products = products.filter(on_sale=on_sale)
+    return products.select_related("category").order_by("category__path", "name", "id")
+
+
+def categories():
+    return list(ProductCategory.objects.order_by("path"))
