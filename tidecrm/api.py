@@ -7,6 +7,7 @@ from tidecrm.core.api import CallerAuth, JsonRenderer, install_error_handlers
 from tidecrm.core.imports_api import router as imports_router
 from tidecrm.customers.api import router as customers_router
 from tidecrm.customers.api import settings_router as customer_settings_router
+from tidecrm.customers.api_io import router as customer_io_router
 from tidecrm.leads.api import router as leads_router
 from tidecrm.org.api import router as org_router
 from tidecrm.rules.api import router as rules_router
@@ -29,3 +30,4 @@ api.add_router("", leads_router)
 api.add_router("", rules_router)
 api.add_router("", customers_router)
 api.add_router("", customer_settings_router)
+api.add_router("", customer_io_router)
