@@ -11,6 +11,7 @@ from tidecrm.customers.api_io import router as customer_io_router
 from tidecrm.leads.api import router as leads_router
 from tidecrm.org.api import router as org_router
 from tidecrm.rules.api import router as rules_router
+from tidecrm.sales.api import router as sales_router
 
 api = NinjaAPI(
     title="Tide CRM API",
@@ -31,3 +32,4 @@ api.add_router("", rules_router)
 api.add_router("", customers_router)
 api.add_router("", customer_settings_router)
 api.add_router("", customer_io_router)
+api.add_router("", sales_router)

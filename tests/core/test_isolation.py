@@ -27,12 +27,19 @@ from tidecrm.customers import config as customer_config
 from tidecrm.customers import services as customer_services
 from tidecrm.customers.models import TagGroup
 from tidecrm.leads import services as lead_services
+from tidecrm.office.models import ApprovalRequest
 from tidecrm.org.models import Department, Employee
+from tidecrm.sales import services as sales_services
 
 BASE = "/api/v1"
 MARKER = "隔离标记"  # in every name of the other enterprise; must never show up in our answers
 # Path parameters whose model is not simply ``<model name>_id``.
-PARAMETER_MODELS = {"token_id": ApiToken, "job_id": ImportJob, "group_id": TagGroup}
+PARAMETER_MODELS = {
+    "token_id": ApiToken,
+    "job_id": ImportJob,
+    "group_id": TagGroup,
+    "approval_id": ApprovalRequest,
+}
 
 
 def _tenant_models():
@@ -188,6 +195,28 @@ def _populate(owner, prefix):
         customer_services.collaborator_set(actor=owner, customer_id=customer.pk, employee_id=person.pk)
         customer_config.library_create(actor=owner, name=f"{prefix}客户库")
         customer_config.tag_group_create(actor=owner, name=f"{prefix}标签组", tags=[f"{prefix}标签"])
+        # Sales: an opportunity, a product in a category, a contract in approval, an order.
+        category = sales_services.category_create(actor=owner, name=f"{prefix}分类")
+        sales_services.product_create(actor=owner, name=f"{prefix}产品", category_id=category.pk, price="10")
+        opportunity = sales_services.opportunity_create(
+            actor=owner, customer_id=customer.pk, name=f"{prefix}商机"
+        )
+        settings = sales_services.sales_settings()
+        settings.approval_enabled, settings.level1_approver_ids, settings.orders_enabled = (
+            True,
+            [owner.pk],
+            True,
+        )
+        settings.save()
+        contract = sales_services.contract_create(
+            actor=owner,
+            customer_id=customer.pk,
+            title=f"{prefix}合同",
+            amount="100",
+            opportunity_id=opportunity.pk,
+        )
+        sales_services.contract_submit(actor=owner, contract_id=contract.pk)
+        sales_services.order_create(actor=owner, customer_id=customer.pk, amount="50")
     return person
 
 
