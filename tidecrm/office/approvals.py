@@ -78,12 +78,15 @@ def decide(*, actor, request_id, approve, comment=""):
     if request.status != Status.PENDING:
         raise BusinessError("already_decided", _("该审批已被处理"))
     if actor.pk not in request.approvers():
-        if any(actor.pk in level for level in request.levels):
+        # An approver of a level already passed was beaten to it; anyone else (a stranger, or an
+        # approver of a later level while an earlier one is open) is not an approver here.
+        if any(actor.pk in level for level in request.levels[: request.current_level - 1]):
             raise BusinessError("already_decided", _("该审批节点已被其他审批人处理"))
         raise BusinessError("not_approver", _("您不是当前节点的审批人"), status=403)
+    level = request.current_level
     ApprovalAction.objects.create(
         request=request,
-        level=request.current_level,
+        level=level,
         actor=actor,
         decision=Decision.APPROVE if approve else Decision.REJECT,
         comment=(comment or "")[:500],
@@ -107,7 +110,7 @@ def decide(*, actor, request_id, approve, comment=""):
         object_id=request.object_id,
         label=request.title,
         reason=comment or "",
-        data={"level": request.current_level},
+        data={"level": level},
     )
     return request
 
