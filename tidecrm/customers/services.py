@@ -256,7 +256,13 @@ def active_employee(employee_id):
 
 
 def _locked(customer_id):
-    customer = Customer.objects.select_for_update().filter(pk=customer_id).select_related("owner").first()
+    # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of the owner's outer join.
+    customer = (
+        Customer.objects.select_for_update(of=("self",))
+        .filter(pk=customer_id)
+        .select_related("owner")
+        .first()
+    )
     if customer is None:
         raise NotFound()
     return customer
