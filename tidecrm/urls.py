@@ -23,5 +23,6 @@ urlpatterns = [
     path("org/", include("tidecrm.org.urls")),
     path("leads/", include("tidecrm.leads.urls")),
     path("customers/", include("tidecrm.customers.urls")),
+    path("sales/", include("tidecrm.sales.urls")),
     path("settings/", include("tidecrm.rules.urls")),
 ]

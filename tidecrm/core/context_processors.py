@@ -12,7 +12,7 @@ NAVIGATION = (
     ("home", _("工作台"), "ti-home", "home", None),
     ("customers", _("客户管理"), "ti-users", "customer_list", None),
     ("leads", _("线索"), "ti-target-arrow", "lead_list", None),
-    ("sales", _("商机/合同"), "ti-briefcase", None, None),
+    ("sales", _("商机/合同"), "ti-briefcase", "opportunity_list", None),
     ("analytics", _("统计"), "ti-chart-bar", None, None),
     ("office", _("办公"), "ti-address-book", "org_contacts", None),
     ("settings", _("设置"), "ti-settings", "org_index", "org.view"),

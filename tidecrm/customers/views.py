@@ -22,6 +22,7 @@ from tidecrm.core.pagination import paginate
 from tidecrm.core.web import is_htmx, login_required, page_permission_required
 from tidecrm.org.models import Department, Employee
 from tidecrm.rules import holding
+from tidecrm.sales import selectors as sales_selectors
 
 from . import config, selectors, services
 from .models import Collaborator, Contact, Customer, Followup, Library, SavedView, Stage, TagGroup
@@ -430,6 +431,8 @@ def _detail_context(request, customer):
         "access_choices": Collaborator.Access.choices,
         "employees": _employees(),
         "call_number": customer.primary.mobile if customer.primary and not customer.masked else "",
+        "opportunities": sales_selectors.opportunity_list(actor=actor, customer_id=customer.pk)[:20],
+        "contracts": sales_selectors.contract_list(actor=actor, customer_id=customer.pk)[:20],
     }
 
 

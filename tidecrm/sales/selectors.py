@@ -183,3 +183,49 @@ def product_list(*, q=None, category_id=None, on_sale=None):
 
 def categories():
     return list(ProductCategory.objects.order_by("path"))
+
+
+def product_get(*, product_id):
+    product = Product.objects.filter(pk=product_id).select_related("category").first()
+    if product is None:
+        raise NotFound()
+    return product
+
+
+def stage_usage():
+    """{stage id: number of (not deleted) opportunities in it} for the stage settings."""
+    return dict(
+        Opportunity.objects.filter(deleted_at__isnull=True)
+        .values("stage_id")
+        .annotate(n=Count("pk"))
+        .values_list("stage_id", "n")
+    )
+
+
+def contract_of_opportunity(opportunity):
+    """The (non-void) contract made from an opportunity, if any (one per opportunity, CON-01)."""
+    return (
+        Contract.objects.filter(opportunity=opportunity)
+        .exclude(status=Contract.Status.VOID)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def followups_of_opportunity(opportunity, *, limit=50):
+    """The follow-ups written on an opportunity (they live on its customer, FUP-02)."""
+    from tidecrm.customers.models import Followup
+
+    return list(
+        Followup.objects.filter(customer_id=opportunity.customer_id, opportunity_pk=opportunity.pk)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def contract_opportunity_options(*, actor, customer_id):
+    """A customer's opportunities the caller sees that have no (non-void) contract yet."""
+    taken = Contract.objects.filter(opportunity__isnull=False).exclude(status=Contract.Status.VOID)
+    return list(
+        opportunity_list(actor=actor, customer_id=customer_id).exclude(pk__in=taken.values("opportunity_id"))
+    )
