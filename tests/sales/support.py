@@ -70,7 +70,7 @@ def refused(code, func, status=409, **kwargs):
 def make_people(admin):
     """The admin (super admin) and two salespeople with the default 销售顾问 role (self scope)."""
     config.default_library(), config.stages(), config.customer_settings()
-    services.stages()
+    services.stages(), services.sales_settings()
     return {
         "admin": admin,
         "rep": factories.employee(admin, name="销售甲", role_keys=("sales",)),

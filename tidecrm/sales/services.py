@@ -689,6 +689,14 @@ def contract_update(*, actor, contract_id, product_lines=None, **values):
     with transaction.atomic():
         contract = _locked_contract(actor, contract_id)
         _require_contract(contract, CStatus.DRAFT, CStatus.REJECTED, action=_("修改"))
+        if "amount" in cleaned:
+            planned = PaymentPlan.objects.filter(contract=contract).aggregate(s=Sum("amount"))["s"] or ZERO
+            if planned > cleaned["amount"]:
+                raise BusinessError(
+                    "plan_exceeds_amount",
+                    _("回款计划总额不能超过合同金额（已计划 %(planned)s，合同 %(amount)s）")
+                    % {"planned": planned, "amount": cleaned["amount"]},
+                )
         changes = timeline.diff(contract, cleaned, list(cleaned))
         for field, value in cleaned.items():
             setattr(contract, field, value)
@@ -821,10 +829,21 @@ def contract_withdraw(*, actor, contract_id):
 def _target(actor, *, contract_id=None, order_id=None):
     if contract_id:
         return "contract", _locked_contract(actor, contract_id)
+    if not sales_settings().orders_enabled:  # ORD-04: every order write is behind the switch
+        raise BusinessError("feature_disabled", _("企业未开启订单功能"), status=403)
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None or not Order.objects.filter(visible_q(actor, "contract"), pk=order.pk).exists():
         raise NotFound()
     return "order", order
+
+
+def _require_live_order(kind, target, action):
+    """Plans, payments and invoices only on orders that are neither rejected nor void."""
+    if kind == "order" and target.status in (Order.Status.REJECTED, Order.Status.VOID):
+        raise BusinessError(
+            "invalid_transition",
+            _("“%(s)s”的订单不能%(action)s") % {"s": target.get_status_display(), "action": action},
+        )
 
 
 def plan_add(*, actor, amount, due_on, contract_id=None, order_id=None, remark=""):
@@ -844,6 +863,7 @@ def plan_add(*, actor, amount, due_on, contract_id=None, order_id=None, remark="
                 CStatus.REJECTED,
                 action=_("添加回款计划"),
             )
+        _require_live_order(kind, target, _("添加回款计划"))
         plans = PaymentPlan.objects.filter(**{kind: target})
         planned = plans.aggregate(s=Sum("amount"))["s"] or ZERO
         if planned + amount > target.amount:
@@ -884,6 +904,7 @@ def payment_add(
         kind, target = _target(actor, contract_id=contract_id, order_id=order_id)
         if kind == "contract":
             _require_contract(target, CStatus.APPROVED, action=_("登记回款"))
+        _require_live_order(kind, target, _("登记回款"))
         plan = None
         if plan_id:
             plan = PaymentPlan.objects.filter(pk=plan_id, **{kind: target}).first()
@@ -934,6 +955,7 @@ def invoice_add(
         kind, target = _target(actor, contract_id=contract_id, order_id=order_id)
         if kind == "contract":
             _require_contract(target, CStatus.APPROVED, action=_("开票"))
+        _require_live_order(kind, target, _("开票"))
         invoiced = Invoice.objects.filter(**{kind: target}).aggregate(s=Sum("amount"))["s"] or ZERO
         if invoiced + amount > target.amount:
             raise BusinessError(
