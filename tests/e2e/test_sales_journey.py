@@ -140,13 +140,8 @@ def test_opportunity_to_paid_contract(page, live_server, screenshot):
     with tenant_context(owner.tenant):
         opportunity = Opportunity.objects.get(name="东海渔业 CRM 采购")
         assert opportunity.status == Opportunity.Status.WON and opportunity.customer_id == customer.pk
-        assert [
-            h.stage_name for h in StageHistory.objects.filter(opportunity=opportunity).order_by("id")
-        ] == [
-            "初步沟通",
-            "方案/报价",
-            "成交",
-        ]
+        history = [h.stage_name for h in StageHistory.objects.filter(opportunity=opportunity).order_by("id")]
+        assert history == ["初步沟通", "方案/报价", "成交"], history
         contract = Contract.objects.get(opportunity=opportunity)
         assert contract.status == Contract.Status.APPROVED and str(contract.received_amount) == "10000.00"
         assert ApprovalRequest.objects.get(object_id=contract.pk).status == ApprovalRequest.Status.APPROVED

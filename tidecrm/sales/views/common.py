@@ -1,0 +1,114 @@
+"""Helpers shared by the sales pages: parsing, toasts, product-line rows."""
+
+from datetime import date
+
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy
+
+from tidecrm.customers import selectors as customer_selectors
+from tidecrm.org.models import Employee
+
+from .. import selectors
+
+MAX_LINES = 30
+PAYMENT_METHODS = (
+    gettext_lazy("银行转账"),
+    gettext_lazy("现金"),
+    gettext_lazy("支票"),
+    gettext_lazy("微信"),
+    gettext_lazy("支付宝"),
+    gettext_lazy("其他"),
+)
+CONTRACT_TABS = ("info", "money", "invoices", "approvals")
+
+
+def _int(value):
+    return int(value) if str(value or "").isdigit() else None
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _employees():
+    return Employee.objects.filter(status=Employee.Status.ACTIVE, deleted_at__isnull=True).order_by("name")
+
+
+def _toast(text, level="success", *, close=None, trigger="opportunities-changed"):
+    """Answer with a toast, refresh what listens to ``trigger``, optionally close the modal or drawer."""
+    response = HttpResponse(render_to_string("components/toast.html", {"level": level, "text": text}))
+    response["HX-Retarget"] = "#toasts"
+    response["HX-Reswap"] = "beforeend"
+    response["HX-Trigger"] = trigger
+    if close:
+        response["HX-Trigger-After-Swap"] = f"{close}-close"
+    return response
+
+
+def _with_toast(response, request, text, level="success", *, trigger=None, close_modal=False):
+    """Add an out-of-band toast (and optionally an emptied modal slot) to a rendered partial."""
+    toast = render_to_string("components/toast.html", {"level": level, "text": text}, request)
+    extra = f'<div hx-swap-oob="beforeend:#toasts">{toast}</div>'
+    if close_modal:
+        extra += '<div id="modal-slot" hx-swap-oob="true"></div>'
+    response.content += extra.encode()
+    if trigger:
+        response["HX-Trigger"] = trigger
+    return response
+
+
+def _messages_of(error):
+    fields = getattr(error, "fields", None) or {}
+    return "；".join(m for ms in fields.values() for m in ms) or error.message
+
+
+def _lines_from(post):
+    """The product rows of a form (lines-N-product_id / quantity / discount), skipping blanks."""
+    lines = []
+    for index in range(MAX_LINES):
+        product_id = _int(post.get(f"lines-{index}-product_id"))
+        if not product_id:
+            continue
+        line = {"product_id": product_id, "quantity": post.get(f"lines-{index}-quantity") or 1}
+        if post.get(f"lines-{index}-discount") not in (None, ""):
+            line["discount"] = post.get(f"lines-{index}-discount")
+        lines.append(line)
+    return lines
+
+
+def _line_rows(lines):
+    """Line items as the form's rows (for editing and pre-filling)."""
+    return [
+        {
+            "product_id": str(line.product_id or ""),
+            "quantity": str(line.quantity),
+            "discount": str(line.discount),
+        }
+        for line in lines
+        if line.product_id
+    ]
+
+
+def _posted_rows(post):
+    return [
+        {
+            "product_id": str(line["product_id"]),
+            "quantity": str(line["quantity"]),
+            "discount": str(line.get("discount", 100)),
+        }
+        for line in _lines_from(post)
+    ]
+
+
+def _product_catalogue():
+    products = list(selectors.product_list(on_sale=True))
+    return products, {str(p.pk): {"price": str(p.price), "unit": p.unit} for p in products}
+
+
+def _work_customers(actor):
+    """Customers the caller may open an opportunity or a contract on: owned, in their scope."""
+    return list(customer_selectors.customer_list(actor=actor, view="all").values("pk", "name")[:500])

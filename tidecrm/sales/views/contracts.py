@@ -1,0 +1,419 @@
+"""Contract pages (CON-01..08): the list, create/edit, the detail with its money tabs, the
+approval to-do list (CON-03) and the contract settings."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from tidecrm.core import clock
+from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
+from tidecrm.core.pagination import paginate
+from tidecrm.core.permissions import check
+from tidecrm.core.web import is_htmx, login_required, page_permission_required
+from tidecrm.customers import selectors as customer_selectors
+from tidecrm.office import approvals
+
+from .. import config, selectors, services
+from ..models import Contract, Invoice
+from .common import (
+    CONTRACT_TABS,
+    PAYMENT_METHODS,
+    _date,
+    _employees,
+    _int,
+    _line_rows,
+    _lines_from,
+    _messages_of,
+    _posted_rows,
+    _product_catalogue,
+    _toast,
+    _with_toast,
+    _work_customers,
+)
+
+# ---------------------------------------------------------------- contracts (CON-01..08)
+
+
+def _contract_filters(params):
+    return {
+        "q": (params.get("q") or "").strip(),
+        "status": params.get("status") if params.get("status") in Contract.Status.values else "",
+        "owner_id": _int(params.get("owner_id")),
+        "signed_from": _date(params.get("signed_from")),
+        "signed_to": _date(params.get("signed_to")),
+    }
+
+
+@login_required
+def contract_list(request):
+    """合同列表 (CON-08): amounts received, outstanding and invoiced; filters."""
+    actor = request.employee
+    filters = _contract_filters(request.GET)
+    contracts = selectors.contract_list(
+        actor=actor, **{k: v for k, v in filters.items() if v not in ("", None)}
+    )
+    page = paginate(contracts, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
+    context = {
+        "nav_active": "sales",
+        "section": "contracts",
+        "page": page,
+        "filters": filters,
+        "filtered": any(v not in ("", None) for v in filters.values()),
+        "statuses": Contract.Status.choices,
+        "owners": _employees(),
+        "can_create": actor.has_permission("contract.create"),
+        "list_url": request.path,
+    }
+    if is_htmx(request) and request.headers.get("HX-Target") == "contract-table":
+        return render(request, "sales/_contract_table.html", context)
+    return render(request, "sales/contract_list.html", context)
+
+
+def _contract_values(post):
+    return {
+        "title": post.get("title", ""),
+        "amount": post.get("amount", ""),
+        "signed_on": _date(post.get("signed_on")),
+        "start_on": _date(post.get("start_on")),
+        "end_on": _date(post.get("end_on")),
+        "remark": post.get("remark", ""),
+        "product_lines": _lines_from(post),
+    }
+
+
+@login_required
+def contract_create(request):
+    """新建合同 (CON-02): choose the customer (and optionally one of its opportunities), or
+    pre-filled from an opportunity (生成合同, OPP-15) or a customer."""
+    actor = request.employee
+    check(actor, "contract.create")
+    source = request.POST if request.method == "POST" else request.GET
+    opportunity = None
+    if _int(source.get("from_opportunity")):
+        opportunity = selectors.opportunity_get(
+            actor=actor, opportunity_id=_int(source.get("from_opportunity"))
+        )
+    customer_id = opportunity.customer_id if opportunity else _int(source.get("customer_id"))
+    fixed_customer = None
+    if opportunity or _int(source.get("fixed_customer")):
+        fixed_customer = (
+            opportunity.customer
+            if opportunity
+            else customer_selectors.customer_get(actor=actor, customer_id=customer_id)
+        )
+    initial = {"signed_on": clock.today().isoformat()}
+    rows = []
+    if opportunity:
+        initial.update(
+            title=opportunity.name, amount=str(opportunity.amount), opportunity_id=str(opportunity.pk)
+        )
+        rows = _line_rows(selectors.lines_of(opportunity=opportunity))
+    products, catalogue = _product_catalogue()
+    context = {
+        "values": request.POST or initial,
+        "rows": _posted_rows(request.POST) if request.method == "POST" else rows,
+        "customer": fixed_customer,
+        "from_opportunity": opportunity,
+        "customers": [] if fixed_customer else _work_customers(actor),
+        "opportunities": selectors.contract_opportunity_options(actor=actor, customer_id=customer_id)
+        if customer_id
+        else [],
+        "products": products,
+        "catalogue": catalogue,
+    }
+    if request.method == "POST":
+        try:
+            contract = services.contract_create(
+                actor=actor,
+                customer_id=customer_id or _int(request.POST.get("customer_id")),
+                opportunity_id=_int(request.POST.get("opportunity_id")),
+                **_contract_values(request.POST),
+            )
+        except BusinessError as error:
+            context.update(error=error, field_errors=getattr(error, "fields", {}))
+            if not customer_id and _int(request.POST.get("customer_id")):
+                context["opportunities"] = selectors.contract_opportunity_options(
+                    actor=actor, customer_id=_int(request.POST.get("customer_id"))
+                )
+            return render(request, "sales/_contract_modal.html", context, status=422)
+        # The new draft opens in the drawer, ready to be submitted.
+        contract = selectors.contract_get(actor=actor, contract_id=contract.pk)
+        response = render(request, "sales/_contract_drawer.html", _contract_detail_context(request, contract))
+        response["HX-Retarget"] = "#drawer-slot"
+        response["HX-Reswap"] = "innerHTML"
+        return _with_toast(
+            response,
+            request,
+            _("合同 %(number)s 已创建") % {"number": contract.number},
+            trigger="contracts-changed, opportunities-changed, customer-changed",
+            close_modal=True,
+        )
+    return render(request, "sales/_contract_modal.html", context)
+
+
+@login_required
+def contract_opportunity_options(request):
+    """The <option>s of a customer's opportunities without a contract (the contract modal)."""
+    customer_id = _int(request.GET.get("customer_id"))
+    options = (
+        selectors.contract_opportunity_options(actor=request.employee, customer_id=customer_id)
+        if customer_id
+        else []
+    )
+    return render(request, "sales/_opportunity_options.html", {"opportunities": options})
+
+
+@login_required
+def contract_edit(request, contract_id):
+    """编辑合同: draft or rejected only."""
+    actor = request.employee
+    contract = selectors.contract_get(actor=actor, contract_id=contract_id)
+    initial = {
+        "title": contract.title,
+        "amount": str(contract.amount),
+        "signed_on": contract.signed_on.isoformat() if contract.signed_on else "",
+        "start_on": contract.start_on.isoformat() if contract.start_on else "",
+        "end_on": contract.end_on.isoformat() if contract.end_on else "",
+        "remark": contract.remark,
+    }
+    products, catalogue = _product_catalogue()
+    context = {
+        "contract": contract,
+        "customer": contract.customer,
+        "values": request.POST or initial,
+        "rows": _posted_rows(request.POST)
+        if request.method == "POST"
+        else _line_rows(selectors.lines_of(contract=contract)),
+        "products": products,
+        "catalogue": catalogue,
+    }
+    if request.method == "POST":
+        try:
+            services.contract_update(actor=actor, contract_id=contract.pk, **_contract_values(request.POST))
+        except BusinessError as error:
+            context.update(error=error, field_errors=getattr(error, "fields", {}))
+            return render(request, "sales/_contract_modal.html", context, status=422)
+        return _toast(_("合同已保存"), close="modal", trigger="contracts-changed, contract-changed")
+    return render(request, "sales/_contract_modal.html", context)
+
+
+def _contract_detail_context(request, contract):
+    actor = request.employee
+    history = approvals.history_of("contract", contract.pk)
+    pending = next((r for r in history if r.status == "pending"), None)
+    tab = request.GET.get("tab") if request.GET.get("tab") in CONTRACT_TABS else "info"
+    return {
+        "contract": contract,
+        "tab": tab,
+        "lines": selectors.lines_of(contract=contract),
+        "money": selectors.money_of(contract=contract),
+        "approval_history": history,
+        "can_write": actor.has_permission("contract.create"),
+        "can_void": actor.has_permission("contract.void"),
+        "can_pay": actor.has_permission("payment.create"),
+        "can_withdraw": pending is not None and pending.initiator_id == actor.pk,
+        "pending_approval": pending,
+    }
+
+
+@login_required
+def contract_drawer(request, contract_id):
+    contract = selectors.contract_get(actor=request.employee, contract_id=contract_id)
+    return render(request, "sales/_contract_drawer.html", _contract_detail_context(request, contract))
+
+
+@login_required
+def contract_page(request, contract_id):
+    """The contract detail as a full page (a shareable link, the approval to-do list links here)."""
+    contract = selectors.contract_get(actor=request.employee, contract_id=contract_id)
+    context = _contract_detail_context(request, contract)
+    context.update(nav_active="sales", section="contracts")
+    if is_htmx(request) and request.headers.get("HX-Target") == "contract-detail":
+        return render(request, "sales/_contract_detail.html", {**context, "target": "#contract-detail"})
+    return render(request, "sales/contract_page.html", context)
+
+
+CONTRACT_DONE = {
+    "submit": gettext_lazy("合同已提交"),
+    "withdraw": gettext_lazy("已撤回审批，合同回到草稿"),
+    "void": gettext_lazy("合同已作废"),
+}
+
+
+@login_required
+@require_POST
+def contract_action(request, contract_id, action):
+    """提交审批 (or takes effect without approvers), 撤回, 作废."""
+    actor = request.employee
+    if action == "submit":
+        contract = services.contract_submit(actor=actor, contract_id=contract_id)
+        text = _("已提交审批") if contract.status == Contract.Status.PENDING else _("合同已生效")
+    elif action == "withdraw":
+        services.contract_withdraw(actor=actor, contract_id=contract_id)
+        text = CONTRACT_DONE[action]
+    elif action == "void":
+        services.contract_void(
+            actor=actor, contract_id=contract_id, reason=(request.POST.get("reason") or "").strip()
+        )
+        text = CONTRACT_DONE[action]
+    else:
+        raise NotFound()
+    return _toast(text, trigger="contracts-changed, contract-changed, approvals-changed, customer-changed")
+
+
+# ---------------------------------------------------------------- money (CON-05..07)
+
+
+def _money_form(request, contract_id, kind):
+    actor = request.employee
+    contract = selectors.contract_get(actor=actor, contract_id=contract_id)
+    check(actor, "payment.create")
+    today = clock.today().isoformat()
+    initial = {
+        "plan": {"due_on": today},
+        "payment": {"received_on": today, "method": str(PAYMENT_METHODS[0])},
+        "invoice": {"type": Invoice.Type.NORMAL, "title": contract.customer.name},
+    }[kind]
+    context = {
+        "contract": contract,
+        "kind": kind,
+        "values": request.POST or initial,
+        "plans": selectors.money_of(contract=contract)["plans"] if kind == "payment" else [],
+        "methods": PAYMENT_METHODS,
+        "invoice_types": Invoice.Type.choices,
+    }
+    if request.method != "POST":
+        return render(request, "sales/_money_modal.html", context)
+    post = request.POST
+    try:
+        if kind == "plan":
+            services.plan_add(
+                actor=actor,
+                contract_id=contract.pk,
+                amount=post.get("amount", ""),
+                due_on=_date(post.get("due_on")),
+                remark=post.get("remark", ""),
+            )
+            text = _("已添加回款计划")
+        elif kind == "payment":
+            services.payment_add(
+                actor=actor,
+                contract_id=contract.pk,
+                amount=post.get("amount", ""),
+                received_on=_date(post.get("received_on")),
+                plan_id=_int(post.get("plan_id")),
+                method=post.get("method", ""),
+                remark=post.get("remark", ""),
+                confirm_overpay=post.get("confirm_overpay") == "1",
+            )
+            text = _("已登记回款")
+        else:
+            services.invoice_add(
+                actor=actor,
+                contract_id=contract.pk,
+                amount=post.get("amount", ""),
+                type=post.get("type", Invoice.Type.NORMAL),
+                title=post.get("title", ""),
+                tax_number=post.get("tax_number", ""),
+                number=post.get("number", ""),
+                issued_on=_date(post.get("issued_on")),
+            )
+            text = _("已添加开票记录")
+    except BusinessError as error:
+        context.update(error=error, field_errors=getattr(error, "fields", {}))
+        # Over the contract amount: the same form again, asking to confirm (Q-43).
+        context["ask_overpay"] = error.code == "payment_exceeds_amount"
+        return render(request, "sales/_money_modal.html", context, status=422)
+    return _toast(text, close="modal", trigger="contracts-changed, contract-changed")
+
+
+@login_required
+def plan_create(request, contract_id):
+    return _money_form(request, contract_id, "plan")
+
+
+@login_required
+def payment_create(request, contract_id):
+    return _money_form(request, contract_id, "payment")
+
+
+@login_required
+def invoice_create(request, contract_id):
+    return _money_form(request, contract_id, "invoice")
+
+
+# ---------------------------------------------------------------- approvals (CON-03, OFF-08)
+
+
+def _approval_url(request_row):
+    if request_row.object_type == "contract":
+        return reverse("contract_page", args=[request_row.object_id])
+    handler = approvals.HANDLERS.get(request_row.object_type)
+    return handler.url(request_row.object_id) if handler and handler.url else ""
+
+
+@login_required
+def approval_list(request):
+    """审批待办: the requests whose current level names me, with 同意 / 驳回."""
+    pending = approvals.pending_for(request.employee)
+    for row in pending:
+        handler = approvals.HANDLERS.get(row.object_type)
+        row.kind_label = handler.label if handler else row.object_type
+        row.url = _approval_url(row)
+    context = {"nav_active": "sales", "section": "approvals", "pending": pending}
+    if is_htmx(request) and request.headers.get("HX-Target") == "approval-list":
+        return render(request, "sales/_approval_table.html", context)
+    return render(request, "sales/approvals.html", context)
+
+
+@login_required
+@require_POST
+def approval_decide(request, request_id):
+    approve = request.POST.get("decision") == "approve"
+    comment = (request.POST.get("comment") or "").strip()
+    if not approve and not comment:
+        raise ValidationFailed({"comment": [_("请填写驳回原因")]}, message=_("请填写驳回原因"))
+    approvals.decide(actor=request.employee, request_id=request_id, approve=approve, comment=comment)
+    return _toast(
+        _("已同意") if approve else _("已驳回"),
+        trigger="approvals-changed, contracts-changed, contract-changed",
+    )
+
+
+# ---------------------------------------------------------------- contract settings
+
+
+@page_permission_required("contract.settings")
+def contract_settings(request):
+    """合同设置: number prefix, approval flow (levels, or-sign, CC), orders switch."""
+    actor = request.employee
+    if request.method == "POST":
+        post = request.POST
+        try:
+            config.contract_settings_update(
+                actor=actor,
+                number_prefix=post.get("number_prefix", ""),
+                approval_enabled=bool(post.get("approval_enabled")),
+                level1_approver_ids=[_int(v) for v in post.getlist("level1_approver_ids") if _int(v)],
+                level2_approver_ids=[_int(v) for v in post.getlist("level2_approver_ids") if _int(v)],
+                cc_ids=[_int(v) for v in post.getlist("cc_ids") if _int(v)],
+                orders_enabled=bool(post.get("orders_enabled")),
+            )
+        except BusinessError as error:
+            messages.error(request, _messages_of(error))
+        else:
+            messages.success(request, _("合同设置已保存"))
+        return redirect(reverse("contract_settings"))
+    return render(
+        request,
+        "sales/contract_settings.html",
+        {
+            "nav_active": "sales",
+            "section": "contract_settings",
+            "settings": services.sales_settings(),
+            "employees": _employees(),
+        },
+    )
