@@ -113,6 +113,18 @@ def test_the_last_stage_stays_last_when_reordering_others(people):
     ordered = services.stages()
     services.stage_update(actor=admin, stage_id=ordered[0].pk, position=2)
     assert [n for n, _p in names()] == ["需求确定", "方案/报价", "初步沟通", "谈判审核", "成交"]
+    services.stage_update(actor=admin, stage_id=ordered[1].pk, position=99)  # clamped before 成交
+    assert [n for n, _p in names()] == ["方案/报价", "初步沟通", "谈判审核", "需求确定", "成交"]
+    refused("last_stage", services.stage_update, actor=admin, stage_id=ordered[-1].pk, position=0)
+    assert services.won_stage().name == "成交"
+
+
+def test_rename_and_probability_change_keep_the_order(people):
+    admin = people["admin"]
+    ordered = services.stages()
+    services.stage_update(actor=admin, stage_id=ordered[-1].pk, name="赢单", win_probability=100)
+    services.stage_update(actor=admin, stage_id=ordered[0].pk, win_probability=5)
+    assert names() == [("初步沟通", 5), ("需求确定", 30), ("方案/报价", 50), ("谈判审核", 70), ("赢单", 100)]
 
 
 def test_deleting_a_used_stage_needs_move_to_and_migrates(people):

@@ -182,8 +182,11 @@ def stage_update(*, actor, stage_id, name=None, win_probability=None, position=N
             )
         stage.save()
         if position is not None:
+            # The last stage is the won stage (OPP-04/05): it stays last, nothing moves past it.
+            if stage.pk == ordered[-1].pk:
+                raise BusinessError("last_stage", _("最后一个阶段（成交）固定在最后"))
             ordered.remove(stage)
-            ordered.insert(max(0, min(int(position), len(ordered))), stage)
+            ordered.insert(max(0, min(int(position), len(ordered) - 1)), stage)
             for index, item in enumerate(ordered):
                 if item.position != index:
                     OpportunityStage.objects.filter(pk=item.pk).update(position=index)
