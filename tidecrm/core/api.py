@@ -23,7 +23,8 @@ class ErrorOut(Schema):
 
 class PageOut(Schema, Generic[T]):
     items: list[T]
-    total: int
+    total: int  # exact up to core.pagination.COUNT_LIMIT (10,000), that bound beyond
+    total_capped: bool = False  # True: more than ``total`` rows match
     page: int
     page_size: int
 

@@ -1,10 +1,17 @@
-"""Page a queryset the way every list does (API.md "Lists", SPEC GEN-05)."""
+"""Page a queryset the way every list does (API.md "Lists", SPEC GEN-05).
+
+Counting stops at :data:`COUNT_LIMIT` rows (a page deep beyond it counts a little further): an
+exact COUNT(*) over a million customers costs more than the whole page. Past the limit
+``total`` is that bound and ``total_capped`` says so (the pager shows "共 10000+ 条").
+"""
 
 from dataclasses import dataclass
 
 PAGE_SIZES = (10, 20, 50, 99)
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+COUNT_LIMIT = 10_000
+DEEP_PAGE = 1000  # from this offset on, a page selects its ids first (see paginate)
 
 
 def clamp_page(page, page_size):
@@ -26,6 +33,7 @@ class Page:
     total: int
     page: int
     page_size: int
+    total_capped: bool = False  # more rows than ``total`` (counting stopped there)
 
     @property
     def page_count(self):
@@ -37,17 +45,42 @@ class Page:
 
     @property
     def has_next(self):
-        return self.page < self.page_count
+        return self.page < self.page_count or self.total_capped
 
     def as_dict(self, serialize=None):
         items = [serialize(item) for item in self.items] if serialize else self.items
-        return {"items": items, "total": self.total, "page": self.page, "page_size": self.page_size}
+        return {
+            "items": items,
+            "total": self.total,
+            "total_capped": self.total_capped,
+            "page": self.page,
+            "page_size": self.page_size,
+        }
 
 
-def paginate(queryset, *, page=1, page_size=DEFAULT_PAGE_SIZE):
-    """Return a :class:`Page` of ``queryset`` (one COUNT and one SELECT)."""
+def paginate(queryset, *, page=1, page_size=DEFAULT_PAGE_SIZE, count_limit=COUNT_LIMIT):
+    """Return a :class:`Page` of ``queryset`` (one COUNT and one SELECT).
+
+    The COUNT stops after ``max(count_limit, the rows up to this page)`` rows; ``count_limit=None``
+    counts everything."""
     page, page_size = clamp_page(page, page_size)
-    total = queryset.count()
     start = (page - 1) * page_size
-    items = list(queryset[start : start + page_size])
-    return Page(items=items, total=total, page=page, page_size=page_size)
+    if count_limit is None:
+        total, capped = queryset.count(), False
+    else:
+        limit = max(count_limit, start + page_size)
+        total = queryset.order_by()[: limit + 1].count()
+        total, capped = min(total, limit), total > limit
+    if start < DEEP_PAGE or not _plain(queryset):
+        items = list(queryset[start : start + page_size])
+    else:  # a deep page: skip rows on the ids alone, then load (and join) just this page's rows
+        ids = list(queryset.values_list("pk", flat=True)[start : start + page_size])
+        rows = {row.pk: row for row in queryset.filter(pk__in=ids)}
+        items = [rows[pk] for pk in ids if pk in rows]
+    return Page(items=items, total=total, page=page, page_size=page_size, total_capped=capped)
+
+
+def _plain(queryset):
+    """A queryset whose rows are one per primary key (no grouping, distinct or annotations)."""
+    query = queryset.query
+    return not (query.group_by or query.distinct or query.annotations or query.combinator)

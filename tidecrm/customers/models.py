@@ -222,6 +222,7 @@ class Contact(TenantModel):
             models.Index(fields=["tenant", "customer"], name="contact_customer"),
             models.Index(fields=["tenant", "mobile"], name="contact_mobile"),
             models.Index(fields=["tenant", "name_key"], name="contact_name_key"),
+            models.Index(fields=["tenant", "name"], name="contact_name"),  # search by contact name
         ]
         constraints = [
             models.UniqueConstraint(

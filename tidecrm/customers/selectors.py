@@ -67,7 +67,10 @@ def _either(scope, *others):
 
 
 def owned_condition(actor):
-    return Q(state=State.OWNED) & _either(visible_owner_q(actor, "customer"), collaborating_q(actor))
+    scope = visible_owner_q(actor, "customer")
+    if not scope:  # the whole company: no need to look up collaborations
+        return Q(state=State.OWNED)
+    return Q(state=State.OWNED) & _either(scope, collaborating_q(actor))
 
 
 def pool_condition(actor):
@@ -94,22 +97,31 @@ def visible_condition(actor):
     return owned_condition(actor) | pool_condition(actor)
 
 
+SEARCH_ID_LIMIT = 5000
+
+
 def _search(customers, q):
     """Name (normalised, so 康师傅食品有限公司 finds 康师傅食品), or a contact's phone (any
     format, or its last digits) or name.
 
-    One ``pk IN (names UNION contacts)``: each side uses its own index (on PostgreSQL the
-    trigram indexes of migration 0008 for contained text), where an OR across the two tables
-    would test every customer in scope."""
+    The matches are looked up first, each side by its own index (on PostgreSQL the trigram
+    indexes of migration 0010 for contained text), and the list then filters by id: an OR
+    across the two tables would test every customer in scope. Broad searches (more than
+    SEARCH_ID_LIMIT matches) filter by the subquery instead, and text too short for trigrams
+    (under three characters) tests the rows in list order, so a page stops early."""
     q = q.strip()
     digits = normalize_phone(q)
-    by_name = Customer.objects.filter(name__icontains=q).values("pk")
+    by_name = Customer.objects.filter(name__icontains=q).values_list("pk", flat=True)
     if digits.isdigit() and len(digits) >= 4:
         mobile = Q(mobile=digits) if len(digits) == 11 else Q(mobile__contains=digits)
-        by_contact = Contact.objects.filter(mobile).values("customer_id")
+        by_contact = Contact.objects.filter(mobile).values_list("customer_id", flat=True)
     else:
-        by_contact = Contact.objects.filter(name=q).values("customer_id")
-    return customers.filter(pk__in=by_name.union(by_contact))
+        by_contact = Contact.objects.filter(name=q).values_list("customer_id", flat=True)
+    if len(q) < 3:
+        return customers.filter(Q(name__icontains=q) | Q(pk__in=by_contact))
+    matches = by_name.union(by_contact)
+    ids = list(matches[: SEARCH_ID_LIMIT + 1])
+    return customers.filter(pk__in=ids if len(ids) <= SEARCH_ID_LIMIT else matches)
 
 
 def customer_list(

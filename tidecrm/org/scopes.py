@@ -36,33 +36,37 @@ def effective_scopes(actor, module):
 
 
 def subordinate_ids(actor):
-    """Return the ids of everyone below ``actor`` in the supervisor chain (transitively)."""
-    children = {}
-    for pk, supervisor_id in Employee.objects.filter(supervisor__isnull=False).values_list(
-        "pk", "supervisor_id"
-    ):
-        children.setdefault(supervisor_id, []).append(pk)
-    found, frontier = set(), [actor.pk]
-    while frontier:
-        nxt = []
-        for pk in frontier:
-            for child in children.get(pk, ()):
-                if child not in found and child != actor.pk:
-                    found.add(child)
-                    nxt.append(child)
-        frontier = nxt
-    return found
+    """Return the ids of everyone below ``actor`` in the supervisor chain (transitively).
+
+    One recursive query down the (tenant, supervisor) index: it reads the actor's reports and
+    theirs, not the whole enterprise (5,000 employees stay fast). UNION ends supervisor cycles.
+    """
+    from django.db import connection
+
+    table = connection.ops.quote_name(Employee._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH RECURSIVE below(id) AS (
+                    SELECT id FROM {table} WHERE tenant_id = %s AND supervisor_id = %s
+                    UNION
+                    SELECT e.id FROM {table} e JOIN below b ON e.supervisor_id = b.id
+                    WHERE e.tenant_id = %s
+                )
+                SELECT id FROM below""",
+            [actor.tenant_id, actor.pk, actor.tenant_id],
+        )
+        return {pk for (pk,) in cursor.fetchall() if pk != actor.pk}
 
 
 def _subtree_member_ids(department_ids):
-    """Return a subquery of employees whose main department lies in the subtrees of ``department_ids``."""
+    """Return the ids of employees whose main department lies in the subtrees of ``department_ids``."""
     paths = list(Department.objects.filter(pk__in=department_ids).values_list("path", flat=True))
     if not paths:
-        return None
+        return set()
     condition = Q()
     for path in paths:
         condition |= Q(main_department__path__startswith=path)
-    return Employee.objects.filter(condition).values("pk")
+    return set(Employee.objects.filter(condition).values_list("pk", flat=True))
 
 
 def visible_owner_q(actor, module, *, owner_field="owner_id", include_subordinates=True):
@@ -75,17 +79,16 @@ def visible_owner_q(actor, module, *, owner_field="owner_id", include_subordinat
         include_subordinates and actor.tenant.supervisors_see_subordinates
     ):
         owners |= subordinate_ids(actor)
-    condition = Q(**{f"{owner_field}__in": sorted(owners)})
     department_ids = set(listed_departments)
     if DataScope.DEPARTMENT in scopes:
         department_ids |= set(
             EmployeeDepartment.objects.filter(employee=actor).values_list("department_id", flat=True)
         )
     if department_ids:
-        members = _subtree_member_ids(department_ids)
-        if members is not None:
-            condition |= Q(**{f"{owner_field}__in": members})
-    return condition
+        owners |= _subtree_member_ids(department_ids)
+    # One flat list (resolved now, a few thousand ids at most): the database can then use the
+    # owner indexes for the count and the page, where an OR of subqueries scans every row.
+    return Q(**{f"{owner_field}__in": sorted(owners)})
 
 
 def scope_label(actor, module):

@@ -1,0 +1,72 @@
+"""core.pagination: the capped count (共 N+ 条) and deep pages that select their ids first."""
+
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+
+from tidecrm.core import pagination
+from tidecrm.core.models import TimelineEvent
+from tidecrm.core.pagination import Page, paginate
+
+
+def _events(tenant, n):
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(tenant=tenant, verb="test", object_type="test", object_id=i) for i in range(n)
+    )
+    return TimelineEvent.objects.filter(verb="test").order_by("object_id")
+
+
+def test_count_is_exact_up_to_the_limit(bound):
+    events = _events(bound.tenant, 12)
+
+    page = paginate(events, page=1, page_size=5, count_limit=12)
+
+    assert (page.total, page.total_capped, page.page_count) == (12, False, 3)
+    assert page.as_dict()["total_capped"] is False
+
+
+def test_count_stops_at_the_limit_and_says_so(bound):
+    events = _events(bound.tenant, 12)
+
+    page = paginate(events, page=1, page_size=5, count_limit=10)
+
+    assert (page.total, page.total_capped) == (10, True)
+    assert page.has_next
+    assert [e.object_id for e in page.items] == [0, 1, 2, 3, 4]
+
+
+def test_a_page_beyond_the_limit_still_counts_its_neighbours(bound):
+    events = _events(bound.tenant, 12)
+
+    page = paginate(events, page=2, page_size=5, count_limit=4)  # rows 5..9: counts up to 10 (+1)
+
+    assert (page.total, page.total_capped, page.has_next) == (10, True, True)
+    last = paginate(events, page=3, page_size=5, count_limit=4)
+    assert (last.total, last.total_capped, last.has_next) == (12, False, False)
+    assert [e.object_id for e in last.items] == [10, 11]
+
+
+def test_no_limit_counts_everything(bound):
+    events = _events(bound.tenant, 12)
+
+    assert paginate(events, page_size=5, count_limit=None).total == 12
+
+
+def test_deep_pages_select_ids_first_and_keep_the_order(bound, monkeypatch):
+    events = _events(bound.tenant, 30).order_by("-object_id")
+    monkeypatch.setattr(pagination, "DEEP_PAGE", 10)
+
+    page = paginate(events, page=3, page_size=7)  # offset 14 >= 10: ids first
+
+    assert [e.object_id for e in page.items] == [15, 14, 13, 12, 11, 10, 9]
+    assert page.total == 30
+
+
+def test_the_pager_shows_a_capped_total_with_a_plus():
+    request = RequestFactory().get("/customers/")
+    capped = Page(items=[], total=10000, page=1, page_size=20, total_capped=True)
+    exact = Page(items=[], total=42, page=1, page_size=20)
+
+    html = render_to_string("components/pagination.html", {"page": capped, "request": request})
+    assert "共 10000+ 条" in html
+    html = render_to_string("components/pagination.html", {"page": exact, "request": request})
+    assert "共 42 条" in html
