@@ -255,7 +255,14 @@ def active_employee(employee_id):
     return employee
 
 
-def _locked(customer_id):
+def _locked(customer_id, actor=None):
+    """Lock a customer row. With ``actor``, one the actor may not see at all (another library's
+    pool, someone else's recycle bin, out of scope) is 404 before any state is revealed."""
+    if actor is not None:
+        from .selectors import bin_condition, visible_condition
+
+        if not Customer.objects.filter(visible_condition(actor) | bin_condition(actor), pk=customer_id).exists():
+            raise NotFound()
     # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of the owner's outer join.
     customer = (
         Customer.objects.select_for_update(of=("self",))
@@ -441,7 +448,7 @@ def customer_update(*, actor, customer_id, **values):
     values = {k: v for k, v in values.items() if k in EDITABLE and v is not None}
     cleaned = _clean_customer(values)
     with transaction.atomic():
-        customer = _locked(customer_id)
+        customer = _locked(customer_id, actor)
         _require_state(customer, State.OWNED, action=_("编辑"))
         may_write(actor, customer)
         if "name_key" in cleaned and cleaned["name_key"] != customer.name_key:
@@ -508,7 +515,7 @@ def customer_set_tags(*, actor, customer_id, tag_ids, add=False):
     replaces the one it had)."""
     tag_ids = validate_tags(tag_ids)
     with transaction.atomic():
-        customer = _locked(customer_id)
+        customer = _locked(customer_id, actor)
         _require_state(customer, State.OWNED, action=_("修改标签"))
         may_write(actor, customer)
         before = _tag_names(customer)
@@ -549,7 +556,7 @@ def customers_add_tags(*, actor, ids, tag_ids):
 def customer_transfer(*, actor, customer_id, employee, reason=""):
     """转移 (CUST-18): to another employee of the same library; acquired time restarts."""
     check(actor, "customer.transfer")
-    customer = _locked(customer_id)
+    customer = _locked(customer_id, actor)
     _require_state(customer, State.OWNED, action=_("转移"))
     may_manage(actor, customer)
     if customer.owner_id == employee.pk:
@@ -581,7 +588,7 @@ def customer_release(*, actor, customer_id, reason=""):
     """移入公海 / 放弃 (CUST-19): into the pool of its library; 原跟进人 is remembered, and the
     previous owner's re-claim cooldown starts (POOL-12)."""
     check(actor, "customer.release")
-    customer = _locked(customer_id)
+    customer = _locked(customer_id, actor)
     _require_state(customer, State.OWNED, action=_("移入公海"))
     may_manage(actor, customer)
     previous, now = customer.owner, clock.now()
@@ -655,7 +662,7 @@ def customer_assign(*, actor, customer_id, employee, reason=""):
     """分配 (POOL-03): a pool manager gives a pool customer to an employee of its library; only
     the holding limit applies (no cooldown, no daily limit)."""
     check(actor, "customer.assign")
-    customer = _locked(customer_id)
+    customer = _locked(customer_id, actor)
     if customer.state == State.DELETED:
         raise NotFound()
     _require_state(customer, State.POOL, action=_("分配"))
@@ -685,7 +692,7 @@ def customer_delete(*, actor, customer_id):
     check(actor, "customer.delete")
     if config.customer_settings().forbid_delete:
         raise BusinessError("deletion_forbidden", _("企业已设置禁止删除客户"), status=403)
-    customer = _locked(customer_id)
+    customer = _locked(customer_id, actor)
     _require_state(customer, State.OWNED, State.POOL, action=_("删除"))
     if customer.state == State.OWNED:
         may_manage(actor, customer)
@@ -711,7 +718,7 @@ def customer_restore(*, actor, customer_id):
     """恢复 (CUST-22): back to the former owner when they are active and under their limit,
     otherwise into the library's pool. A twin created meanwhile blocks it (``duplicate_customer``)."""
     check(actor, "customer.delete")
-    customer = _locked(customer_id)
+    customer = _locked(customer_id, actor)
     _require_state(customer, State.DELETED, action=_("恢复"))
     from .selectors import bin_condition
 
@@ -773,7 +780,7 @@ def collaborator_set(*, actor, customer_id, employee_id, access=Collaborator.Acc
         raise ValidationFailed({"access": [_("权限只能是只读或可编辑")]})
     employee = active_employee(employee_id)
     with transaction.atomic():
-        customer = _locked(customer_id)
+        customer = _locked(customer_id, actor)
         _require_state(customer, State.OWNED, action=_("添加协作人"))
         may_manage(actor, customer)
         if customer.owner_id == employee.pk:
@@ -792,7 +799,7 @@ def collaborator_set(*, actor, customer_id, employee_id, access=Collaborator.Acc
 
 def collaborator_remove(*, actor, customer_id, employee_id):
     with transaction.atomic():
-        customer = _locked(customer_id)
+        customer = _locked(customer_id, actor)
         may_manage(actor, customer)
         collaborator = (
             Collaborator.objects.filter(customer=customer, employee_id=employee_id)
@@ -819,7 +826,7 @@ def contact_add(*, actor, customer_id, **values):
     cleaned = clean_contact(values)
     make_primary = bool(values.get("is_primary"))
     with transaction.atomic():
-        customer = _locked(customer_id)
+        customer = _locked(customer_id, actor)
         _require_state(customer, State.OWNED, action=_("添加联系人"))
         may_write(actor, customer)
         existing = Contact.objects.filter(customer=customer)
@@ -843,7 +850,7 @@ def _contact_locked(actor, contact_id):
     contact = Contact.objects.select_related("customer").filter(pk=contact_id).first()
     if contact is None:
         raise NotFound()
-    customer = _locked(contact.customer_id)
+    customer = _locked(contact.customer_id, actor)
     _require_state(customer, State.OWNED, action=_("修改联系人"))
     may_write(actor, customer)
     return Contact.objects.select_for_update().get(pk=contact.pk), customer
@@ -968,7 +975,7 @@ def customer_followup_add(
     """添加跟进 on a customer (optionally about one of its contacts, FUP-02); stamps the
     customer's last follow-up time and contact method (CUST-01, used by recycling)."""
     with transaction.atomic():
-        customer = _locked(customer_id)
+        customer = _locked(customer_id, actor)
         _require_state(customer, State.OWNED, action=_("添加跟进"))
         may_write(actor, customer, followup=True)
         contact = None
