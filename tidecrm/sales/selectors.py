@@ -148,18 +148,33 @@ def money_of(**target):
     return {"plans": plans, "payments": payments, "invoices": invoices}
 
 
-def order_list(*, actor):
-    return (
-        Order.objects.filter(services.visible_q(actor, "contract"))
-        .select_related("customer", "owner", "contract")
-        .order_by("-created_at", "-id")
-    )
+def order_list(
+    *, actor, q=None, status=None, owner_id=None, customer_id=None, ordered_from=None, ordered_to=None
+):
+    orders = Order.objects.filter(services.visible_q(actor, "contract"))
+    if q:
+        orders = orders.filter(
+            Q(number__icontains=q.strip())
+            | Q(customer__name__icontains=q.strip())
+            | Q(contract__number__icontains=q.strip())
+        )
+    if status:
+        orders = orders.filter(status=status)
+    if owner_id:
+        orders = orders.filter(owner_id=owner_id)
+    if customer_id:
+        orders = orders.filter(customer_id=customer_id)
+    if ordered_from:
+        orders = orders.filter(order_date__gte=ordered_from)
+    if ordered_to:
+        orders = orders.filter(order_date__lte=ordered_to)
+    return orders.select_related("customer", "owner", "contract").order_by("-created_at", "-id")
 
 
 def order_get(*, actor, order_id):
     order = (
         Order.objects.filter(services.visible_q(actor, "contract"), pk=order_id)
-        .select_related("customer", "owner")
+        .select_related("customer", "owner", "contract", "created_by")
         .first()
     )
     if order is None:
@@ -229,3 +244,19 @@ def contract_opportunity_options(*, actor, customer_id):
     return list(
         opportunity_list(actor=actor, customer_id=customer_id).exclude(pk__in=taken.values("opportunity_id"))
     )
+
+
+def followups_of_contract(contract, *, limit=50):
+    """The follow-ups written on a contract (CON-04; they live on its customer, FUP-02)."""
+    from tidecrm.customers.models import Followup
+
+    return list(
+        Followup.objects.filter(customer_id=contract.customer_id, contract_pk=contract.pk)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def order_contract_options(*, actor, customer_id):
+    """A customer's contracts the caller sees that an order may name (not void)."""
+    return list(contract_list(actor=actor, customer_id=customer_id).exclude(status=Contract.Status.VOID))

@@ -1,7 +1,7 @@
 """Sales pages (SPEC 9–12): the opportunity list (OPP-02), the kanban, the opportunity drawer
 (OPP-11) with its actions, stage settings (OPP-04), products and categories (PROD-01/02),
-contracts with their money tabs (CON-01..08), the approval to-do list (CON-03) and contract
-settings. Thin: parse, call one selector or service, render; refusals come back as toasts or as
+contracts with their money tabs and follow-ups (CON-01..08), orders (ORD-01), the approval
+to-do list (CON-03) and contract settings. Thin: parse, call one selector or service, render; refusals come back as toasts or as
 the modal's messages."""
 
 from .contracts import (
@@ -11,6 +11,7 @@ from .contracts import (
     contract_create,
     contract_drawer,
     contract_edit,
+    contract_followup,
     contract_list,
     contract_opportunity_options,
     contract_page,
@@ -30,6 +31,17 @@ from .opportunities import (
     opportunity_lose,
     opportunity_move,
     stage_settings,
+)
+from .orders import (
+    order_action,
+    order_contract_options,
+    order_create,
+    order_drawer,
+    order_invoice_create,
+    order_list,
+    order_page,
+    order_payment_create,
+    order_plan_create,
 )
 from .products import category_create, category_delete, product_form, product_list, product_toggle
 
@@ -56,10 +68,20 @@ __all__ = [
     "contract_drawer",
     "contract_page",
     "contract_action",
+    "contract_followup",
     "plan_create",
     "payment_create",
     "invoice_create",
     "approval_list",
     "approval_decide",
     "contract_settings",
+    "order_list",
+    "order_create",
+    "order_contract_options",
+    "order_drawer",
+    "order_page",
+    "order_action",
+    "order_plan_create",
+    "order_payment_create",
+    "order_invoice_create",
 ]

@@ -20,7 +20,8 @@ PAYMENT_METHODS = (
     gettext_lazy("支付宝"),
     gettext_lazy("其他"),
 )
-CONTRACT_TABS = ("info", "money", "invoices", "approvals")
+CONTRACT_TABS = ("info", "money", "invoices", "approvals", "followups")
+ORDER_TABS = ("info", "money", "invoices")
 
 
 def _int(value):

@@ -1,9 +1,12 @@
 """Contract pages (CON-01..08): the list, create/edit, the detail with its money tabs, the
 approval to-do list (CON-03) and the contract settings."""
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -14,7 +17,9 @@ from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import check
 from tidecrm.core.web import is_htmx, login_required, page_permission_required
 from tidecrm.customers import selectors as customer_selectors
+from tidecrm.customers.models import Followup
 from tidecrm.office import approvals
+from tidecrm.org.models import Employee
 
 from .. import config, selectors, services
 from ..models import Contract, Invoice
@@ -200,20 +205,44 @@ def contract_edit(request, contract_id):
     return render(request, "sales/_contract_modal.html", context)
 
 
+def _with_cc_names(history):
+    """Name the CC list of each approval (shown once it completes, CON-03): one query."""
+    ids = {pk for request_row in history for pk in request_row.cc_ids or ()}
+    names = dict(Employee.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    for request_row in history:
+        request_row.cc_names = [names[pk] for pk in request_row.cc_ids or () if pk in names]
+    return history
+
+
 def _contract_detail_context(request, contract):
     actor = request.employee
-    history = approvals.history_of("contract", contract.pk)
+    history = _with_cc_names(approvals.history_of("contract", contract.pk))
     pending = next((r for r in history if r.status == "pending"), None)
     tab = request.GET.get("tab") if request.GET.get("tab") in CONTRACT_TABS else "info"
+    can_pay = actor.has_permission("payment.create")
+    approved = contract.status == Contract.Status.APPROVED
     return {
         "contract": contract,
         "tab": tab,
         "lines": selectors.lines_of(contract=contract),
         "money": selectors.money_of(contract=contract),
+        "money_urls": {
+            "plan": reverse("contract_plan_create", args=[contract.pk])
+            if can_pay and contract.status != Contract.Status.VOID
+            else "",
+            "payment": reverse("contract_payment_create", args=[contract.pk]) if can_pay and approved else "",
+            "invoice": reverse("contract_invoice_create", args=[contract.pk]) if can_pay and approved else "",
+        },
+        "money_live": approved,
+        "payment_hint": _("合同生效后可以登记回款"),
+        "invoice_hint": _("合同生效后可以开票"),
         "approval_history": history,
+        "followups": selectors.followups_of_contract(contract),
+        "methods": Followup.Method.choices,
+        "can_followup": contract.owner_id is not None,
         "can_write": actor.has_permission("contract.create"),
         "can_void": actor.has_permission("contract.void"),
-        "can_pay": actor.has_permission("payment.create"),
+        "can_pay": can_pay,
         "can_withdraw": pending is not None and pending.initiator_id == actor.pk,
         "pending_approval": pending,
     }
@@ -264,24 +293,73 @@ def contract_action(request, contract_id, action):
     return _toast(text, trigger="contracts-changed, contract-changed, approvals-changed, customer-changed")
 
 
+# ---------------------------------------------------------------- contract follow-ups (CON-04)
+
+
+def _next_followup_at(value):
+    if not value:
+        return None
+    try:
+        return timezone.make_aware(datetime.fromisoformat(value))
+    except ValueError:
+        raise ValidationFailed(
+            {"next_followup_at": [_("时间格式不正确")]}, message=_("时间格式不正确")
+        ) from None
+
+
+@login_required
+@require_POST
+def contract_followup(request, contract_id):
+    """合同跟进 (CON-04): written on the customer, naming the contract (FUP-02)."""
+    try:
+        services.contract_followup_add(
+            actor=request.employee,
+            contract_id=contract_id,
+            content=request.POST.get("content", ""),
+            method=request.POST.get("method", "call"),
+            next_followup_at=_next_followup_at(request.POST.get("next_followup_at")),
+        )
+    except ValidationFailed as error:
+        raise ValidationFailed(error.fields, message=_messages_of(error)) from None
+    return _toast(_("已添加跟进记录"), trigger="contract-changed, order-changed, customer-changed")
+
+
 # ---------------------------------------------------------------- money (CON-05..07)
 
 
 def _money_form(request, contract_id, kind):
+    contract = selectors.contract_get(actor=request.employee, contract_id=contract_id)
+    url = {"plan": "contract_plan_create", "payment": "contract_payment_create"}.get(
+        kind, "contract_invoice_create"
+    )
+    return money_form(
+        request,
+        record=contract,
+        kind=kind,
+        target={"contract_id": contract.pk},
+        form_url=reverse(url, args=[contract.pk]),
+        trigger="contracts-changed, contract-changed",
+    )
+
+
+def money_form(request, *, record, kind, target, form_url, trigger):
+    """The 回款计划 / 回款 / 开票 modal of a contract or an order (``target`` names which)."""
     actor = request.employee
-    contract = selectors.contract_get(actor=actor, contract_id=contract_id)
     check(actor, "payment.create")
     today = clock.today().isoformat()
     initial = {
         "plan": {"due_on": today},
         "payment": {"received_on": today, "method": str(PAYMENT_METHODS[0])},
-        "invoice": {"type": Invoice.Type.NORMAL, "title": contract.customer.name},
+        "invoice": {"type": Invoice.Type.NORMAL, "title": record.customer.name},
     }[kind]
+    owner_field = "contract" if "contract_id" in target else "order"
     context = {
-        "contract": contract,
+        "record": record,
+        "is_order": owner_field == "order",
+        "form_url": form_url,
         "kind": kind,
         "values": request.POST or initial,
-        "plans": selectors.money_of(contract=contract)["plans"] if kind == "payment" else [],
+        "plans": selectors.money_of(**{owner_field: record})["plans"] if kind == "payment" else [],
         "methods": PAYMENT_METHODS,
         "invoice_types": Invoice.Type.choices,
     }
@@ -292,7 +370,7 @@ def _money_form(request, contract_id, kind):
         if kind == "plan":
             services.plan_add(
                 actor=actor,
-                contract_id=contract.pk,
+                **target,
                 amount=post.get("amount", ""),
                 due_on=_date(post.get("due_on")),
                 remark=post.get("remark", ""),
@@ -301,7 +379,7 @@ def _money_form(request, contract_id, kind):
         elif kind == "payment":
             services.payment_add(
                 actor=actor,
-                contract_id=contract.pk,
+                **target,
                 amount=post.get("amount", ""),
                 received_on=_date(post.get("received_on")),
                 plan_id=_int(post.get("plan_id")),
@@ -313,7 +391,7 @@ def _money_form(request, contract_id, kind):
         else:
             services.invoice_add(
                 actor=actor,
-                contract_id=contract.pk,
+                **target,
                 amount=post.get("amount", ""),
                 type=post.get("type", Invoice.Type.NORMAL),
                 title=post.get("title", ""),
@@ -327,7 +405,7 @@ def _money_form(request, contract_id, kind):
         # Over the contract amount: the same form again, asking to confirm (Q-43).
         context["ask_overpay"] = error.code == "payment_exceeds_amount"
         return render(request, "sales/_money_modal.html", context, status=422)
-    return _toast(text, close="modal", trigger="contracts-changed, contract-changed")
+    return _toast(text, close="modal", trigger=trigger)
 
 
 @login_required
@@ -355,6 +433,9 @@ def _approval_url(request_row):
     return handler.url(request_row.object_id) if handler and handler.url else ""
 
 
+LEVEL_LABELS = {1: gettext_lazy("一级审批"), 2: gettext_lazy("二级审批")}
+
+
 @login_required
 def approval_list(request):
     """审批待办: the requests whose current level names me, with 同意 / 驳回."""
@@ -363,6 +444,7 @@ def approval_list(request):
         handler = approvals.HANDLERS.get(row.object_type)
         row.kind_label = handler.label if handler else row.object_type
         row.url = _approval_url(row)
+        row.level_label = LEVEL_LABELS.get(row.current_level, row.current_level)
     context = {"nav_active": "sales", "section": "approvals", "pending": pending}
     if is_htmx(request) and request.headers.get("HX-Target") == "approval-list":
         return render(request, "sales/_approval_table.html", context)
