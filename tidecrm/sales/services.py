@@ -87,8 +87,25 @@ def _customer_for_work(actor, customer_id):
     customer = customer_get(actor=actor, customer_id=customer_id)
     if customer.state != Customer.State.OWNED:
         raise BusinessError("invalid_transition", _("公海中的客户需先领取"))
-    customer_services.may_write(actor, customer, followup=True)
+    customer_services.may_write(actor, customer)
     return customer
+
+
+def _may_change(actor, record, module):
+    """Changing an opportunity or contract: its owner, someone whose scope covers the owner, or
+    a collaborator with write access on the customer; read-only collaborators only look and
+    follow up (CUST-17)."""
+    from tidecrm.customers.models import Collaborator
+
+    if record.owner_id == actor.pk:
+        return
+    if type(record).objects.filter(visible_owner_q(actor, module), pk=record.pk).exists():
+        return
+    if Collaborator.objects.filter(
+        customer_id=record.customer_id, employee=actor, access=Collaborator.Access.WRITE
+    ).exists():
+        return
+    raise BusinessError("permission_denied", _("您是该客户的只读协作人，不能修改"), status=403)
 
 
 def visible_q(actor, module="opportunity"):
@@ -447,12 +464,14 @@ def opportunity_create(
     return opportunity
 
 
-def _locked_opportunity(actor, opportunity_id):
+def _locked_opportunity(actor, opportunity_id, *, change=True):
     opportunity = (
         Opportunity.objects.select_for_update().filter(pk=opportunity_id, deleted_at__isnull=True).first()
     )
     if opportunity is None or not Opportunity.objects.filter(visible_q(actor), pk=opportunity.pk).exists():
         raise NotFound()
+    if change:
+        _may_change(actor, opportunity, "opportunity")
     return opportunity
 
 
@@ -568,7 +587,7 @@ def opportunity_delete(*, actor, opportunity_id):
 def opportunity_followup_add(*, actor, opportunity_id, content, method="call", next_followup_at=None):
     """商机跟进 (OPP-13): a follow-up on the customer that names the opportunity (FUP-02)."""
     with transaction.atomic():
-        opportunity = _locked_opportunity(actor, opportunity_id)
+        opportunity = _locked_opportunity(actor, opportunity_id, change=False)
         followup = customer_services.customer_followup_add(
             actor=actor,
             customer_id=opportunity.customer_id,
@@ -668,10 +687,12 @@ def contract_create(
     return contract
 
 
-def _locked_contract(actor, contract_id):
+def _locked_contract(actor, contract_id, *, change=True):
     contract = Contract.objects.select_for_update().filter(pk=contract_id).first()
     if contract is None or not Contract.objects.filter(visible_q(actor, "contract"), pk=contract.pk).exists():
         raise NotFound()
+    if change:
+        _may_change(actor, contract, "contract")
     return contract
 
 
@@ -829,7 +850,7 @@ def contract_withdraw(*, actor, contract_id):
 def contract_followup_add(*, actor, contract_id, content, method="call", next_followup_at=None):
     """合同跟进 (CON-04): a follow-up on the customer that names the contract (FUP-02)."""
     with transaction.atomic():
-        contract = _locked_contract(actor, contract_id)
+        contract = _locked_contract(actor, contract_id, change=False)
         followup = customer_services.customer_followup_add(
             actor=actor,
             customer_id=contract.customer_id,
