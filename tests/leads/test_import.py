@@ -10,7 +10,9 @@ from tests import factories
 from tests.conftest import ApiClient
 from tests.core.test_imports import xlsx
 from tidecrm.core import imports
+from tidecrm.core.models import TimelineEvent
 from tidecrm.core.tenancy import tenant_context
+from tidecrm.leads import imports as lead_imports
 from tidecrm.leads import services
 from tidecrm.leads.models import Lead, LeadFlow
 from tidecrm.rules import holding
@@ -68,6 +70,53 @@ def test_ten_thousand_rows_with_mixed_bad_rows(bound, django_capture_on_commit_c
     assert {i: by_name[f"联系人{i}"] for i in reasons} == reasons
     assert Lead.objects.filter(state="unallocated").count() == 10_000 - len(reasons) + 1
     assert LeadFlow.objects.filter(kind="create").count() == 10_000 - len(reasons) + 1
+    # One timeline event summarises the import (each lead's creation is its LeadFlow row).
+    event = TimelineEvent.objects.get(verb="lead.import")
+    assert (event.object_type, event.object_id, event.data) == (
+        "import_job",
+        job.pk,
+        {"total": 10_000, "succeeded": 10_000 - len(reasons), "failed": len(reasons)},
+    )
+    assert TimelineEvent.objects.filter(object_type="lead").count() == 1  # the lead_create above
+
+
+def test_repeats_across_chunks_name_the_first_row(bound, django_capture_on_commit_callbacks, monkeypatch):
+    monkeypatch.setattr(lead_imports.LEAD_IMPORTER, "chunk_rows", 2)
+    rows = [
+        ["13600000001", "甲", "甲公司", ""],
+        ["13600000002", "乙", "", ""],
+        ["13600000003", "丙", "甲公司有限公司", ""],  # the company of row 2, in the next chunk
+        ["136 0000 0002", "丁", "", ""],  # the phone of row 3
+        ["13600000005", "戊", "戊公司", ""],
+    ]
+    job = run(bound, rows, django_capture_on_commit_callbacks)
+    assert (job.succeeded, job.failed) == (3, 2)
+    assert [row[-1] for row in imports.failure_rows(job)[1]] == [
+        "文件内重复（与第 2 行）",
+        "文件内重复（与第 3 行）",
+    ]
+    assert sorted(Lead.objects.values_list("phone", flat=True)) == [
+        "13600000001",
+        "13600000002",
+        "13600000005",
+    ]
+    assert LeadFlow.objects.filter(kind="create", operator=bound).count() == 3
+
+
+def test_the_unique_constraints_have_the_last_word(bound, django_capture_on_commit_callbacks, monkeypatch):
+    """A lead created after the duplicate check (a race) is still refused, by the constraint."""
+    services.lead_create(actor=bound, phone="13700000002", company_name="先到公司")
+    monkeypatch.setattr(lead_imports, "_existing", lambda *args: ({}, {}, {}))
+    rows = [
+        ["13700000001", "甲", "", ""],
+        ["13700000002", "乙", "", ""],
+        ["13700000003", "丙", "先到公司", ""],
+        ["13700000004", "丁", "丁公司", ""],
+    ]
+    job = run(bound, rows, django_capture_on_commit_callbacks)
+    assert (job.succeeded, job.failed) == (2, 2)
+    assert [row[-1] for row in imports.failure_rows(job)[1]] == ["重复线索", "重复线索"]
+    assert Lead.objects.count() == 3 and LeadFlow.objects.filter(kind="create").count() == 3
 
 
 def test_owners_round_robin_skipping_full_ones(bound, django_capture_on_commit_callbacks):
@@ -87,7 +136,9 @@ def test_owners_round_robin_skipping_full_ones(bound, django_capture_on_commit_c
     job = run(owner, rows, django_capture_on_commit_callbacks, options={"owner_ids": [a.pk, b.pk]})
     assert (job.succeeded, job.failed) == (4, 0)
     assert Lead.objects.filter(owner=a).count() == 1 and Lead.objects.filter(owner=b).count() == 3
-    assert set(Lead.objects.values_list("status", flat=True)) == {"pending"}
+    assert set(Lead.objects.values_list("state", "status")) == {("owned", "pending")}
+    assert not Lead.objects.filter(allocated_at__isnull=True).exists()
+    assert sorted(LeadFlow.objects.values_list("to_owner_id", flat=True)) == sorted([a.pk, b.pk, b.pk, b.pk])
 
 
 def test_rows_nobody_can_take_fail_with_the_limit(bound, django_capture_on_commit_callbacks):

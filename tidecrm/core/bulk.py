@@ -51,14 +51,23 @@ def fast_insert(model, rows, *, batch_size=1000):
     row_placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     table = connection.ops.quote_name(model._meta.db_table)
     ids = []
+    # The last value converted per column: a chunk's shared timestamp or tag list is converted
+    # once, not once per row (same object → same result).
+    last = [(None, None)] * len(plan)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
             params = []
             for row in batch:
-                for attname, convert in plan:
+                for position, (attname, convert) in enumerate(plan):
                     value = row[attname] if attname in row else defaults[attname]
-                    params.append(convert(value) if convert and value is not None else value)
+                    if convert and value is not None:
+                        seen, converted = last[position]
+                        if seen is not value:
+                            converted = convert(value)
+                            last[position] = (value, converted)
+                        value = converted
+                    params.append(value)
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_placeholder] * len(batch))} RETURNING id",
                 params,
@@ -78,7 +87,8 @@ def _copy_insert(model, fields, defaults, rows):
     table = model._meta.db_table
     json_columns = {f.attname for f in fields if isinstance(f, models.JSONField)}
     attnames = [f.attname for f in fields]
-    with connection.cursor() as cursor:
+    # COPY goes to psycopg directly: wrap its errors as Django's (IntegrityError for a duplicate).
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
         )

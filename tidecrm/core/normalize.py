@@ -6,6 +6,7 @@ import unicodedata
 _PHONE_JUNK = re.compile(r"[\s\-–—()（）.]")
 _COMPANY_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司")
 _BRACKETS = re.compile(r"[()（）\[\]【】]")
+_SPACES = re.compile(r"\s+")
 
 
 def normalize_phone(value):
@@ -34,9 +35,10 @@ def normalize_company(value):
     """Return a company name folded for duplicate checks (full/half width, brackets, suffixes)."""
     if not value:
         return ""
-    name = unicodedata.normalize("NFKC", str(value)).strip().lower()
-    name = _BRACKETS.sub("", name)
-    name = re.sub(r"\s+", "", name)
+    name = str(value)
+    if not unicodedata.is_normalized("NFKC", name):  # a quick check; most names already are
+        name = unicodedata.normalize("NFKC", name)
+    name = _SPACES.sub("", _BRACKETS.sub("", name.strip().lower()))
     changed = True
     while changed:
         changed = False
