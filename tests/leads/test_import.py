@@ -215,3 +215,38 @@ def test_a_customer_contacts_phone_fails_the_row(bound, django_capture_on_commit
     services.lead_delete(actor=bound, lead_id=lead.pk)  # the lead is gone; the customer's contact remains
     job = run(bound, [["13500000001", "", "", ""]], django_capture_on_commit_callbacks)
     assert imports.failure_rows(job)[1][0][-1] == "重复线索（已是客户联系人，跟进人：老李）"
+
+
+def test_tags_chosen_at_import_land_on_every_lead_and_bad_tags_refuse_the_job(
+    bound, django_capture_on_commit_callbacks
+):
+    from tidecrm.core import imports as core_imports
+    from tidecrm.core.errors import ValidationFailed
+    from tidecrm.customers import config as customer_config
+    from tidecrm.leads.models import Lead as LeadModel
+
+    owner = bound
+    group = customer_config.tag_group_create(actor=owner, name="意向", multiple=False, tags=["高", "低"])
+    high, low = [t.pk for t in group.tags.order_by("position")]
+    content = "手机号,姓名\n13912340001,甲\n13912340002,乙\n".encode()
+    with pytest.raises(ValidationFailed):  # two tags of a single-select group
+        core_imports.import_start(
+            actor=owner, kind="lead", file_name="a.csv", content=content, options={"tag_ids": [high, low]}
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = core_imports.import_start(
+            actor=owner, kind="lead", file_name="a.csv", content=content, options={"tag_ids": [high]}
+        )
+    job.refresh_from_db()
+    assert (job.status, job.succeeded, job.error) == ("done", 2, ""), job.__dict__
+    assert list(LeadModel.objects.values_list("tag_ids", flat=True)) == [[high], [high]]
+
+
+def test_the_import_form_offers_owners_and_tags(enterprise):
+    from tests.org.test_import_views import logged_in
+    from tidecrm.customers import config as customer_config
+
+    with tenant_context(enterprise.tenant):
+        customer_config.tag_group_create(actor=enterprise, name="来源渠道", tags=["展会线索"])
+    page = logged_in(enterprise).get("/imports/lead/new/", HTTP_HX_REQUEST="true").content.decode()
+    assert "跟进员工（选填）" in page and "展会线索" in page

@@ -203,14 +203,20 @@ class LeadImporter(Importer):
     options_template = "leads/_import_options.html"
 
     def options_context(self, actor):
+        from tidecrm.customers.config import tag_groups
+
         return {
             "followers": Employee.objects.filter(
                 status=Employee.Status.ACTIVE, deleted_at__isnull=True
-            ).order_by("name")
+            ).order_by("name"),
+            "tag_groups": tag_groups(),
         }
 
     def options_from_form(self, data):
-        return {"owner_ids": [int(pk) for pk in data.getlist("owner_ids") if str(pk).isdigit()]}
+        return {
+            "owner_ids": [int(pk) for pk in data.getlist("owner_ids") if str(pk).isdigit()],
+            "tag_ids": [int(pk) for pk in data.getlist("tag_ids") if str(pk).isdigit()],
+        }
 
     def prepare(self, actor, options):
         owner_ids = [int(pk) for pk in options.get("owner_ids") or []]
@@ -223,10 +229,14 @@ class LeadImporter(Importer):
                 {"owner_ids": [_("跟进员工已离职或被禁用：%(names)s") % {"names": "、".join(inactive)}]}
             )
         by_id = {o.pk: o for o in owners}
+        from tidecrm.customers.services import validate_tags
+
         return {
             "owners": [by_id[pk] for pk in dict.fromkeys(owner_ids)],
             "turn": 0,
-            "tag_ids": list(options.get("tag_ids") or []),
+            # LEAD-04: tags chosen at import, the same tag groups customers use (single-select
+            # groups allow one tag); an unknown tag refuses the job before it starts.
+            "tag_ids": validate_tags(options.get("tag_ids") or []),
         }
 
     def import_rows(self, actor, rows, context):
@@ -349,6 +359,7 @@ class LeadImporter(Importer):
 LEAD_IMPORTER = register(
     LeadImporter(
         kind="lead",
+        options_template="leads/_import_options.html",
         chunk_rows=10_000,
         label=gettext_lazy("线索"),
         permission="lead.import",
