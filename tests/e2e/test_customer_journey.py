@@ -67,7 +67,9 @@ def test_create_follow_up_release_and_claim(page, live_server, screenshot):
     page.get_by_test_id("release-reason").fill("暂无预算")
     page.get_by_test_id("bulk-submit").click()
     page.get_by_text("已将 1 个客户移入公海").wait_for()
-    expect(page.get_by_test_id("customer-state")).to_contain_text("公海", timeout=10_000)  # the drawer follows
+    expect(page.get_by_test_id("customer-state")).to_contain_text(
+        "公海", timeout=10_000
+    )  # the drawer follows
     page.keyboard.press("Escape")
     log_out(page, base)
 

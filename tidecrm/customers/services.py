@@ -261,7 +261,9 @@ def _locked(customer_id, actor=None):
     if actor is not None:
         from .selectors import bin_condition, visible_condition
 
-        if not Customer.objects.filter(visible_condition(actor) | bin_condition(actor), pk=customer_id).exists():
+        if not Customer.objects.filter(
+            visible_condition(actor) | bin_condition(actor), pk=customer_id
+        ).exists():
             raise NotFound()
     # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of the owner's outer join.
     customer = (

@@ -484,7 +484,9 @@ def stage_create(request, payload: StageIn):
 @router.patch("/opportunity-stages/{int:opportunity_stage_id}", response={200: StageOut, **ERRORS})
 def stage_update(request, opportunity_stage_id: int, payload: StagePatch):
     return _stage_out(
-        services.stage_update(actor=request.employee, stage_id=opportunity_stage_id, **payload.dict(exclude_unset=True))
+        services.stage_update(
+            actor=request.employee, stage_id=opportunity_stage_id, **payload.dict(exclude_unset=True)
+        )
     )
 
 
