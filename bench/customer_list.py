@@ -16,20 +16,23 @@ Generation (set-based SQL, ~2-4 minutes) happens once; later runs only migrate (
 migration is built on the cached data) and time. Options: --customers N, --runs N, --cases a,b.
 Prints p50/p95 per case, and EXPLAIN ANALYZE of the slowest query of every case over target.
 
-Figures (ms, p50 / p95, 50 runs; a 2-CPU machine shared with other work, load average 7-10, so
-every figure carries scheduling delay -- e.g. 我的客户's page executes in 0.3 ms in EXPLAIN ANALYZE):
+Figures (ms, p50 / p95, 50 runs, PostgreSQL 15 on this 2-CPU machine; 80% of list runs read
+pages 1-3, 20% a random page up to 500):
 
-    case               before (f3d7bf6^)      after (f3d7bf6)
-    mine                 31 /   48             49 /  65
-    team                802 / 1106             90 / 146
-    all                 114 /  198             18 /  28
-    pool                 29 /   40             21 /  32
-    search_name        1883 / 3428             43 /  68
-    search_name_team   2642 / 4274             40 /  59
-    search_short          ~2000 (same plan)   211 / 385   (2 characters: no trigram; ~33k matches)
-    search_last4       1968 / 3706             92 / 267
-    search_mobile      1978 / 2524             18 /  29
-    detail              229 /  409             46 /  61
+    case               before (f3d7bf6^)   f3d7bf6 (load 7-10)   now (quiet, load ~1)
+    mine                 31 /   48            49 /  65              20 /  30  ok
+    team                802 / 1106            90 / 146              40 /  86  (deep pages)
+    all                 114 /  198            18 /  28              12 /  15  ok
+    pool                 29 /   40            21 /  32              12 /  15  ok
+    search_name        1883 / 3428            43 /  68              18 /  25  ok
+    search_name_team   2642 / 4274            40 /  59              25 /  34  ok
+    search_short          ~2000              211 / 385             130 / 185  (2 characters: no trigram)
+    search_last4       1968 / 3706            92 / 267              37 /  96  (~2,000 matching contacts)
+    search_mobile      1978 / 2524            18 /  29               9 /  14  ok
+    detail              229 /  409            46 /  61              25 /  35  ok
+
+"now" also drops the hash joins of the whole employee table for previous owner / deleted by
+(prefetched for the page instead).
 """
 
 import argparse

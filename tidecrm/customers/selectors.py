@@ -180,8 +180,12 @@ def customer_list(
     order = SORTS.get(sort) or (
         "-released_at" if view == "pool" else "-deleted_at" if view == "bin" else "-created_at"
     )
-    return customers.select_related("owner", "previous_owner", "stage", "library", "deleted_by").order_by(
-        order, "-id"
+    # previous_owner / deleted_by are rare and shown in few columns: fetched for the page by id
+    # rather than hash-joining the whole employee table into every list query.
+    return (
+        customers.select_related("owner", "stage", "library")
+        .prefetch_related("previous_owner", "deleted_by")
+        .order_by(order, "-id")
     )
 
 
