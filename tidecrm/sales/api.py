@@ -4,13 +4,15 @@ their payment plans, payments and invoices, approvals, orders."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
+from tidecrm.core import imports
 from tidecrm.core.api import ErrorOut, PageOut
+from tidecrm.core.imports_api import ImportJobOut, job_out
 from tidecrm.core.pagination import paginate
 from tidecrm.office import approvals
 
-from . import selectors, services
+from . import exports, selectors, services
 from .models import Invoice
 
 router = Router(tags=["sales"])
@@ -784,6 +786,34 @@ def product_list(request, filters: Query[ProductQuery]):
 def product_create(request, payload: ProductIn):
     """409 ``duplicate_sku``; 422 without a category."""
     return Status(201, _product_out(services.product_create(actor=request.employee, **payload.dict())))
+
+
+class ProductExportQuery(Schema):
+    q: str | None = None
+    category_id: int | None = None
+    on_sale: bool | None = None
+
+
+@router.get("/products/export", response={200: None, **ERRORS})
+def product_export(request, filters: Query[ProductExportQuery]):
+    """xlsx of the products ``GET /products`` would list for the same filters, every page: 产品名称,
+    产品分类 (full path), 产品编码, 规格, 单位, 标准价格, 状态, 描述 — the import's columns. Any
+    employee may export (products are readable by all); over 100,000 → 409 ``export_too_large``."""
+    return exports.product_export(actor=request.employee, **filters.dict())
+
+
+@router.post("/products/imports", response={202: ImportJobOut, **ERRORS})
+def product_import(request, file: File[UploadedFile]):
+    """Import products from xlsx / xls / csv (``product.manage``) in the background; poll
+    ``GET /imports/{id}``, failed rows with their 失败原因 at ``GET /imports/{id}/failures``.
+    Categories must exist (full path "软件/CRM" or a unique name); SKUs unique."""
+    job = imports.import_start(
+        actor=request.employee,
+        kind="product",
+        file_name=file.name,
+        content=imports.validate_upload(file),
+    )
+    return Status(202, job_out(job))
 
 
 @router.patch("/products/{int:product_id}", response={200: ProductOut, **ERRORS})

@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     path("products/", views.product_list, name="product_list"),
     path("products/new/", views.product_form, name="product_create"),
+    path("products/export/", views.product_export, name="product_export"),
     path("products/<int:product_id>/edit/", views.product_form, name="product_edit"),
     path("products/<int:product_id>/toggle/", views.product_toggle, name="product_toggle"),
     path("products/categories/new/", views.category_create, name="product_category_create"),

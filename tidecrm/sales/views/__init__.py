@@ -43,7 +43,14 @@ from .orders import (
     order_payment_create,
     order_plan_create,
 )
-from .products import category_create, category_delete, product_form, product_list, product_toggle
+from .products import (
+    category_create,
+    category_delete,
+    product_export,
+    product_form,
+    product_list,
+    product_toggle,
+)
 
 __all__ = [
     "opportunity_list",
@@ -59,6 +66,7 @@ __all__ = [
     "product_list",
     "product_form",
     "product_toggle",
+    "product_export",
     "category_create",
     "category_delete",
     "contract_list",

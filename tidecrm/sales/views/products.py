@@ -11,7 +11,7 @@ from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import check
 from tidecrm.core.web import is_htmx, login_required
 
-from .. import selectors, services
+from .. import exports, selectors, services
 from .common import (
     _int,
     _messages_of,
@@ -21,10 +21,14 @@ from .common import (
 # ---------------------------------------------------------------- products (PROD-01/02)
 
 
+def _on_sale(params):
+    return {"1": True, "0": False}.get(params.get("on_sale"))
+
+
 @login_required
 def product_list(request):
     """产品: the category tree, the products with filters; writes need product.manage."""
-    on_sale = {"1": True, "0": False}.get(request.GET.get("on_sale"))
+    on_sale = _on_sale(request.GET)
     filters = {
         "q": (request.GET.get("q") or "").strip(),
         "category_id": _int(request.GET.get("category_id")),
@@ -42,10 +46,22 @@ def product_list(request):
         "categories": categories,
         "current_category": next((c for c in categories if c.pk == filters["category_id"]), None),
         "can_manage": request.employee.has_permission("product.manage"),
+        "export_url": reverse("product_export"),
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "product-table":
         return render(request, "sales/_product_table.html", context)
     return render(request, "sales/products.html", context)
+
+
+@login_required
+def product_export(request):
+    """导出: the xlsx of the products the list's filters (q, category_id, on_sale) select."""
+    return exports.product_export(
+        actor=request.employee,
+        q=(request.GET.get("q") or "").strip() or None,
+        category_id=_int(request.GET.get("category_id")),
+        on_sale=_on_sale(request.GET),
+    )
 
 
 PRODUCT_FORM_FIELDS = ("name", "sku", "spec", "unit", "price", "description")
