@@ -72,3 +72,17 @@ def test_broad_search_filters_by_subquery(org, monkeypatch):
 
     assert found(org["admin"], "华通科技") == ["上海华通科技有限公司", "北京华通科技有限公司"]
     assert found(org["manager"], "有限公司") == ["上海华通科技有限公司", "杭州华通贸易有限公司"]
+
+
+def test_last_four_digits_match_the_end_of_a_mobile_only(bound):
+    from tidecrm.customers import selectors as customer_selectors
+    from tidecrm.customers import services as customer_services
+
+    owner = bound
+    ends = customer_services.customer_create(
+        actor=owner, name="尾号客户", contacts=[{"name": "甲", "mobile": "13900001747"}]
+    )
+    customer_services.customer_create(actor=owner, name="中间客户", contacts=[{"name": "乙", "mobile": "13917470000"}])
+    found = customer_selectors.customer_list(actor=owner, view="all", q="1747")
+    assert [c.pk for c in found] == [ends.pk]
+    assert customer_selectors.count_limit("北京") < customer_selectors.count_limit("北京华信")

@@ -34,7 +34,7 @@ def fast_insert(model, rows, *, batch_size=1000):
 
     from django.db import connection, models
 
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
     defaults = {f.attname: f.get_default() for f in fields}
     converters = []
     for field in fields:

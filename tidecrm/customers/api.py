@@ -301,7 +301,9 @@ def customer_list(request, filters: Query[CustomerFilters]):
     page, page_size = data.pop("page"), data.pop("page_size")
     view = _view(data.pop("scope"), data.pop("state"))
     customers = selectors.customer_list(actor=request.employee, view=view, **data)
-    result = paginate(customers, page=page, page_size=page_size)
+    result = paginate(
+        customers, page=page, page_size=page_size, count_limit=selectors.count_limit(data.get("q"))
+    )
     result.items = selectors.decorate(result.items, request.employee)
     return result.as_dict(customer_out)
 

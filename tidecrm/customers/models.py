@@ -7,6 +7,7 @@ timeline event. Tags live in :class:`CustomerTag` rows (filterable by index on e
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
 from tidecrm.core import clock
@@ -205,6 +206,10 @@ class Contact(TenantModel):
     name = models.CharField(_("联系人"), max_length=40)
     name_key = models.CharField(max_length=40, blank=True)  # trimmed, for the duplicate rule
     mobile = models.CharField(_("手机号"), max_length=20, blank=True)
+    # Search by the last four digits (BEYOND-01) as an exact index lookup, not a scan.
+    mobile_last4 = models.GeneratedField(
+        expression=Right("mobile", 4), output_field=models.CharField(max_length=4), db_persist=True
+    )
     gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
     title = models.CharField(_("职务"), max_length=40, blank=True)
     email = models.CharField(_("邮箱"), max_length=100, blank=True)
@@ -221,6 +226,7 @@ class Contact(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "customer"], name="contact_customer"),
             models.Index(fields=["tenant", "mobile"], name="contact_mobile"),
+            models.Index(fields=["tenant", "mobile_last4", "customer"], name="contact_mobile_last4"),
             models.Index(fields=["tenant", "name_key"], name="contact_name_key"),
             models.Index(fields=["tenant", "name"], name="contact_name"),  # search by contact name
         ]

@@ -113,7 +113,12 @@ def _search(customers, q):
     digits = normalize_phone(q)
     by_name = Customer.objects.filter(name__icontains=q).values_list("pk", flat=True)
     if digits.isdigit() and len(digits) >= 4:
-        mobile = Q(mobile=digits) if len(digits) == 11 else Q(mobile__contains=digits)
+        if len(digits) == 11:
+            mobile = Q(mobile=digits)
+        elif len(digits) == 4:  # "the last four digits": an exact, indexed lookup
+            mobile = Q(mobile_last4=digits)
+        else:
+            mobile = Q(mobile__contains=digits)
         by_contact = Contact.objects.filter(mobile).values_list("customer_id", flat=True)
     else:
         by_contact = Contact.objects.filter(name=q).values_list("customer_id", flat=True)
@@ -122,6 +127,17 @@ def _search(customers, q):
     matches = by_name.union(by_contact)
     ids = list(matches[: SEARCH_ID_LIMIT + 1])
     return customers.filter(pk__in=ids if len(ids) <= SEARCH_ID_LIMIT else matches)
+
+
+def count_limit(q):
+    """How far a list's total is counted: text too short for the search indexes matches broadly
+    and is tested row by row, so its total stops earlier (the pager shows 共 1000+ 条)."""
+    from tidecrm.core.pagination import COUNT_LIMIT
+
+    return SHORT_SEARCH_COUNT_LIMIT if q and len(q.strip()) < 3 else COUNT_LIMIT
+
+
+SHORT_SEARCH_COUNT_LIMIT = 1000
 
 
 def customer_list(

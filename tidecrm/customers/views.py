@@ -179,7 +179,12 @@ def customer_list(request, view="mine"):
     filters = _filters(request.GET)
     query = {k: v for k, v in filters.items() if v not in ("", None)}
     customers = selectors.customer_list(actor=actor, view=view, **query)
-    page = paginate(customers, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
+    page = paginate(
+        customers,
+        page=request.GET.get("page"),
+        page_size=request.GET.get("page_size"),
+        count_limit=selectors.count_limit(filters["q"]),
+    )
     page.items = selectors.decorate(page.items, actor)
     held, limit = holding.usage(actor, "customer")
     pool_libraries = selectors.pool_library_ids(actor)
