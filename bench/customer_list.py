@@ -21,13 +21,15 @@ pages 1-3, 20% a random page up to 500):
 
     case               before (f3d7bf6^)   f3d7bf6 (load 7-10)   now (quiet, load ~1)
     mine                 31 /   48            49 /  65              20 /  30  ok
-    team                802 / 1106            90 / 146              40 /  86  (deep pages)
+    team                802 / 1106            90 / 146              40-53 / 86-110  (capped count
+                                                                               and deep pages)
     all                 114 /  198            18 /  28              12 /  15  ok
     pool                 29 /   40            21 /  32              12 /  15  ok
     search_name        1883 / 3428            43 /  68              18 /  25  ok
     search_name_team   2642 / 4274            40 /  59              25 /  34  ok
-    search_short          ~2000              211 / 385             130 / 185  (2 characters: no trigram)
-    search_last4       1968 / 3706            92 / 267              37 /  96  (~2,000 matching contacts)
+    search_short          ~2000              211 / 385              29 / 169  (2 characters: no trigram;
+                                                                               count stops at 1,000)
+    search_last4       1968 / 3706            92 / 267              20 /  27  ok (indexed last-4 column)
     search_mobile      1978 / 2524            18 /  29               9 /  14  ok
     detail              229 /  409            46 /  61              25 /  35  ok
 
