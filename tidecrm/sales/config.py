@@ -1,5 +1,6 @@
-"""Sales settings writes: contract numbering, the contract approval flow (CON-03) and the
-orders switch (ORD-04), on the enterprise's one ContractSettings row."""
+"""Sales settings writes: contract numbering, the contract approval flow (CON-03), the
+orders switch (ORD-04) and the order form layout (ORD-02), on the enterprise's one
+ContractSettings row."""
 
 import re
 
@@ -12,7 +13,7 @@ from tidecrm.core.permissions import check
 from tidecrm.org.models import Employee
 
 from . import services
-from .models import ContractSettings
+from .models import ORDER_FORM_FIELDS, ContractSettings
 
 PREFIX = re.compile(r"^[A-Za-z0-9-]{1,10}$")
 
@@ -75,5 +76,53 @@ def contract_settings_update(
                 object_type="contract_settings",
                 label=str(_("合同设置")),
                 changes=changes,
+            )
+    return settings
+
+
+def order_form_update(*, actor, order_form):
+    """ORD-02: save the 新建订单 form layout, ``order_form`` being ``[{field, visible,
+    required}]`` in display order over ORDER_FORM_FIELDS (the customer is always first and
+    required). An unknown or repeated field, a hidden field marked required, or hiding both the
+    amount and the product lines (an order needs one of them) is refused (422); fields left out
+    are appended visible and optional."""
+    check(actor, "contract.settings")
+    errors, items, seen = [], [], set()
+    for item in order_form or []:
+        field = item.get("field") if isinstance(item, dict) else None
+        if not isinstance(field, str) or field not in ORDER_FORM_FIELDS:
+            errors.append(_("未知的订单字段：%(field)s") % {"field": field})
+            continue
+        if field in seen:
+            errors.append(_("订单字段重复：%(field)s") % {"field": ORDER_FORM_FIELDS[field]})
+            continue
+        seen.add(field)
+        visible, required = bool(item.get("visible", True)), bool(item.get("required", False))
+        if required and not visible:
+            errors.append(_("隐藏的字段不能设为必填：%(field)s") % {"field": ORDER_FORM_FIELDS[field]})
+        items.append({"field": field, "visible": visible, "required": required})
+    items += [
+        {"field": field, "visible": True, "required": False}
+        for field in ORDER_FORM_FIELDS
+        if field not in seen
+    ]
+    shown = {item["field"] for item in items if item["visible"]}
+    if not shown & {"amount", "product_lines"}:
+        errors.append(_("订单金额和产品明细至少显示一项"))
+    if errors:
+        raise ValidationFailed({"order_form": errors}, message=errors[0])
+    with transaction.atomic():
+        settings = ContractSettings.objects.select_for_update().get(pk=services.sales_settings().pk)
+        before = services.order_form(settings)
+        settings.order_form = items
+        settings.save(update_fields=["order_form"])
+        if before != items:
+            timeline.record(
+                actor=actor,
+                verb="order.form_settings",
+                obj=settings,
+                object_type="contract_settings",
+                label=str(_("订单表单")),
+                changes={"order_form": [before, items]},
             )
     return settings

@@ -152,8 +152,25 @@ class Product(TenantModel):
         return self.name
 
 
+# ORD-02: the optional fields of the 新建订单 form, in their default display order (the customer
+# is always first and required). ``ContractSettings.order_form`` orders them, hides some and
+# marks some required; the keys are the form's fields, not the API's parameter names.
+ORDER_FORM_FIELDS = {
+    "contract": _("关联合同"),
+    "order_date": _("下单日期"),
+    "amount": _("订单金额"),
+    "remark": _("备注"),
+    "product_lines": _("产品明细"),
+}
+
+
+def default_order_form():
+    return [{"field": field, "visible": True, "required": False} for field in ORDER_FORM_FIELDS]
+
+
 class ContractSettings(TenantModel):
-    """Per-enterprise sales settings: contract numbering, approval flow (CON-03), orders switch."""
+    """Per-enterprise sales settings: contract numbering, approval flow (CON-03), orders switch
+    (ORD-04) and the order form layout (ORD-02)."""
 
     number_prefix = models.CharField(_("合同编号前缀"), max_length=10, default="HT")
     approval_enabled = models.BooleanField(default=False)
@@ -161,6 +178,7 @@ class ContractSettings(TenantModel):
     level2_approver_ids = models.JSONField(default=list, blank=True)
     cc_ids = models.JSONField(default=list, blank=True)
     orders_enabled = models.BooleanField(default=False)
+    order_form = models.JSONField(default=default_order_form, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="contract_settings_one")]

@@ -23,6 +23,7 @@ from tidecrm.office import approvals
 from tidecrm.org.scopes import visible_owner_q
 
 from .models import (
+    ORDER_FORM_FIELDS,
     ZERO,
     Contract,
     ContractSettings,
@@ -37,6 +38,7 @@ from .models import (
     Product,
     ProductCategory,
     StageHistory,
+    default_order_form,
 )
 
 Status = Opportunity.Status
@@ -1044,6 +1046,53 @@ def plan_statuses(plans, payments):
 # ---------------------------------------------------------------- orders (ORD-01)
 
 
+def order_form(settings=None):
+    """ORD-02: the enterprise's order form layout as ``[{field, visible, required}]`` in display
+    order — the stored list cleaned (unknown or repeated fields dropped, a hidden field never
+    required) with any field it lacks appended visible, as in the default."""
+    stored = (settings or sales_settings()).order_form
+    stored = stored if isinstance(stored, list) and stored else default_order_form()
+    items, seen = [], set()
+    for item in stored:
+        field = item.get("field") if isinstance(item, dict) else None
+        if not isinstance(field, str) or field not in ORDER_FORM_FIELDS or field in seen:
+            continue
+        seen.add(field)
+        visible = bool(item.get("visible", True))
+        items.append({"field": field, "visible": visible, "required": visible and bool(item.get("required"))})
+    items += [item for item in default_order_form() if item["field"] not in seen]
+    return items
+
+
+# The order_create parameter each form field fills (the key of its 422 message).
+ORDER_FORM_PARAMS = {
+    "contract": "contract_id",
+    "order_date": "order_date",
+    "amount": "amount",
+    "remark": "remark",
+    "product_lines": "product_lines",
+}
+
+
+def _check_order_form(settings, given):
+    """ORD-02: the fields the enterprise made required must be given (``given`` maps a form
+    field to whether it was). The amount counts as given when the order has product lines."""
+    messages = {
+        "contract": _("请选择关联合同"),
+        "order_date": _("请填写下单日期"),
+        "amount": _("请填写订单金额"),
+        "remark": _("请填写备注"),
+        "product_lines": _("请添加产品明细"),
+    }
+    errors = {
+        ORDER_FORM_PARAMS[item["field"]]: [messages[item["field"]]]
+        for item in order_form(settings)
+        if item["required"] and not given[item["field"]]
+    }
+    if errors:
+        raise ValidationFailed(errors)
+
+
 def order_create(
     *, actor, customer_id, amount=None, order_date=None, contract_id=None, remark="", product_lines=()
 ):
@@ -1051,6 +1100,16 @@ def order_create(
     settings = sales_settings()
     if not settings.orders_enabled:
         raise BusinessError("feature_disabled", _("企业未开启订单功能"), status=403)
+    _check_order_form(
+        settings,
+        {
+            "contract": bool(contract_id),
+            "order_date": bool(order_date),
+            "amount": bool(product_lines) or str(amount if amount is not None else "").strip() != "",
+            "remark": bool((remark or "").strip()),
+            "product_lines": bool(product_lines),
+        },
+    )
     lines = _lines(product_lines)
     with transaction.atomic():
         customer = _customer_for_work(actor, customer_id)

@@ -22,7 +22,7 @@ from tidecrm.office import approvals
 from tidecrm.org.models import Employee
 
 from .. import config, selectors, services
-from ..models import Contract, Invoice
+from ..models import ORDER_FORM_FIELDS, Contract, Invoice
 from .common import (
     CONTRACT_TABS,
     PAYMENT_METHODS,
@@ -472,6 +472,8 @@ def approval_decide(request, request_id):
 def contract_settings(request):
     """合同设置: number prefix, approval flow (levels, or-sign, CC), orders switch."""
     actor = request.employee
+    if request.method == "POST" and request.POST.get("action") == "order_form":
+        return _order_form_save(request)
     if request.method == "POST":
         post = request.POST
         try:
@@ -489,13 +491,41 @@ def contract_settings(request):
         else:
             messages.success(request, _("合同设置已保存"))
         return redirect(reverse("contract_settings"))
+    settings = services.sales_settings()
     return render(
         request,
         "sales/contract_settings.html",
         {
             "nav_active": "sales",
             "section": "contract_settings",
-            "settings": services.sales_settings(),
+            "settings": settings,
             "employees": _employees(),
+            "order_form": [
+                {**item, "label": ORDER_FORM_FIELDS[item["field"]]} for item in services.order_form(settings)
+            ],
         },
     )
+
+
+def _order_form_save(request):
+    """ORD-02: the 订单表单 section posts every field in its display order with its 显示 / 必填
+    boxes; an ↑ / ↓ button also names the field to move (``move=<field>:up``)."""
+    post = request.POST
+    visible, required = set(post.getlist("visible")), set(post.getlist("required"))
+    items = [
+        {"field": field, "visible": field in visible, "required": field in required}
+        for field in post.getlist("field")
+    ]
+    field, _sep, direction = (post.get("move") or "").partition(":")
+    index = next((i for i, item in enumerate(items) if item["field"] == field), None)
+    if index is not None and direction in ("up", "down"):
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(items):
+            items[index], items[other] = items[other], items[index]
+    try:
+        config.order_form_update(actor=request.employee, order_form=items)
+    except BusinessError as error:
+        messages.error(request, _messages_of(error))
+    else:
+        messages.success(request, _("订单表单已保存"))
+    return redirect(reverse("contract_settings") + "#order-form")

@@ -76,14 +76,19 @@ def order_list(request):
 @login_required
 def order_create(request):
     """新建订单: a customer, optionally one of its contracts, the date, and product lines (the
-    total) or an amount."""
+    total) or an amount — the fields laid out, hidden and required as the enterprise set the
+    order form (ORD-02); a hidden field's posted value is ignored."""
     _require_orders()
     actor = request.employee
     check(actor, "order.create")
     source = request.POST if request.method == "POST" else request.GET
     customer_id = _int(source.get("customer_id"))
     products, catalogue = _product_catalogue()
+    order_form = services.order_form()
+    shown = {item["field"] for item in order_form if item["visible"]}
     context = {
+        "order_form": order_form,
+        "contract_shown": "contract" in shown,
         "values": request.POST or {"order_date": clock.today().isoformat(), "customer_id": customer_id or ""},
         "rows": _posted_rows(request.POST) if request.method == "POST" else [],
         "customers": _work_customers(actor),
@@ -99,14 +104,16 @@ def order_create(request):
         try:
             if not customer_id:
                 raise ValidationFailed({"customer_id": [_("请选择客户")]})
+            if not lines and "amount" not in shown:
+                raise ValidationFailed({"product_lines": [_("请添加产品明细")]})
             order = services.order_create(
                 actor=actor,
                 customer_id=customer_id,
-                contract_id=_int(post.get("contract_id")),
-                order_date=_date(post.get("order_date")),
+                contract_id=_int(post.get("contract_id")) if "contract" in shown else None,
+                order_date=_date(post.get("order_date")) if "order_date" in shown else None,
                 amount=None if lines else (post.get("amount") or "").strip(),
-                remark=post.get("remark", ""),
-                product_lines=lines,
+                remark=post.get("remark", "") if "remark" in shown else "",
+                product_lines=lines if "product_lines" in shown else [],
             )
         except BusinessError as error:
             context.update(error=error, field_errors=getattr(error, "fields", {}))
