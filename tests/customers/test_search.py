@@ -82,7 +82,9 @@ def test_last_four_digits_match_the_end_of_a_mobile_only(bound):
     ends = customer_services.customer_create(
         actor=owner, name="尾号客户", contacts=[{"name": "甲", "mobile": "13900001747"}]
     )
-    customer_services.customer_create(actor=owner, name="中间客户", contacts=[{"name": "乙", "mobile": "13917470000"}])
+    customer_services.customer_create(
+        actor=owner, name="中间客户", contacts=[{"name": "乙", "mobile": "13917470000"}]
+    )
     found = customer_selectors.customer_list(actor=owner, view="all", q="1747")
     assert [c.pk for c in found] == [ends.pk]
     assert customer_selectors.count_limit("北京") < customer_selectors.count_limit("北京华信")

@@ -88,7 +88,62 @@ class Command(BaseCommand):
                         )
             self._demo_leads(owner, people)
             self._demo_customers(owner, people)
+            self._demo_sales(owner, people)
         return tenant
+
+    def _demo_sales(self, owner, people):
+        """A product catalogue, opportunities at several stages and one signed, part-paid contract."""
+        from tidecrm.core import clock
+        from tidecrm.customers.models import Customer
+        from tidecrm.sales import services as sales_services
+
+        software = sales_services.category_create(actor=owner, name="软件")
+        services_cat = sales_services.category_create(actor=owner, name="服务")
+        crm = sales_services.product_create(
+            actor=owner,
+            name="潮汐CRM 标准版",
+            category_id=software.pk,
+            sku="CRM-STD",
+            unit="套",
+            price="9800",
+        )
+        sales_services.product_create(
+            actor=owner,
+            name="实施服务",
+            category_id=services_cat.pk,
+            sku="SVC-IMP",
+            unit="人天",
+            price="2000",
+        )
+        stages = sales_services.stages()
+        rep = people["王小明"]
+        customers = list(Customer.objects.filter(owner=rep, state="owned").order_by("pk")[:3])
+        for index, customer in enumerate(customers):
+            opportunity = sales_services.opportunity_create(
+                actor=rep,
+                customer_id=customer.pk,
+                name=f"{customer.name[:4]} CRM 采购",
+                stage_id=stages[min(index + 1, len(stages) - 2)].pk,
+                product_lines=[{"product_id": crm.pk, "quantity": index + 1, "discount": 95}],
+            )
+            if index == 0:
+                sales_services.opportunity_win(actor=rep, opportunity_id=opportunity.pk)
+                contract = sales_services.contract_create(
+                    actor=rep,
+                    customer_id=customer.pk,
+                    opportunity_id=opportunity.pk,
+                    title=f"{customer.name} CRM 采购合同",
+                    amount=str(opportunity.amount),
+                    signed_on=clock.today(),
+                )
+                sales_services.contract_submit(actor=rep, contract_id=contract.pk)
+                sales_services.payment_add(
+                    actor=rep,
+                    contract_id=contract.pk,
+                    amount="5000",
+                    received_on=clock.today(),
+                    method="银行转账",
+                )
 
     def _demo_customers(self, owner, people):
         """Tag groups, customers for two salespeople with follow-ups, and a few in the pool."""
