@@ -21,7 +21,7 @@ pages 1-3, 20% a random page up to 500):
 
     case               before (f3d7bf6^)   f3d7bf6 (load 7-10)   now (quiet, load ~1)
     mine                 31 /   48            49 /  65              20 /  30  ok
-    team                802 / 1106            90 / 146              40-53 / 86-110  (capped count
+    team                802 / 1106            90 / 146              40-67 / 86-127  (capped count
                                                                                and deep pages)
     all                 114 /  198            18 /  28              12 /  15  ok
     pool                 29 /   40            21 /  32              12 /  15  ok
@@ -34,7 +34,11 @@ pages 1-3, 20% a random page up to 500):
     detail              229 /  409            46 /  61              25 /  35  ok
 
 "now" also drops the hash joins of the whole employee table for previous owner / deleted by
-(prefetched for the page instead).
+(prefetched for the page instead). --trace prints every statement of one request per case: a
+team request spends its time in the capped COUNT (~15 ms) and, on deep pages, in walking the
+created-at index past other teams' rows (~70 ms at offset 8,600); covering indexes on
+(state, created_at) INCLUDE owner, or (owner, state, created_at) INCLUDE id, did not change the
+plan.
 """
 
 import argparse
@@ -501,6 +505,20 @@ def run_cases(args):
                     started = time.perf_counter()
                     call()
                     timings.append((time.perf_counter() - started) * 1000)
+            if args.trace:  # one more request, every statement with its time
+                traced = []
+
+                def trace(execute, sql, params, many, context, traced=traced):
+                    started = time.perf_counter()
+                    try:
+                        return execute(sql, params, many, context)
+                    finally:
+                        traced.append(((time.perf_counter() - started) * 1000, sql))
+
+                with connection.execute_wrapper(trace):
+                    call()
+                for elapsed, sql in traced:
+                    print(f"    {elapsed:6.1f} ms  {sql[:160]}")
             p50, p95 = statistics.median(timings), pct(timings, 95)
             results[name] = (p50, p95, watcher)
             flag = "ok " if p95 <= TARGET_MS else "SLOW"
@@ -550,6 +568,7 @@ def main():
     parser.add_argument("--cases", default="", help="comma-separated subset of the cases")
     parser.add_argument("--regenerate", action="store_true", help="drop the cached cluster first")
     parser.add_argument("--explain-all", action="store_true", help="EXPLAIN every case, not only slow ones")
+    parser.add_argument("--trace", action="store_true", help="print every statement of one request per case")
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
