@@ -100,3 +100,28 @@ def test_create_follow_up_release_and_claim(page, live_server, screenshot):
             "release",
             "claim",
         ]
+
+
+def test_customer_pages_on_a_phone(page, live_server, screenshot):
+    """The customer list and detail stay usable at 390 px: no sideways scrolling of the page."""
+    owner = factories.enterprise(name="手机客户有限公司", admin_name="钱总", phone="13866663333")
+    with tenant_context(owner.tenant):
+        from tidecrm.customers import services as customer_services
+
+        for index in range(3):
+            customer_services.customer_create(
+                actor=owner,
+                name=f"手机客户{index}号贸易有限公司",
+                contacts=[{"name": f"联系人{index}", "mobile": f"1396666000{index}"}],
+            )
+    page.set_viewport_size({"width": 390, "height": 844})
+    base = live_server.url
+    log_in(page, base, "13866663333", factories.PASSWORD)
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/customers/")
+    page.get_by_test_id("customer-row").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    screenshot(page, "customer-list-phone")
+    page.get_by_test_id("customer-row").first.click()
+    expect(page.get_by_test_id("customer-detail")).to_be_visible()
+    screenshot(page, "customer-drawer-phone")
