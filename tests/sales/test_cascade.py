@@ -121,3 +121,26 @@ def test_new_opportunities_after_a_claim_belong_to_the_claimer(people, book):
     customer_services.customer_release(actor=rep, customer_id=book["customer"].pk)
     customer_services.customer_claim(actor=rep3, customer_id=book["customer"].pk)
     assert support.opportunity(rep3, book["customer"]).owner_id == rep3.pk
+
+
+def test_a_contract_in_approval_keeps_the_customer_out_of_the_pool(people, book):
+    """CUST-19: releasing a customer whose contract is in approval is refused, nothing moves."""
+    from tidecrm.core.errors import BusinessError
+    from tidecrm.customers.models import Customer
+    from tidecrm.sales import services as sales_services
+
+    settings = sales_services.sales_settings()
+    settings.approval_enabled, settings.level1_approver_ids = True, [people["admin"].pk]
+    settings.save()
+    sales_services.contract_submit(actor=people["rep"], contract_id=book["contract"].pk)
+    before = holders(book)
+    with pytest.raises(BusinessError) as refused:
+        customer_services.customer_release(actor=people["rep"], customer_id=book["customer"].pk)
+    assert refused.value.code == "contract_in_approval"
+    assert Customer.objects.get(pk=book["customer"].pk).owner_id == people["rep"].pk
+    assert holders(book) == before
+    result = customer_services.customers_release(actor=people["rep"], ids=[book["customer"].pk])
+    assert result["failed"][0]["code"] == "contract_in_approval"
+    sales_services.contract_withdraw(actor=people["rep"], contract_id=book["contract"].pk)
+    customer_services.customer_release(actor=people["rep"], customer_id=book["customer"].pk)
+    assert Customer.objects.get(pk=book["customer"].pk).state == "pool"

@@ -48,6 +48,9 @@ CONTACT_FIELDS = ("name", "mobile", "gender", "title", "email", "qq", "wechat", 
 OWNER_LISTENERS = []
 # ``source(customer_ids) -> {customer_id: [opportunity status, ...]}`` (CUST-09, set by sales).
 DEAL_SOURCES = []
+# ``guard(customer)`` raising a BusinessError when the customer may not go to the pool now
+# (CUST-19: a contract in approval, set by sales).
+RELEASE_GUARDS = []
 
 
 # ---------------------------------------------------------------- validation
@@ -593,6 +596,8 @@ def customer_release(*, actor, customer_id, reason=""):
     customer = _locked(customer_id, actor)
     _require_state(customer, State.OWNED, action=_("移入公海"))
     may_manage(actor, customer)
+    for guard in RELEASE_GUARDS:
+        guard(customer)
     previous, now = customer.owner, clock.now()
     customer.owner, customer.previous_owner, customer.state = None, previous, State.POOL
     customer.released_at = customer.updated_at = now

@@ -28,5 +28,16 @@ def follow_customer(customer, old_owner, new_owner, kind, actor):
             records.filter(owner=old_owner).update(owner=new_owner)
 
 
+def no_contract_in_approval(customer):
+    """CUST-19 (PROPOSED): a customer whose contract is in approval stays with its owner."""
+    from django.utils.translation import gettext as _
+
+    from tidecrm.core.errors import BusinessError
+
+    if Contract.objects.filter(customer=customer, status=Contract.Status.PENDING).exists():
+        raise BusinessError("contract_in_approval", _("该客户有审批中的合同，不能移入公海"))
+
+
 customer_services.DEAL_SOURCES.append(statuses)
+customer_services.RELEASE_GUARDS.append(no_contract_in_approval)
 customer_services.OWNER_LISTENERS.append(follow_customer)
