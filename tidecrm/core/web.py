@@ -97,3 +97,65 @@ class BusinessErrorMiddleware:
         if exception.status == 401:
             return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
         return render(request, "errors/error.html", context, status=exception.status)
+
+
+# ---------------------------------------------------------------- htmx answers and form values
+
+
+def toast_response(text, level="success", *, trigger=None, close=None):
+    """Answer an htmx action with a toast (into #toasts), tell listeners of ``trigger`` to refresh,
+    and optionally close the modal or drawer (``close="modal"`` / ``"drawer"``) after the swap."""
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+
+    response = HttpResponse(render_to_string("components/toast.html", {"level": level, "text": text}))
+    response["HX-Retarget"] = "#toasts"
+    response["HX-Reswap"] = "beforeend"
+    if trigger:
+        response["HX-Trigger"] = trigger
+    if close:
+        response["HX-Trigger-After-Swap"] = f"{close}-close"
+    return response
+
+
+def add_toast(response, request, text, level="success", *, trigger=None, close_modal=False):
+    """Add an out-of-band toast (and optionally an emptied modal slot) to a rendered partial."""
+    from django.template.loader import render_to_string
+
+    toast = render_to_string("components/toast.html", {"level": level, "text": text}, request)
+    extra = f'<div hx-swap-oob="beforeend:#toasts">{toast}</div>'
+    if close_modal:
+        extra += '<div id="modal-slot" hx-swap-oob="true"></div>'
+    response.content += extra.encode()
+    if trigger:
+        response["HX-Trigger"] = trigger
+    return response
+
+
+def bulk_summary(result, done_format, failed_format):
+    """One line for a batch answer: ``done_format % {n}``, then ``failed_format % {n, why}`` with
+    the distinct reasons of the records that did not go through."""
+    text = done_format % {"n": len(result["succeeded"])}
+    if result["failed"]:
+        reasons = "；".join(dict.fromkeys(f["message"] for f in result["failed"]))
+        text += failed_format % {"n": len(result["failed"]), "why": reasons}
+    return text
+
+
+def parse_ids(values):
+    """The integer ids among posted values (anything else is ignored)."""
+    return [int(v) for v in values if str(v).isdigit()]
+
+
+def parse_int(value):
+    return int(value) if str(value or "").isdigit() else None
+
+
+def parse_date(value):
+    """An ISO date from a form field, or None when empty or malformed."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None

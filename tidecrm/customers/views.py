@@ -3,13 +3,12 @@ drawer and full page (CUST-05) with contacts, tags, collaborators and the journe
 the follow-up list (FUP-05) and the customer settings. Thin: parse, call one selector or
 service, render; refusals come back as toasts or as the modal's messages."""
 
-from datetime import date, datetime
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse, QueryDict
+from django.http import QueryDict
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +18,17 @@ from django.views.decorators.http import require_POST
 from tidecrm.core import uploads
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.pagination import paginate
-from tidecrm.core.web import is_htmx, login_required, page_permission_required
+from tidecrm.core.web import (
+    add_toast,
+    bulk_summary,
+    is_htmx,
+    login_required,
+    page_permission_required,
+    parse_date,
+    parse_ids,
+    parse_int,
+    toast_response,
+)
 from tidecrm.org.models import Department, Employee
 from tidecrm.rules import holding
 from tidecrm.sales import selectors as sales_selectors
@@ -96,45 +105,20 @@ FILTER_KEYS = (
 )
 
 
-def _ids(values):
-    return [int(v) for v in values if str(v).isdigit()]
-
-
-def _int(value):
-    return int(value) if str(value or "").isdigit() else None
-
-
-def _date(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+_ids, _int, _date = parse_ids, parse_int, parse_date
 
 
 def _toast(text, level="success", *, close=None, trigger="customers-changed"):
-    """Answer with a toast, refresh the lists, optionally close the modal or drawer."""
-    response = HttpResponse(render_to_string("components/toast.html", {"level": level, "text": text}))
-    response["HX-Retarget"] = "#toasts"
-    response["HX-Reswap"] = "beforeend"
-    response["HX-Trigger"] = trigger
-    if close:
-        response["HX-Trigger-After-Swap"] = f"{close}-close"
-    return response
+    """A toast that also refreshes the customer lists (and, when asked, closes a modal/drawer)."""
+    return toast_response(text, level, trigger=trigger, close=close)
 
 
 def _with_toast(response, request, text, level="success"):
-    toast = render_to_string("components/toast.html", {"level": level, "text": text}, request)
-    response.content += f'<div hx-swap-oob="beforeend:#toasts">{toast}</div>'.encode()
-    response["HX-Trigger"] = "customers-changed"
-    return response
+    return add_toast(response, request, text, level, trigger="customers-changed")
 
 
 def summary(result, done_format):
-    text = done_format % {"n": len(result["succeeded"])}
-    if result["failed"]:
-        reasons = "；".join(dict.fromkeys(f["message"] for f in result["failed"]))
-        text += _("，%(n)s 个未处理：%(why)s") % {"n": len(result["failed"]), "why": reasons}
-    return text
+    return bulk_summary(result, done_format, _("，%(n)s 个未处理：%(why)s"))
 
 
 def _employees():

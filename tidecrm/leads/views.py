@@ -1,10 +1,9 @@
 """Lead pages: 待分配线索 / 销售线索 / 公共线索池 (LEAD-02/09/21), the drawer (LEAD-10), the new-lead
 modal and the lead-rule settings. Thin: parse, call one selector or service, render."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,7 +15,15 @@ from django.views.decorators.http import require_POST
 from tidecrm.core import timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.pagination import paginate
-from tidecrm.core.web import is_htmx, login_required, page_permission_required
+from tidecrm.core.web import (
+    bulk_summary,
+    is_htmx,
+    login_required,
+    page_permission_required,
+    parse_date,
+    parse_ids,
+    toast_response,
+)
 from tidecrm.customers.models import Followup
 from tidecrm.org.models import Employee
 from tidecrm.rules import holding
@@ -66,17 +73,6 @@ BULK_DONE = {
 }
 
 
-def _ids(values):
-    return [int(v) for v in values if str(v).isdigit()]
-
-
-def _date(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _filters(request):
     """Return the list filters of the query string, as the filter form shows them."""
     return {
@@ -93,23 +89,15 @@ def _selected(filters):
 
 
 def _toast(text, level="success", *, close=None):
-    """Answer with a toast, refresh the lead table, and optionally close the modal or drawer."""
-    response = HttpResponse(render_to_string("components/toast.html", {"level": level, "text": text}))
-    response["HX-Retarget"] = "#toasts"
-    response["HX-Reswap"] = "beforeend"
-    response["HX-Trigger"] = "leads-changed"
-    if close:
-        response["HX-Trigger-After-Swap"] = f"{close}-close"
-    return response
+    """A toast that also refreshes the lead table."""
+    return toast_response(text, level, trigger="leads-changed", close=close)
 
 
 def summary(result, done_format):
-    """One line for a batch: how many went through and why the others did not."""
-    text = done_format % {"n": len(result["succeeded"])}
-    if result["failed"]:
-        reasons = "；".join(dict.fromkeys(f["message"] for f in result["failed"]))
-        text += _("，%(n)s 条未处理：%(why)s") % {"n": len(result["failed"]), "why": reasons}
-    return text
+    return bulk_summary(result, done_format, _("，%(n)s 条未处理：%(why)s"))
+
+
+_ids, _date = parse_ids, parse_date
 
 
 @login_required

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import grouped
-from tidecrm.core.web import is_htmx, login_required, page_permission_required
+from tidecrm.core.web import is_htmx, login_required, page_permission_required, toast_response
 
 from . import inheritance, selectors, services
 from .models import DATA_SCOPE_LABELS, DATA_SCOPE_MODULES, DataScope, Employee
@@ -54,11 +54,7 @@ def _done(request, url, text):
 
 def _toast(request, text, *, trigger="org-changed", level="success"):
     """Answer an htmx action with a toast and tell the page to refresh its lists."""
-    response = render(request, "components/toast.html", {"level": level, "text": text})
-    response["HX-Retarget"] = "#toasts"
-    response["HX-Reswap"] = "beforeend"
-    response["HX-Trigger"] = trigger
-    return response
+    return toast_response(text, level, trigger=trigger)
 
 
 def _org_url(department_id=None):

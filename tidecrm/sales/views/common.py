@@ -1,11 +1,8 @@
 """Helpers shared by the sales pages: parsing, toasts, product-line rows."""
 
-from datetime import date
-
-from django.http import HttpResponse
-from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy
 
+from tidecrm.core.web import add_toast, parse_date, parse_int, toast_response
 from tidecrm.customers import selectors as customer_selectors
 from tidecrm.org.models import Employee
 
@@ -24,15 +21,7 @@ CONTRACT_TABS = ("info", "money", "invoices", "approvals", "followups")
 ORDER_TABS = ("info", "money", "invoices")
 
 
-def _int(value):
-    return int(value) if str(value or "").isdigit() else None
-
-
-def _date(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+_int, _date = parse_int, parse_date
 
 
 def _employees():
@@ -40,26 +29,12 @@ def _employees():
 
 
 def _toast(text, level="success", *, close=None, trigger="opportunities-changed"):
-    """Answer with a toast, refresh what listens to ``trigger``, optionally close the modal or drawer."""
-    response = HttpResponse(render_to_string("components/toast.html", {"level": level, "text": text}))
-    response["HX-Retarget"] = "#toasts"
-    response["HX-Reswap"] = "beforeend"
-    response["HX-Trigger"] = trigger
-    if close:
-        response["HX-Trigger-After-Swap"] = f"{close}-close"
-    return response
+    """A toast that also refreshes what listens to ``trigger`` (and, when asked, closes a modal/drawer)."""
+    return toast_response(text, level, trigger=trigger, close=close)
 
 
 def _with_toast(response, request, text, level="success", *, trigger=None, close_modal=False):
-    """Add an out-of-band toast (and optionally an emptied modal slot) to a rendered partial."""
-    toast = render_to_string("components/toast.html", {"level": level, "text": text}, request)
-    extra = f'<div hx-swap-oob="beforeend:#toasts">{toast}</div>'
-    if close_modal:
-        extra += '<div id="modal-slot" hx-swap-oob="true"></div>'
-    response.content += extra.encode()
-    if trigger:
-        response["HX-Trigger"] = trigger
-    return response
+    return add_toast(response, request, text, level, trigger=trigger, close_modal=close_modal)
 
 
 def _messages_of(error):
