@@ -222,7 +222,7 @@ def test_english_can_be_chosen_on_the_login_page(page, live_server, screenshot):
     page.get_by_test_id("register-submit").click()
     page.wait_for_url(f"{live_server.url}/")
     nav = page.get_by_test_id("main-nav").inner_text()
-    for module in ("Customers", "Leads", "Deals & contracts", "Analytics", "Office", "Settings"):
+    for module in ("Customers", "Leads", "Opportunities & contracts", "Analytics", "Office", "Settings"):
         assert module in nav
     assert "Welcome to Tide CRM" in page.locator(".alert-success").inner_text()
     screenshot(page, "shell-home-en")
