@@ -879,9 +879,12 @@ def _target(actor, *, contract_id=None, order_id=None):
     return "order", order
 
 
+ORDER_CLOSED = (Order.Status.REJECTED, Order.Status.VOID)  # no plans, payments or invoices
+
+
 def _require_live_order(kind, target, action):
     """Plans, payments and invoices only on orders that are neither rejected nor void."""
-    if kind == "order" and target.status in (Order.Status.REJECTED, Order.Status.VOID):
+    if kind == "order" and target.status in ORDER_CLOSED:
         raise BusinessError(
             "invalid_transition",
             _("“%(s)s”的订单不能%(action)s") % {"s": target.get_status_display(), "action": action},
@@ -1144,15 +1147,21 @@ ORDER_FLOW = {
     "ship": (Order.Status.CONFIRMED, Order.Status.SHIPPED),
     "complete": (Order.Status.SHIPPED, Order.Status.COMPLETED),
 }
+ORDER_VOIDABLE = (Order.Status.PENDING, Order.Status.CONFIRMED, Order.Status.SHIPPED)
+
+
+def order_actions(order):
+    """What may be done to an order in its status: the ORDER_FLOW steps, then "void"."""
+    actions = [action for action, (source, _to) in ORDER_FLOW.items() if source == order.status]
+    if order.status in ORDER_VOIDABLE:
+        actions.append("void")
+    return actions
 
 
 def order_transition(*, actor, order_id, action):
     check(actor, "order.create")
     if action == "void":
-        sources, target = (
-            (Order.Status.PENDING, Order.Status.CONFIRMED, Order.Status.SHIPPED),
-            Order.Status.VOID,
-        )
+        sources, target = ORDER_VOIDABLE, Order.Status.VOID
     elif action in ORDER_FLOW:
         source, target = ORDER_FLOW[action]
         sources = (source,)

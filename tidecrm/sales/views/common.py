@@ -1,8 +1,10 @@
-"""Helpers shared by the sales pages: parsing, toasts, product-line rows."""
+"""Helpers shared by the sales pages: parsing, toasts, the filtered lists, product-line rows."""
 
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
-from tidecrm.core.web import add_toast, parse_date, parse_int, toast_response
+from tidecrm.core.pagination import paginate
+from tidecrm.core.web import is_htmx, parse_date, parse_int, toast_response
 from tidecrm.customers import selectors as customer_selectors
 from tidecrm.org.models import Employee
 
@@ -33,8 +35,33 @@ def _toast(text, level="success", *, close=None, trigger="opportunities-changed"
     return toast_response(text, level, trigger=trigger, close=close)
 
 
-def _with_toast(response, request, text, level="success", *, trigger=None, close_modal=False):
-    return add_toast(response, request, text, level, trigger=trigger, close_modal=close_modal)
+def _list_filters(params, statuses, **more):
+    """The filters every sales list has (name/number, status, owner), then the list's own."""
+    return {
+        "q": (params.get("q") or "").strip(),
+        "status": params.get("status") if params.get("status") in statuses.values else "",
+        "owner_id": _int(params.get("owner_id")),
+        **more,
+    }
+
+
+def _list_page(request, name, rows_of, filters, statuses, **context):
+    """A filtered, paged sales list (opportunities, contracts, orders): the whole page
+    ``sales/<name>_list.html``, or only its table for htmx requests aimed at ``#<name>-table``."""
+    given = {key: value for key, value in filters.items() if value not in ("", None)}
+    rows = rows_of(actor=request.employee, **given)
+    context.update(
+        nav_active="sales",
+        page=paginate(rows, page=request.GET.get("page"), page_size=request.GET.get("page_size")),
+        filters=filters,
+        filtered=bool(given),
+        statuses=statuses.choices,
+        owners=_employees(),
+        list_url=request.path,
+    )
+    if is_htmx(request) and request.headers.get("HX-Target") == f"{name}-table":
+        return render(request, f"sales/_{name}_table.html", context)
+    return render(request, f"sales/{name}_list.html", context)
 
 
 def _messages_of(error):

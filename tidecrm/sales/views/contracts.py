@@ -13,9 +13,8 @@ from django.views.decorators.http import require_POST
 
 from tidecrm.core import clock
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
-from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import check
-from tidecrm.core.web import is_htmx, login_required, page_permission_required
+from tidecrm.core.web import add_toast, is_htmx, login_required, page_permission_required, parse_ids
 from tidecrm.customers import selectors as customer_selectors
 from tidecrm.customers.models import Followup
 from tidecrm.office import approvals
@@ -31,50 +30,36 @@ from .common import (
     _int,
     _line_rows,
     _lines_from,
+    _list_filters,
+    _list_page,
     _messages_of,
     _posted_rows,
     _product_catalogue,
     _toast,
-    _with_toast,
     _work_customers,
 )
 
 # ---------------------------------------------------------------- contracts (CON-01..08)
 
 
-def _contract_filters(params):
-    return {
-        "q": (params.get("q") or "").strip(),
-        "status": params.get("status") if params.get("status") in Contract.Status.values else "",
-        "owner_id": _int(params.get("owner_id")),
-        "signed_from": _date(params.get("signed_from")),
-        "signed_to": _date(params.get("signed_to")),
-    }
-
-
 @login_required
 def contract_list(request):
     """合同列表 (CON-08): amounts received, outstanding and invoiced; filters."""
-    actor = request.employee
-    filters = _contract_filters(request.GET)
-    contracts = selectors.contract_list(
-        actor=actor, **{k: v for k, v in filters.items() if v not in ("", None)}
+    filters = _list_filters(
+        request.GET,
+        Contract.Status,
+        signed_from=_date(request.GET.get("signed_from")),
+        signed_to=_date(request.GET.get("signed_to")),
     )
-    page = paginate(contracts, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
-    context = {
-        "nav_active": "sales",
-        "section": "contracts",
-        "page": page,
-        "filters": filters,
-        "filtered": any(v not in ("", None) for v in filters.values()),
-        "statuses": Contract.Status.choices,
-        "owners": _employees(),
-        "can_create": actor.has_permission("contract.create"),
-        "list_url": request.path,
-    }
-    if is_htmx(request) and request.headers.get("HX-Target") == "contract-table":
-        return render(request, "sales/_contract_table.html", context)
-    return render(request, "sales/contract_list.html", context)
+    return _list_page(
+        request,
+        "contract",
+        selectors.contract_list,
+        filters,
+        Contract.Status,
+        section="contracts",
+        can_create=request.employee.has_permission("contract.create"),
+    )
 
 
 def _contract_values(post):
@@ -149,7 +134,7 @@ def contract_create(request):
         response = render(request, "sales/_contract_drawer.html", _contract_detail_context(request, contract))
         response["HX-Retarget"] = "#drawer-slot"
         response["HX-Reswap"] = "innerHTML"
-        return _with_toast(
+        return add_toast(
             response,
             request,
             _("合同 %(number)s 已创建") % {"number": contract.number},
@@ -481,9 +466,9 @@ def contract_settings(request):
                 actor=actor,
                 number_prefix=post.get("number_prefix", ""),
                 approval_enabled=bool(post.get("approval_enabled")),
-                level1_approver_ids=[_int(v) for v in post.getlist("level1_approver_ids") if _int(v)],
-                level2_approver_ids=[_int(v) for v in post.getlist("level2_approver_ids") if _int(v)],
-                cc_ids=[_int(v) for v in post.getlist("cc_ids") if _int(v)],
+                level1_approver_ids=parse_ids(post.getlist("level1_approver_ids")),
+                level2_approver_ids=parse_ids(post.getlist("level2_approver_ids")),
+                cc_ids=parse_ids(post.getlist("cc_ids")),
                 orders_enabled=bool(post.get("orders_enabled")),
             )
         except BusinessError as error:

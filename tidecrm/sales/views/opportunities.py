@@ -9,9 +9,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
-from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import check
-from tidecrm.core.web import is_htmx, login_required, page_permission_required
+from tidecrm.core.web import add_toast, is_htmx, login_required, page_permission_required
 from tidecrm.customers import selectors as customer_selectors
 from tidecrm.customers.models import Followup
 
@@ -19,58 +18,44 @@ from .. import selectors, services
 from ..models import Opportunity, OpportunityStage
 from .common import (
     _date,
-    _employees,
     _int,
     _line_rows,
     _lines_from,
+    _list_filters,
+    _list_page,
     _messages_of,
     _posted_rows,
     _product_catalogue,
     _toast,
-    _with_toast,
     _work_customers,
 )
 
 # ---------------------------------------------------------------- opportunity list (OPP-02)
 
 
-def _opportunity_filters(params):
-    return {
-        "q": (params.get("q") or "").strip(),
-        "status": params.get("status") if params.get("status") in Opportunity.Status.values else "",
-        "stage_id": _int(params.get("stage_id")),
-        "owner_id": _int(params.get("owner_id")),
-        "created_from": _date(params.get("created_from")),
-        "created_to": _date(params.get("created_to")),
-    }
-
-
 @login_required
 def opportunity_list(request):
     """商机列表: filters by stage, status, follower, name and created dates; row actions by status."""
     actor = request.employee
-    filters = _opportunity_filters(request.GET)
-    opportunities = selectors.opportunity_list(
-        actor=actor, **{k: v for k, v in filters.items() if v not in ("", None)}
+    filters = _list_filters(
+        request.GET,
+        Opportunity.Status,
+        stage_id=_int(request.GET.get("stage_id")),
+        created_from=_date(request.GET.get("created_from")),
+        created_to=_date(request.GET.get("created_to")),
     )
-    page = paginate(opportunities, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
-    context = {
-        "nav_active": "sales",
-        "section": "opportunities",
-        "page": page,
-        "filters": filters,
-        "filtered": any(v not in ("", None) for v in filters.values()),
-        "stages": services.stages(),
-        "statuses": Opportunity.Status.choices,
-        "owners": _employees(),
-        "can_create": actor.has_permission("opportunity.create"),
-        "can_write": actor.has_permission("opportunity.create"),
-        "can_delete": actor.has_permission("opportunity.delete"),
-        "list_url": request.path,
-    }
-    if is_htmx(request) and request.headers.get("HX-Target") == "opportunity-table":
-        return render(request, "sales/_opportunity_table.html", context)
-    return render(request, "sales/opportunity_list.html", context)
+    return _list_page(
+        request,
+        "opportunity",
+        selectors.opportunity_list,
+        filters,
+        Opportunity.Status,
+        section="opportunities",
+        stages=services.stages(),
+        can_create=actor.has_permission("opportunity.create"),
+        can_write=actor.has_permission("opportunity.create"),
+        can_delete=actor.has_permission("opportunity.delete"),
+    )
 
 
 # ---------------------------------------------------------------- kanban
@@ -109,7 +94,7 @@ def opportunity_move(request, opportunity_id):
     opportunity.refresh_from_db()
     text = _("“%(name)s”已移到“%(stage)s”") % {"name": opportunity.name, "stage": opportunity.stage.name}
     response = render(request, "sales/_board.html", _board_context(request))
-    return _with_toast(response, request, text)
+    return add_toast(response, request, text)
 
 
 # ---------------------------------------------------------------- opportunity create / edit
@@ -292,7 +277,7 @@ def _drawer_again(request, opportunity_id, text, *, trigger="opportunities-chang
     response = render(
         request, "sales/_opportunity_drawer.html", _opportunity_detail_context(request, opportunity)
     )
-    return _with_toast(response, request, text, trigger=trigger)
+    return add_toast(response, request, text, trigger=trigger)
 
 
 @login_required

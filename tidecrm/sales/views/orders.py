@@ -10,22 +10,21 @@ from django.views.decorators.http import require_POST
 
 from tidecrm.core import clock
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
-from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import check
-from tidecrm.core.web import is_htmx, login_required
+from tidecrm.core.web import add_toast, is_htmx, login_required
 
 from .. import selectors, services
 from ..models import Order
 from .common import (
     ORDER_TABS,
     _date,
-    _employees,
     _int,
     _lines_from,
+    _list_filters,
+    _list_page,
     _posted_rows,
     _product_catalogue,
     _toast,
-    _with_toast,
     _work_customers,
 )
 from .contracts import money_form
@@ -39,38 +38,25 @@ def _require_orders():
         raise BusinessError("feature_disabled", _("企业未开启订单功能"), status=403)
 
 
-def _order_filters(params):
-    return {
-        "q": (params.get("q") or "").strip(),
-        "status": params.get("status") if params.get("status") in Order.Status.values else "",
-        "owner_id": _int(params.get("owner_id")),
-        "ordered_from": _date(params.get("ordered_from")),
-        "ordered_to": _date(params.get("ordered_to")),
-    }
-
-
 @login_required
 def order_list(request):
     """订单列表 (ORD-01): number, customer, contract, date, amount, received, invoiced, status."""
     _require_orders()
-    actor = request.employee
-    filters = _order_filters(request.GET)
-    orders = selectors.order_list(actor=actor, **{k: v for k, v in filters.items() if v not in ("", None)})
-    page = paginate(orders, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
-    context = {
-        "nav_active": "sales",
-        "section": "orders",
-        "page": page,
-        "filters": filters,
-        "filtered": any(v not in ("", None) for v in filters.values()),
-        "statuses": Order.Status.choices,
-        "owners": _employees(),
-        "can_create": actor.has_permission("order.create"),
-        "list_url": request.path,
-    }
-    if is_htmx(request) and request.headers.get("HX-Target") == "order-table":
-        return render(request, "sales/_order_table.html", context)
-    return render(request, "sales/order_list.html", context)
+    filters = _list_filters(
+        request.GET,
+        Order.Status,
+        ordered_from=_date(request.GET.get("ordered_from")),
+        ordered_to=_date(request.GET.get("ordered_to")),
+    )
+    return _list_page(
+        request,
+        "order",
+        selectors.order_list,
+        filters,
+        Order.Status,
+        section="orders",
+        can_create=request.employee.has_permission("order.create"),
+    )
 
 
 @login_required
@@ -122,7 +108,7 @@ def order_create(request):
         response = render(request, "sales/_order_drawer.html", _order_detail_context(request, order))
         response["HX-Retarget"] = "#drawer-slot"
         response["HX-Reswap"] = "innerHTML"
-        return _with_toast(
+        return add_toast(
             response,
             request,
             _("订单 %(number)s 已创建") % {"number": order.number},
@@ -148,20 +134,13 @@ def order_contract_options(request):
 # ---------------------------------------------------------------- detail
 
 
-ORDER_ACTIONS = {
-    Order.Status.PENDING: ("confirm", "reject"),
-    Order.Status.CONFIRMED: ("ship",),
-    Order.Status.SHIPPED: ("complete",),
-}
-LIVE = (Order.Status.PENDING, Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.COMPLETED)
-
-
 def _order_detail_context(request, order):
     actor = request.employee
     tab = request.GET.get("tab") if request.GET.get("tab") in ORDER_TABS else "info"
     can_write = actor.has_permission("order.create")
     can_pay = actor.has_permission("payment.create")
-    live = order.status in LIVE
+    live = order.status not in services.ORDER_CLOSED
+    allowed = services.order_actions(order) if can_write else []
     return {
         "order": order,
         "tab": tab,
@@ -175,8 +154,8 @@ def _order_detail_context(request, order):
         "outstanding": order.amount - order.received_amount,
         "payment_hint": _("已驳回或作废的订单不能登记回款"),
         "invoice_hint": _("已驳回或作废的订单不能开票"),
-        "actions": ORDER_ACTIONS.get(order.status, ()) if can_write else (),
-        "can_void": can_write and order.status in (LIVE[:3]),
+        "actions": [action for action in allowed if action != "void"],
+        "can_void": "void" in allowed,
         "can_pay": can_pay,
     }
 
