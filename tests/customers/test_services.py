@@ -670,3 +670,64 @@ def test_departments_move_between_libraries_and_the_nearest_ancestor_wins(people
     ]
     assert config.library_of(deep) == second and config.library_of(near) == second
     assert config.library_of(admin) == config.default_library()
+
+
+def test_settings_refuse_duplicate_names(people):
+    admin = people["admin"]
+    library = config.library_create(actor=admin, name="乙库")
+    refused("duplicate_library", config.library_create, actor=admin, name="乙库")
+    refused(
+        "duplicate_library",
+        config.library_update,
+        actor=admin,
+        library_id=library.pk,
+        name=config.default_library().name,
+    )
+    stage = config.stage_create(actor=admin, name="洽谈")
+    refused("duplicate_stage", config.stage_create, actor=admin, name="洽谈")
+    other = config.stages()[0]
+    refused("duplicate_stage", config.stage_update, actor=admin, stage_id=other.pk, name=stage.name)
+    group = config.tag_group_create(actor=admin, name="意向", tags=["高"])
+    config.tag_group_create(actor=admin, name="关注")
+    refused("duplicate_tag_group", config.tag_group_create, actor=admin, name="意向")
+    refused("duplicate_tag_group", config.tag_group_update, actor=admin, group_id=group.pk, name="关注")
+    refused("duplicate_tag", config.tag_create, actor=admin, group_id=group.pk, name="高")
+
+
+def test_a_group_with_two_tags_on_one_customer_stays_multiple(people):
+    admin, rep = people["admin"], people["rep"]
+    group = config.tag_group_create(actor=admin, name="关注", multiple=True, tags=["价格", "服务"])
+    customer = new_customer(
+        rep, "甲公司", tag_ids=list(Tag.objects.filter(group=group).values_list("pk", flat=True))
+    )
+    refused("tag_group_in_use", config.tag_group_update, actor=admin, group_id=group.pk, multiple=False)
+    services.customer_set_tags(actor=rep, customer_id=customer.pk, tag_ids=[])
+    assert config.tag_group_update(actor=admin, group_id=group.pk, multiple=False).multiple is False
+
+
+def test_moves_refuse_an_employee_who_is_not_active(people):
+    admin, rep, rep2 = people["admin"], people["rep"], people["rep2"]
+    org_services.employee_disable(actor=admin, employee=rep2)
+    customer = new_customer(rep, "甲公司")
+    pool_customer = pooled(admin, "公海公司")
+    refused(
+        "employee_not_active",
+        services.customers_transfer,
+        actor=admin,
+        ids=[customer.pk],
+        employee_id=rep2.pk,
+    )
+    refused(
+        "employee_not_active",
+        services.customers_assign,
+        actor=admin,
+        ids=[pool_customer.pk],
+        employee_id=rep2.pk,
+    )
+    refused(
+        "employee_not_active",
+        services.collaborator_set,
+        actor=rep,
+        customer_id=customer.pk,
+        employee_id=rep2.pk,
+    )

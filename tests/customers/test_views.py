@@ -51,6 +51,18 @@ def test_pages_render(world, path):
     assert response.status_code == 200, response.content[:500]
 
 
+def test_bulk_bar_actions_open_a_modal_or_ask_to_confirm(world):
+    html = logged_in(world["owner"]).get("/customers/").content.decode()
+    assert 'data-testid="bulk-bar"' in html and 'data-testid="bulk-count"' in html
+    buttons = {
+        action: html.split(f'data-testid="bulk-{action}"')[0].rsplit("<button", 1)[1]
+        for action in ("tags", "transfer", "release", "delete")
+    }
+    for action in ("tags", "transfer", "release"):
+        assert 'hx-target="#modal-slot"' in buttons[action] and "hx-confirm" not in buttons[action]
+    assert "hx-confirm" in buttons["delete"] and "#modal-slot" not in buttons["delete"]
+
+
 def test_drawer_page_and_pool_masking(world):
     client = logged_in(world["owner"])
     owned, pooled = world["customers"][0], world["customers"][2]

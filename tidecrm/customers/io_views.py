@@ -5,43 +5,16 @@ Wired at ``/customers/export/`` (URL name ``customer_export``); the query string
 pages ``/imports/customer/`` and ``/imports/customer_pool/`` (core.import_views).
 """
 
-from datetime import date
-
 from tidecrm.core.web import page_permission_required
 
 from . import exports, selectors
-from .models import Customer
-
-
-def _int(value):
-    return int(value) if str(value or "").isdigit() else None
-
-
-def _date(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+from .views import list_filters
 
 
 def export_filters(params):
-    """Read the list page's filters from a query string (unknown values are ignored)."""
-    return {
-        "view": params.get("view") if params.get("view") in selectors.VIEWS else "mine",
-        "library_id": _int(params.get("library_id")),
-        "q": (params.get("q") or "").strip() or None,
-        "stage_id": _int(params.get("stage_id")),
-        "tag_id": _int(params.get("tag_id")),
-        "owner_id": _int(params.get("owner_id")),
-        "deal_status": params.get("deal_status")
-        if params.get("deal_status") in Customer.DealStatus.values
-        else None,
-        "source": (params.get("source") or "").strip() or None,
-        "created_from": _date(params.get("created_from")),
-        "created_to": _date(params.get("created_to")),
-        "no_followup_days": _int(params.get("no_followup_days")),
-        "sort": params.get("sort") if params.get("sort") in selectors.SORTS else None,
-    }
+    """The list page's view and filters from a query string (unknown values are ignored)."""
+    view = params.get("view") if params.get("view") in selectors.VIEWS else "mine"
+    return {"view": view, **list_filters(params)}
 
 
 @page_permission_required("customer.export")

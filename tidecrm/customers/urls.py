@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import io_views, views
 
 urlpatterns = [
     path("", views.customer_list, name="customer_list"),
@@ -10,7 +10,7 @@ urlpatterns = [
     path("views/save/", views.view_save, name="customer_view_save"),
     path("views/<int:view_id>/", views.view_open, name="customer_view_open"),
     path("views/<int:view_id>/delete/", views.view_delete, name="customer_view_delete"),
-    path("export/", views.customer_export, name="customer_export"),
+    path("export/", io_views.customer_export_page, name="customer_export"),
     path("followups/", views.followup_list, name="followup_list"),
     path("followups/export/", views.followup_export, name="followup_export"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="followup_attachment"),

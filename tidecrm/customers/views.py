@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from tidecrm.core import uploads
+from tidecrm.core import exports, uploads
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.pagination import paginate
 from tidecrm.core.web import (
@@ -90,31 +90,20 @@ BULK_DONE = {
 }
 # Actions that ask for more in a modal first: the modal template and what it needs.
 NEEDS_MODAL = {"tags": "tag_ids", "transfer": "employee_id", "assign": "employee_id", "release": "confirmed"}
-FILTER_KEYS = (
-    "q",
-    "stage_id",
-    "tag_id",
-    "owner_id",
-    "deal_status",
-    "source",
-    "created_from",
-    "created_to",
-    "no_followup_days",
-    "sort",
-    "library_id",
-)
 
 
-_ids, _int, _date = parse_ids, parse_int, parse_date
+# Events an answer fires: the lists refresh on the first, an open detail on the second.
+LIST_CHANGED = "customers-changed"
+DETAIL_CHANGED = "customers-changed, customer-changed"
 
 
-def _toast(text, level="success", *, close=None, trigger="customers-changed"):
+def _toast(text, level="success", *, close=None, trigger=LIST_CHANGED):
     """A toast that also refreshes the customer lists (and, when asked, closes a modal/drawer)."""
     return toast_response(text, level, trigger=trigger, close=close)
 
 
 def _with_toast(response, request, text, level="success"):
-    return add_toast(response, request, text, level, trigger="customers-changed")
+    return add_toast(response, request, text, level, trigger=LIST_CHANGED)
 
 
 def summary(result, done_format):
@@ -125,21 +114,23 @@ def _employees():
     return Employee.objects.filter(status=Employee.Status.ACTIVE, deleted_at__isnull=True).order_by("name")
 
 
-def _filters(params):
+def list_filters(params):
+    """The list page's filters from a query string (unknown values become empty); the export
+    (io_views) reads the same ones."""
     return {
         "q": (params.get("q") or "").strip(),
-        "stage_id": _int(params.get("stage_id")),
-        "tag_id": _int(params.get("tag_id")),
-        "owner_id": _int(params.get("owner_id")),
+        "stage_id": parse_int(params.get("stage_id")),
+        "tag_id": parse_int(params.get("tag_id")),
+        "owner_id": parse_int(params.get("owner_id")),
         "deal_status": params.get("deal_status")
         if params.get("deal_status") in Customer.DealStatus.values
         else "",
         "source": (params.get("source") or "").strip(),
-        "created_from": _date(params.get("created_from")),
-        "created_to": _date(params.get("created_to")),
-        "no_followup_days": _int(params.get("no_followup_days")),
+        "created_from": parse_date(params.get("created_from")),
+        "created_to": parse_date(params.get("created_to")),
+        "no_followup_days": parse_int(params.get("no_followup_days")),
         "sort": params.get("sort") if params.get("sort") in selectors.SORTS else "",
-        "library_id": _int(params.get("library_id")),
+        "library_id": parse_int(params.get("library_id")),
     }
 
 
@@ -160,7 +151,7 @@ def customer_list(request, view="mine"):
     if view not in dict(tabs):
         raise NotFound()
     kind = "pool" if view == "pool" else "bin" if view == "bin" else "owned"
-    filters = _filters(request.GET)
+    filters = list_filters(request.GET)
     query = {k: v for k, v in filters.items() if v not in ("", None)}
     customers = selectors.customer_list(actor=actor, view=view, **query)
     page = paginate(
@@ -202,6 +193,7 @@ def customer_list(request, view="mine"):
         ),
         "owners": _employees() if view in ("all", "bin") else [],
         "bulk": [b for b in BULK[kind] if b[3] is None or actor.has_permission(b[3])],
+        "bulk_modal_actions": NEEDS_MODAL,
         "columns": columns,
         "all_columns": COLUMNS,
         "held": held,
@@ -280,7 +272,7 @@ def customer_bulk(request, action):
     }
     if action not in services_for:
         raise ValidationFailed(message=_("未知操作"))
-    ids = _ids(request.POST.getlist("customer_ids"))
+    ids = parse_ids(request.POST.getlist("customer_ids"))
     if not ids:
         raise ValidationFailed(message=_("请先选择客户"))
     kwargs = {"actor": actor, "ids": ids}
@@ -288,7 +280,7 @@ def customer_bulk(request, action):
     if needs and not request.POST.get(needs):
         return render(request, "customers/_bulk_modal.html", _bulk_context(action, ids))
     if action == "tags":
-        kwargs["tag_ids"] = _ids(request.POST.getlist("tag_ids"))
+        kwargs["tag_ids"] = parse_ids(request.POST.getlist("tag_ids"))
     if action in ("transfer", "assign"):
         kwargs["employee_id"] = int(request.POST["employee_id"])
     if action in ("release", "transfer", "assign"):
@@ -344,15 +336,14 @@ def customer_create(request):
                 kind=request.POST.get("kind") or Customer.Kind.ENTERPRISE,
                 source=request.POST.get("source", ""),
                 remark=request.POST.get("remark", ""),
-                stage_id=_int(request.POST.get("stage_id")),
-                tag_ids=_ids(request.POST.getlist("tag_ids")),
+                stage_id=parse_int(request.POST.get("stage_id")),
+                tag_ids=parse_ids(request.POST.getlist("tag_ids")),
                 contacts=_contacts_from(request.POST),
             )
         except BusinessError as error:
             context.update(error=error, field_errors=getattr(error, "fields", {}))
             return render(request, "customers/_create_modal.html", context, status=422)
-        response = _toast(_("客户“%(name)s”已创建") % {"name": customer.name}, close="modal")
-        return response
+        return _toast(_("客户“%(name)s”已创建") % {"name": customer.name}, close="modal")
     return render(request, "customers/_create_modal.html", context)
 
 
@@ -372,13 +363,13 @@ def customer_edit(request, customer_id):
             services.customer_update(
                 actor=request.employee,
                 customer_id=customer.pk,
-                stage_id=_int(request.POST.get("stage_id")),
+                stage_id=parse_int(request.POST.get("stage_id")),
                 **{f: request.POST.get(f, "") for f in fields},
             )
         except BusinessError as error:
             context.update(error=error, field_errors=getattr(error, "fields", {}))
             return render(request, "customers/_edit_modal.html", context, status=422)
-        return _toast(_("已保存"), close="modal", trigger="customers-changed, customer-changed")
+        return _toast(_("已保存"), close="modal", trigger=DETAIL_CHANGED)
     return render(request, "customers/_edit_modal.html", context)
 
 
@@ -443,6 +434,13 @@ def customer_page(request, customer_id):
     return render(request, "customers/detail.html", context)
 
 
+def _refuse_if_failed(result):
+    """A batch service run on one record from the detail: its refusal becomes the answer."""
+    if result["failed"]:
+        failure = result["failed"][0]
+        raise BusinessError(failure["code"], failure["message"])
+
+
 def _detail_again(request, customer_id, text):
     """After an action inside the detail: render it again (drawer or page) with a toast."""
     customer = selectors.customer_get(actor=request.employee, customer_id=customer_id, include_deleted=True)
@@ -469,10 +467,7 @@ def customer_action(request, customer_id, action):
     if action not in single:
         raise ValidationFailed(message=_("未知操作"))
     apply, done = single[action]
-    result = apply(actor=actor, ids=[customer_id])
-    if result["failed"]:
-        failure = result["failed"][0]
-        raise BusinessError(failure["code"], failure["message"])
+    _refuse_if_failed(apply(actor=actor, ids=[customer_id]))
     if action == "delete":
         return _toast(done % {"n": 1}, close="drawer")
     return _detail_again(request, customer_id, done % {"n": 1})
@@ -491,17 +486,13 @@ def customer_move(request, customer_id, action):
         if action == "release":
             result = services.customers_release(actor=actor, ids=[customer.pk], reason=reason)
         else:
-            employee_id = _int(request.POST.get("employee_id"))
+            employee_id = parse_int(request.POST.get("employee_id"))
             if not employee_id:
                 raise ValidationFailed(message=_("请选择员工"))
             apply = services.customers_transfer if action == "transfer" else services.customers_assign
             result = apply(actor=actor, ids=[customer.pk], employee_id=employee_id, reason=reason)
-        if result["failed"]:
-            failure = result["failed"][0]
-            raise BusinessError(failure["code"], failure["message"])
-        response = _toast(BULK_DONE[action] % {"n": 1}, close="modal")
-        response["HX-Trigger"] = "customers-changed, customer-changed"
-        return response
+        _refuse_if_failed(result)
+        return _toast(BULK_DONE[action] % {"n": 1}, close="modal", trigger=DETAIL_CHANGED)
     return render(request, "customers/_bulk_modal.html", context)
 
 
@@ -522,7 +513,7 @@ def customer_followup(request, customer_id):
             customer_id=customer_id,
             content=request.POST.get("content", ""),
             method=request.POST.get("method", "call"),
-            contact_id=_int(request.POST.get("contact_id")),
+            contact_id=parse_int(request.POST.get("contact_id")),
             next_followup_at=next_at,
             files=[(f.name, f.read()) for f in request.FILES.getlist("files")[: uploads.MAX_FILES + 1]],
         )
@@ -536,7 +527,7 @@ def customer_followup(request, customer_id):
 def customer_tags(request, customer_id):
     selectors.customer_get(actor=request.employee, customer_id=customer_id)
     services.customer_set_tags(
-        actor=request.employee, customer_id=customer_id, tag_ids=_ids(request.POST.getlist("tag_ids"))
+        actor=request.employee, customer_id=customer_id, tag_ids=parse_ids(request.POST.getlist("tag_ids"))
     )
     return _detail_again(request, customer_id, _("标签已保存"))
 
@@ -545,7 +536,7 @@ def customer_tags(request, customer_id):
 @require_POST
 def collaborator_add(request, customer_id):
     selectors.customer_get(actor=request.employee, customer_id=customer_id)
-    employee_id = _int(request.POST.get("employee_id"))
+    employee_id = parse_int(request.POST.get("employee_id"))
     if not employee_id:
         raise ValidationFailed(message=_("请选择员工"))
     services.collaborator_set(
@@ -595,9 +586,7 @@ def contact_form(request, customer_id, contact_id=None):
         except BusinessError as error:
             context.update(error=error, field_errors=getattr(error, "fields", {}))
             return render(request, "customers/_contact_modal.html", context, status=422)
-        response = _toast(_("联系人已保存"), close="modal")
-        response["HX-Trigger"] = "customers-changed, customer-changed"
-        return response
+        return _toast(_("联系人已保存"), close="modal", trigger=DETAIL_CHANGED)
     return render(request, "customers/_contact_modal.html", context)
 
 
@@ -612,11 +601,9 @@ def contact_delete(request, customer_id, contact_id):
         services.contact_delete(
             actor=request.employee,
             contact_id=contact.pk,
-            new_primary_id=_int(request.POST.get("new_primary_id")),
+            new_primary_id=parse_int(request.POST.get("new_primary_id")),
         )
-        response = _toast(_("联系人已删除"), close="modal")
-        response["HX-Trigger"] = "customers-changed, customer-changed"
-        return response
+        return _toast(_("联系人已删除"), close="modal", trigger=DETAIL_CHANGED)
     others = Contact.objects.filter(customer=customer).exclude(pk=contact.pk).order_by("id")
     return render(
         request,
@@ -628,15 +615,19 @@ def contact_delete(request, customer_id, contact_id):
 # ---------------------------------------------------------------- follow-up list (FUP-05)
 
 
+def _followup_filters(params):
+    return {
+        "employee_id": parse_int(params.get("employee_id")),
+        "method": params.get("method") if params.get("method") in Followup.Method.values else None,
+        "created_from": parse_date(params.get("created_from")),
+        "created_to": parse_date(params.get("created_to")),
+    }
+
+
 @login_required
 def followup_list(request):
     """联系记录: every follow-up on customers the caller may see, with filters."""
-    filters = {
-        "employee_id": _int(request.GET.get("employee_id")),
-        "method": request.GET.get("method") if request.GET.get("method") in Followup.Method.values else None,
-        "created_from": _date(request.GET.get("created_from")),
-        "created_to": _date(request.GET.get("created_to")),
-    }
+    filters = _followup_filters(request.GET)
     followups = selectors.followup_list(actor=request.employee, **filters)
     page = paginate(followups, page=request.GET.get("page"), page_size=request.GET.get("page_size"))
     context = {
@@ -653,20 +644,10 @@ def followup_list(request):
     return render(request, "customers/followups.html", context)
 
 
-@login_required
+@page_permission_required("followup.export")
 def followup_export(request):
     """导出联系记录 (FUP-05, ``followup.export``): the filtered list as xlsx."""
-    from tidecrm.core import exports
-    from tidecrm.core.permissions import check
-
-    check(request.employee, "followup.export")
-    followups = selectors.followup_list(
-        actor=request.employee,
-        employee_id=_int(request.GET.get("employee_id")),
-        method=request.GET.get("method") if request.GET.get("method") in Followup.Method.values else None,
-        created_from=_date(request.GET.get("created_from")),
-        created_to=_date(request.GET.get("created_to")),
-    )
+    followups = selectors.followup_list(actor=request.employee, **_followup_filters(request.GET))
     columns = [
         (_("跟进时间"), "created_at"),
         (_("客户名称"), "customer.name"),
@@ -688,11 +669,6 @@ SETTINGS_TABS = (
     ("tags", gettext_lazy("客户标签")),
     ("general", gettext_lazy("通用设置")),
 )
-
-
-def _int_or_none(value):
-    value = (value or "").strip()
-    return int(value) if value.isdigit() else None
 
 
 @page_permission_required("customer.settings")
@@ -738,42 +714,46 @@ def customer_settings(request, tab="libraries"):
 def _settings_post(actor, action, post):
     if action == "library_create":
         config.library_create(
-            actor=actor, name=post.get("name", ""), department_ids=_ids(post.getlist("department_ids"))
+            actor=actor, name=post.get("name", ""), department_ids=parse_ids(post.getlist("department_ids"))
         )
         return _("客户库已创建")
     if action == "library_update":
-        library_id = _int(post.get("library_id"))
+        library_id = parse_int(post.get("library_id"))
         values = {
             "name": post.get("name", ""),
             "duplicate_fields": post.getlist("duplicate_fields"),
             "duplicate_match": post.get("duplicate_match", "any"),
-            "daily_claim_limit": _int_or_none(post.get("daily_claim_limit")),
-            "reclaim_cooldown_days": _int_or_none(post.get("reclaim_cooldown_days")),
+            "daily_claim_limit": parse_int((post.get("daily_claim_limit") or "").strip()),
+            "reclaim_cooldown_days": parse_int((post.get("reclaim_cooldown_days") or "").strip()),
         }
         library = Library.objects.filter(pk=library_id).first()
         if library is None:
             raise NotFound()
         if not library.is_default:
-            values["department_ids"] = _ids(post.getlist("department_ids"))
+            values["department_ids"] = parse_ids(post.getlist("department_ids"))
         config.library_update(actor=actor, library_id=library_id, **values)
         return _("客户库“%(name)s”已保存") % {"name": values["name"]}
     if action == "library_delete":
-        config.library_delete(actor=actor, library_id=_int(post.get("library_id")))
+        config.library_delete(actor=actor, library_id=parse_int(post.get("library_id")))
         return _("客户库已删除")
     if action == "stage_create":
         config.stage_create(actor=actor, name=post.get("name", ""))
         return _("已添加进展")
     if action == "stage_update":
-        config.stage_update(actor=actor, stage_id=_int(post.get("stage_id")), name=post.get("name", ""))
+        config.stage_update(actor=actor, stage_id=parse_int(post.get("stage_id")), name=post.get("name", ""))
         return _("进展已保存")
     if action == "stage_move":
         config.stage_update(
-            actor=actor, stage_id=_int(post.get("stage_id")), position=_int(post.get("position")) or 0
+            actor=actor,
+            stage_id=parse_int(post.get("stage_id")),
+            position=parse_int(post.get("position")) or 0,
         )
         return _("顺序已调整")
     if action == "stage_delete":
         moved = config.stage_delete(
-            actor=actor, stage_id=_int(post.get("stage_id")), move_to_id=_int(post.get("move_to_id"))
+            actor=actor,
+            stage_id=parse_int(post.get("stage_id")),
+            move_to_id=parse_int(post.get("move_to_id")),
         )
         return _("进展已删除，%(n)s 个客户已变更进展") % {"n": moved}
     if action == "group_create":
@@ -793,38 +773,30 @@ def _settings_post(actor, action, post):
     if action == "group_update":
         config.tag_group_update(
             actor=actor,
-            group_id=_int(post.get("group_id")),
+            group_id=parse_int(post.get("group_id")),
             name=post.get("name", ""),
             color=post.get("color", "blue"),
             multiple=bool(post.get("multiple")),
         )
         return _("标签组已保存")
     if action == "group_delete":
-        config.tag_group_delete(actor=actor, group_id=_int(post.get("group_id")))
+        config.tag_group_delete(actor=actor, group_id=parse_int(post.get("group_id")))
         return _("标签组已删除")
     if action == "tag_create":
-        config.tag_create(actor=actor, group_id=_int(post.get("group_id")), name=post.get("name", ""))
+        config.tag_create(actor=actor, group_id=parse_int(post.get("group_id")), name=post.get("name", ""))
         return _("标签已添加")
     if action == "tag_delete":
-        config.tag_delete(actor=actor, tag_id=_int(post.get("tag_id")))
+        config.tag_delete(actor=actor, tag_id=parse_int(post.get("tag_id")))
         return _("标签已删除")
     if action == "general":
         config.settings_update(
             actor=actor,
             cross_library_duplicates=bool(post.get("cross_library_duplicates")),
             forbid_delete=bool(post.get("forbid_delete")),
-            masked_employee_ids=_ids(post.getlist("masked_employee_ids")),
+            masked_employee_ids=parse_ids(post.getlist("masked_employee_ids")),
         )
         return _("通用设置已保存")
     raise ValidationFailed(message=_("未知操作"))
-
-
-@login_required
-def customer_export(request):
-    """导出 (CUST-02/20): the list's current view and filters as xlsx (customers.io_views)."""
-    from . import io_views
-
-    return io_views.customer_export_page(request)
 
 
 @login_required
