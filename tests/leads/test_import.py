@@ -10,7 +10,8 @@ from tests import factories
 from tests.conftest import ApiClient
 from tests.core.test_imports import xlsx
 from tidecrm.core import imports
-from tidecrm.core.models import TimelineEvent
+from tidecrm.core.errors import ValidationFailed
+from tidecrm.core.models import ImportJob, TimelineEvent
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.leads import imports as lead_imports
 from tidecrm.leads import services
@@ -156,15 +157,16 @@ def test_inactive_owner_refuses_the_job(bound, django_capture_on_commit_callback
 
     a = factories.employee(bound, name="离职者")
     org_services.employee_resign(actor=bound, employee=a)
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ValidationFailed) as caught:
         run(
             bound,
             [["13300000001", "", "", ""]],
             django_capture_on_commit_callbacks,
             options={"owner_ids": [a.pk]},
         )
-    assert getattr(caught.value, "code", "") == "validation_error"
-    assert not Lead.objects.exists()
+    assert caught.value.code == "validation_error"
+    assert caught.value.fields == {"owner_ids": ["跟进员工已离职或被禁用：离职者"]}
+    assert not Lead.objects.exists() and not ImportJob.objects.exists()
 
 
 def test_gbk_csv_with_synonym_headers(bound, django_capture_on_commit_callbacks):

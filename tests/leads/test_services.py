@@ -213,6 +213,16 @@ def test_sales_lack_allocation_rights(people):
         selectors.lead_list(actor=people["rep"], state=State.UNALLOCATED)
 
 
+def test_leads_go_only_to_active_employees(people):
+    admin, rep = people["admin"], people["rep"]
+    lead = new_lead(admin)
+    org_services.employee_disable(actor=admin, employee=rep)
+    refused("employee_not_active", services.leads_allocate, actor=admin, ids=[lead.pk], employee_id=rep.pk)
+    refused("employee_not_active", new_lead, actor=admin, phone="13900002222", owner_id=rep.pk)
+    assert state(lead) == (State.UNALLOCATED, "", None)
+    assert not Lead.objects.filter(phone="13900002222").exists()
+
+
 # ---------------------------------------------------------------- holding limits and pool rules
 
 

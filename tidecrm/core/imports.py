@@ -134,17 +134,21 @@ def read_table(content, *, max_rows=MAX_ROWS):
     return table[0], rows
 
 
+def _unreadable():
+    return BusinessError("invalid_file", _("无法读取该文件，请上传 xlsx、xls 或 csv 格式的表格"))
+
+
 def _read_workbook(content, max_rows):
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
         sheet = workbook.get_sheet_by_index(0)
     except Exception:  # noqa: BLE001 - any parser failure means "not a spreadsheet we can read"
-        raise BusinessError("invalid_file", _("无法读取该文件，请上传 xlsx、xls 或 csv 格式的表格"))
+        raise _unreadable()
     if sheet.merged_cell_ranges:
         raise BusinessError("merged_cells", _("表格中有合并单元格，请取消合并后再导入"))
     table = []
     for row in sheet.iter_rows():
-        table.append([value.strip() if type(value) is str else _cell_text(value) for value in row])
+        table.append([_cell_text(value) for value in row])
         if len(table) > max_rows + 1:
             break
     return table
@@ -158,9 +162,9 @@ def _read_csv(content, max_rows):
         except UnicodeDecodeError:
             continue
     else:
-        raise BusinessError("invalid_file", _("无法读取该文件，请上传 xlsx、xls 或 csv 格式的表格"))
+        raise _unreadable()
     if "\x00" in text:
-        raise BusinessError("invalid_file", _("无法读取该文件，请上传 xlsx、xls 或 csv 格式的表格"))
+        raise _unreadable()
     table = []
     for row in csv.reader(io.StringIO(text)):
         table.append([cell.strip() for cell in row])

@@ -8,15 +8,16 @@ from datetime import datetime
 from pathlib import Path
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from . import imports
 from .api import ErrorOut
 from .errors import NotFound
+from .exports import XLSX, content_disposition
 
 router = Router(tags=["imports"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ImportJobOut(Schema):
@@ -52,15 +53,10 @@ def job_out(job):
 
 
 def xlsx_response(content, file_name):
+    """Answer xlsx bytes made in memory (templates, failure files) as a download named like exports."""
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(file_name)}"
+    response["Content-Disposition"] = content_disposition(file_name)
     return response
-
-
-def _quote(name):
-    from urllib.parse import quote
-
-    return quote(name)
 
 
 @router.get("/imports/{int:job_id}", response={200: ImportJobOut, **ERRORS})
@@ -72,7 +68,7 @@ def import_detail(request, job_id: int):
 def failure_download(job):
     """Answer the failure file of ``job`` (404 when every row went in)."""
     if not job.failure_path:
-        raise NotFound(message="该导入没有失败记录")
+        raise NotFound(message=_("该导入没有失败记录"))
     return xlsx_response(Path(job.failure_path).read_bytes(), f"失败记录-{Path(job.file_name).stem}.xlsx")
 
 

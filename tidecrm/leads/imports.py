@@ -19,6 +19,7 @@ from tidecrm.core.errors import ValidationFailed
 from tidecrm.core.imports import Column, Importer, register
 from tidecrm.core.models import TimelineEvent
 from tidecrm.core.normalize import MOBILE_RE, normalize_company, normalize_phone
+from tidecrm.core.web import parse_ids
 from tidecrm.customers.models import Contact, Customer
 from tidecrm.org.models import Employee
 from tidecrm.rules import holding
@@ -200,8 +201,6 @@ def _select_list(model, expressions, constants):
 
 
 class LeadImporter(Importer):
-    options_template = "leads/_import_options.html"
-
     def options_context(self, actor):
         from tidecrm.customers.config import tag_groups
 
@@ -214,8 +213,8 @@ class LeadImporter(Importer):
 
     def options_from_form(self, data):
         return {
-            "owner_ids": [int(pk) for pk in data.getlist("owner_ids") if str(pk).isdigit()],
-            "tag_ids": [int(pk) for pk in data.getlist("tag_ids") if str(pk).isdigit()],
+            "owner_ids": parse_ids(data.getlist("owner_ids")),
+            "tag_ids": parse_ids(data.getlist("tag_ids")),
         }
 
     def prepare(self, actor, options):

@@ -400,6 +400,17 @@ def _convert_create(actor, lead, customer_name, contact_name):
 CONVERTIBLE = (Status.PENDING, Status.CLAIMED_PENDING, Status.CALLBACK)
 
 
+def status_actions(actor, lead):
+    """Which of 待回访 / 无效 / 转客户 the drawer offers on ``lead`` (the rules of
+    :func:`lead_set_status` and :func:`lead_convert`, so a button never leads to a refusal)."""
+    owned = lead.state == State.OWNED
+    return {
+        "can_callback": owned and lead.status in STATUS_FROM[Status.CALLBACK],
+        "can_invalid": owned and lead.status in STATUS_FROM[Status.INVALID],
+        "can_convert": owned and lead.status in CONVERTIBLE and actor.has_permission("lead.convert"),
+    }
+
+
 @transaction.atomic
 def lead_convert(*, actor, lead_id, customer_name=None, contact_name=None):
     """转客户 (LEAD-16): an owned lead becomes a customer of the same owner.
@@ -435,6 +446,7 @@ def lead_convert(*, actor, lead_id, customer_name=None, contact_name=None):
 
 
 @transaction.atomic
+@transaction.atomic  # _locked() takes a row lock: outside a transaction PostgreSQL refuses it
 def lead_delete(*, actor, lead_id):
     """Soft delete (LEAD-06/19/23); the phone and company name become free again."""
     check(actor, "lead.delete")

@@ -5,7 +5,6 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,12 +15,14 @@ from tidecrm.core import timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.pagination import paginate
 from tidecrm.core.web import (
+    add_toast,
     bulk_summary,
     is_htmx,
     login_required,
     page_permission_required,
     parse_date,
     parse_ids,
+    parse_int,
     toast_response,
 )
 from tidecrm.customers.models import Followup
@@ -64,6 +65,13 @@ BULK_SERVICES = {
     "claim": services.leads_claim,
     "delete": services.leads_delete,
 }
+# The drawer's one-lead actions; a refusal raises and becomes a toast (BusinessErrorMiddleware).
+SINGLE_SERVICES = {
+    "release": services.lead_release,
+    "recycle": services.lead_recycle,
+    "claim": services.lead_claim,
+    "delete": services.lead_delete,
+}
 BULK_DONE = {
     "allocate": gettext_lazy("已分配 %(n)s 条线索"),
     "recycle": gettext_lazy("已回收 %(n)s 条线索"),
@@ -78,8 +86,8 @@ def _filters(request):
     return {
         "q": (request.GET.get("q") or "").strip(),
         "status": request.GET.get("status") if request.GET.get("status") in Lead.Status.values else "",
-        "created_from": _date(request.GET.get("created_from")),
-        "created_to": _date(request.GET.get("created_to")),
+        "created_from": parse_date(request.GET.get("created_from")),
+        "created_to": parse_date(request.GET.get("created_to")),
     }
 
 
@@ -95,9 +103,6 @@ def _toast(text, level="success", *, close=None):
 
 def summary(result, done_format):
     return bulk_summary(result, done_format, _("，%(n)s 条未处理：%(why)s"))
-
-
-_ids, _date = parse_ids, parse_date
 
 
 @login_required
@@ -142,15 +147,14 @@ def lead_bulk(request, action):
     """Run a batch action on the ticked leads and answer with a toast (per-record outcomes)."""
     if action not in BULK_SERVICES:
         raise ValidationFailed(message=_("未知操作"))
-    ids = _ids(request.POST.getlist("lead_ids"))
+    ids = parse_ids(request.POST.getlist("lead_ids"))
     if not ids:
         raise ValidationFailed(message=_("请先选择线索"))
     kwargs = {"actor": request.employee, "ids": ids}
     if action == "allocate":
-        employee_id = request.POST.get("employee_id")
-        if not (employee_id or "").isdigit():
+        kwargs["employee_id"] = parse_int(request.POST.get("employee_id"))
+        if kwargs["employee_id"] is None:  # first step: choose whom to allocate to
             return render(request, "leads/_allocate_modal.html", _allocate_context(request, ids))
-        kwargs["employee_id"] = int(employee_id)
     if action in ("recycle", "release"):
         kwargs["reason"] = request.POST.get("reason", "")
     result = BULK_SERVICES[action](**kwargs)
@@ -197,12 +201,7 @@ def lead_drawer(request, lead_id):
         "status_labels": dict(Lead.Status.choices),
         "followups": selectors.followups_of(lead)[:20],
         "methods": Followup.Method.choices,
-        "can_callback": lead.state == State.OWNED
-        and lead.status in services.STATUS_FROM[Lead.Status.CALLBACK],
-        "can_invalid": lead.state == State.OWNED and lead.status in services.STATUS_FROM[Lead.Status.INVALID],
-        "can_convert": lead.state == State.OWNED
-        and lead.status in services.CONVERTIBLE
-        and request.employee.has_permission("lead.convert"),
+        **services.status_actions(request.employee, lead),
     }
     return render(request, "leads/_drawer.html", context)
 
@@ -216,21 +215,15 @@ def lead_action(request, lead_id, action):
     if action in ("callback", "invalid"):
         services.lead_set_status(actor=actor, lead_id=lead_id, status=action)
         text = _("已标记为%(s)s") % {"s": Lead.Status(action).label}
-    elif action in ("release", "recycle", "claim", "delete"):
-        result = BULK_SERVICES[action](actor=actor, ids=[lead_id])
-        if result["failed"]:
-            failure = result["failed"][0]
-            raise BusinessError(failure["code"], failure["message"])
+    elif action in SINGLE_SERVICES:
+        SINGLE_SERVICES[action](actor=actor, lead_id=lead_id)
         text = BULK_DONE[action] % {"n": 1}
     else:
         raise ValidationFailed(message=_("未知操作"))
     if action in ("release", "recycle", "delete"):
         return _toast(text, close="drawer")
-    response = lead_drawer(request, lead_id)  # the drawer again, now in its new state
-    toast = render_to_string("components/toast.html", {"level": "success", "text": text}, request)
-    response.content += f'<div hx-swap-oob="beforeend:#toasts">{toast}</div>'.encode()
-    response["HX-Trigger"] = "leads-changed"
-    return response
+    # The drawer again, now in its new state.
+    return add_toast(lead_drawer(request, lead_id), request, text, trigger="leads-changed")
 
 
 @login_required
@@ -254,13 +247,7 @@ def lead_followup(request, lead_id):
         )
     except ValidationFailed as error:
         raise ValidationFailed(error.fields, message="；".join(m for ms in error.fields.values() for m in ms))
-    response = lead_drawer(request, lead_id)
-    toast = render_to_string(
-        "components/toast.html", {"level": "success", "text": _("已添加跟进记录")}, request
-    )
-    response.content += f'<div hx-swap-oob="beforeend:#toasts">{toast}</div>'.encode()
-    response["HX-Trigger"] = "leads-changed"
-    return response
+    return add_toast(lead_drawer(request, lead_id), request, _("已添加跟进记录"), trigger="leads-changed")
 
 
 @login_required
@@ -296,10 +283,7 @@ def lead_settings(request):
     current = {f: "" if getattr(settings, f) is None else str(getattr(settings, f)) for f in fields}
     context = {"nav_active": "leads", "settings": settings, "values": request.POST or current}
     if request.method == "POST":
-        values = {}
-        for field in fields:
-            raw = (request.POST.get(field) or "").strip()
-            values[field] = int(raw) if raw.isdigit() else None
+        values = {field: parse_int((request.POST.get(field) or "").strip()) for field in fields}
         try:
             services.lead_settings_update(actor=request.employee, **values)
         except BusinessError as error:

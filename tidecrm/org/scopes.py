@@ -58,6 +58,17 @@ def subordinate_ids(actor):
         return {pk for (pk,) in cursor.fetchall() if pk != actor.pk}
 
 
+def _scope_department_ids(actor, scopes, listed_departments):
+    """The departments whose subtrees a non-company scope covers: the listed ones, plus the
+    actor's own departments for 本部门."""
+    department_ids = set(listed_departments)
+    if DataScope.DEPARTMENT in scopes:
+        department_ids |= set(
+            EmployeeDepartment.objects.filter(employee=actor).values_list("department_id", flat=True)
+        )
+    return department_ids
+
+
 def _subtree_member_ids(department_ids):
     """Return the ids of employees whose main department lies in the subtrees of ``department_ids``."""
     paths = list(Department.objects.filter(pk__in=department_ids).values_list("path", flat=True))
@@ -79,11 +90,7 @@ def visible_owner_q(actor, module, *, owner_field="owner_id", include_subordinat
         include_subordinates and actor.tenant.supervisors_see_subordinates
     ):
         owners |= subordinate_ids(actor)
-    department_ids = set(listed_departments)
-    if DataScope.DEPARTMENT in scopes:
-        department_ids |= set(
-            EmployeeDepartment.objects.filter(employee=actor).values_list("department_id", flat=True)
-        )
+    department_ids = _scope_department_ids(actor, scopes, listed_departments)
     if department_ids:
         owners |= _subtree_member_ids(department_ids)
     # One flat list (resolved now, a few thousand ids at most): the database can then use the
@@ -104,11 +111,7 @@ def _scope_department_paths(actor, module):
     scopes, listed_departments = effective_scopes(actor, module)
     if DataScope.COMPANY in scopes:
         return None
-    department_ids = set(listed_departments)
-    if DataScope.DEPARTMENT in scopes:
-        department_ids |= set(
-            EmployeeDepartment.objects.filter(employee=actor).values_list("department_id", flat=True)
-        )
+    department_ids = _scope_department_ids(actor, scopes, listed_departments)
     return list(Department.objects.filter(pk__in=department_ids).values_list("path", flat=True))
 
 
@@ -127,4 +130,4 @@ def departments_outside_scope(actor, departments, module="employee"):
 
 
 def scope_is_company(actor, module):
-    return _scope_department_paths(actor, module) is None
+    return DataScope.COMPANY in effective_scopes(actor, module)[0]

@@ -74,6 +74,18 @@ def usage(employee, obj):
     return held, limit_for(employee, obj)
 
 
+def usage_table(employees):
+    """Return one row per employee with (held, limit) per object, for the HOLD-08 page: a few
+    queries in all, however many employees."""
+    ids = [e.pk for e in employees]
+    limits = {obj: limits_for(employees, obj) for obj in OBJECT_LABELS}
+    held = {obj: COUNTERS[obj](ids) if obj in COUNTERS else {} for obj in OBJECT_LABELS}
+    return [
+        {"employee": e, **{obj: (held[obj].get(e.pk, 0), limits[obj][e.pk]) for obj in OBJECT_LABELS}}
+        for e in employees
+    ]
+
+
 def reserve(employee, obj, adding=1):
     """Lock ``employee`` and refuse if owning ``adding`` more of ``obj`` would pass the limit.
 

@@ -24,38 +24,20 @@ def holding_limits(request):
                 raise ValidationFailed(message=_("提交的内容有误，请刷新页面后重试"))
             holding.settings_put(actor=actor, data=data)
         except BusinessError as error:
-            messages.error(
-                request,
-                error.message
-                + "："
-                + "；".join(m for ms in getattr(error, "fields", {}).values() for m in ms),
-            )
+            reasons = "；".join(m for ms in getattr(error, "fields", {}).values() for m in ms)
+            messages.error(request, f"{error.message}：{reasons}" if reasons else error.message)
         else:
             messages.success(request, _("保有量设置已保存"))
         return redirect("holding_limits")
     employees = list(
         Employee.objects.filter(status=Employee.Status.ACTIVE, deleted_at__isnull=True).order_by("name")
     )
-    usage = []
-    limits = {obj: holding.limits_for(employees, obj) for obj in holding.OBJECT_LABELS}
-    held = {
-        obj: holding.COUNTERS[obj]([e.pk for e in employees]) if obj in holding.COUNTERS else {}
-        for obj in limits
-    }
-    for employee in employees:
-        usage.append(
-            {
-                "employee": employee,
-                "lead": (held["lead"].get(employee.pk, 0), limits["lead"][employee.pk]),
-                "customer": (held["customer"].get(employee.pk, 0), limits["customer"][employee.pk]),
-            }
-        )
     context = {
         "nav_active": "settings",
         "settings_json": holding.settings_get(actor=actor),
         "employees": [{"id": e.pk, "name": e.name} for e in employees],
         "departments": list(Department.objects.order_by("path").values("id", "name")),
-        "usage": usage,
+        "usage": holding.usage_table(employees),
         "max_rules": holding.MAX_CUSTOM_RULES,
     }
     return render(request, "rules/holding_limits.html", context)
