@@ -63,6 +63,24 @@ def test_scopes_self_collaborations_department_company(org):
     assert selectors.access_of(manager, own) == "manage"
 
 
+def test_a_collaboration_outside_the_scope_shows_that_customer_only(org):
+    """owned_condition asks for owner IN (scope + the collaborations' owners) and then checks the
+    exact rule: the collaborator's other customers stay hidden."""
+    rep, manager, outsider = org["rep"], org["manager"], org["outsider"]
+    shared = create(outsider, "丙公司", "13911110003")
+    create(outsider, "丁公司", "13911110004")
+    create(org["rep2"], "乙公司", "13911110002")
+    services.collaborator_set(actor=outsider, customer_id=shared.pk, employee_id=rep.pk)
+    services.collaborator_set(actor=outsider, customer_id=shared.pk, employee_id=manager.pk)
+    assert names(rep, "all") == ["丙公司"]
+    assert names(rep, "team") == ["丙公司"]
+    assert names(manager, "all") == ["丙公司", "乙公司"]
+    assert names(manager, "team") == ["丙公司", "乙公司"]
+    assert selectors.customer_list(actor=manager, view="all").count() == 2
+    with pytest.raises(NotFound):
+        selectors.customer_get(actor=rep, customer_id=selectors.Customer.objects.get(name="丁公司").pk)
+
+
 def test_pool_visibility_follows_the_library(org):
     admin, rep, outsider, manager = org["admin"], org["rep"], org["outsider"], org["manager"]
     other = config.library_create(actor=admin, name="华西库", department_ids=[org["west"].pk])

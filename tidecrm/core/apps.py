@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
-        from . import permissions  # noqa: F401  (registers the core permission codes)
+        from . import lookups, permissions  # noqa: F401  (registers __any and the core permission codes)

@@ -11,7 +11,7 @@ PAGE_SIZES = (10, 20, 50, 99)
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 COUNT_LIMIT = 10_000
-DEEP_PAGE = 1000  # from this offset on, a page selects its ids first (see paginate)
+DEEP_PAGE = 100  # from this offset on, a page selects its ids first (see paginate)
 
 
 def clamp_page(page, page_size):

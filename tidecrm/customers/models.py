@@ -183,9 +183,15 @@ class Customer(TenantModel):
 
     class Meta:
         indexes = [
-            models.Index(fields=["tenant", "owner", "state", "-created_at"], name="customer_owner_state"),
+            # Key columns rather than INCLUDE (SQLite has none): lists and counts by owner and the
+            # newest-first walk both read these indexes alone (index-only scans on PostgreSQL).
+            models.Index(
+                fields=["tenant", "owner", "state", "-created_at", "-id"], name="customer_owner_state"
+            ),
             models.Index(fields=["tenant", "name_key"], name="customer_name_key"),
-            models.Index(fields=["tenant", "state", "-created_at"], name="customer_state_recent"),
+            models.Index(
+                fields=["tenant", "state", "-created_at", "-id", "owner"], name="customer_state_recent"
+            ),
             models.Index(fields=["tenant", "library", "state", "-released_at"], name="customer_pool"),
             models.Index(fields=["tenant", "stage", "state"], name="customer_stage"),
         ]
