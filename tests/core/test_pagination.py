@@ -70,3 +70,30 @@ def test_the_pager_shows_a_capped_total_with_a_plus():
     assert "共 10000+ 条" in html
     html = render_to_string("components/pagination.html", {"page": exact, "request": request})
     assert "共 42 条" in html
+
+
+def test_a_deep_page_keeps_the_joins_prefetches_and_tenant(
+    enterprise, monkeypatch, django_assert_num_queries
+):
+    from tests import factories
+    from tidecrm.core.tenancy import tenant_context
+    from tidecrm.org.models import Employee
+
+    for i in range(6):
+        factories.employee(enterprise, name=f"员工{i}")
+    monkeypatch.setattr(pagination, "DEEP_PAGE", 2)
+    with tenant_context(enterprise.tenant):
+        people = (
+            Employee.objects.filter(name__startswith="员工")
+            .select_related("tenant")
+            .prefetch_related("department_links")
+            .order_by("name")
+        )
+        with django_assert_num_queries(4):  # count, ids, rows (joined), the prefetch
+            page = paginate(people, page=2, page_size=3)
+            names = [
+                (person.name, person.tenant.name, list(person.department_links.all()))
+                for person in page.items
+            ]
+    assert [name for name, _tenant, _departments in names] == ["员工3", "员工4", "员工5"]
+    assert {tenant for _name, tenant, _departments in names} == {enterprise.tenant.name}

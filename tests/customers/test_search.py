@@ -61,6 +61,25 @@ def test_short_text_is_searched_too(org):
     assert found(org["admin"], "张伟") == ["上海华通科技有限公司"]
 
 
+def test_two_characters_match_like_contains_in_any_case(org):
+    """Two characters ask the name_bigrams column on PostgreSQL, a LIKE elsewhere: same answers,
+    letters in any case, a pair only where it is adjacent, and renames followed."""
+    from django.db import connection
+
+    admin = org["admin"]
+    assert found(admin, "ac") == found(admin, "AC") == ["Acme Trading Ltd"]
+    assert found(admin, "e ") == ["Acme Trading Ltd"]  # a space is a character like any other
+    assert found(admin, "科有") == []  # both characters occur, but not side by side
+    assert found(admin, "技有") == ["上海华通科技有限公司", "北京华通科技有限公司"]
+    customer = selectors.Customer.objects.get(name="杭州华通贸易有限公司")
+    services.customer_update(actor=org["rep"], customer_id=customer.pk, name="杭州瑞丰贸易有限公司")
+    assert found(admin, "瑞丰") == ["杭州瑞丰贸易有限公司"]
+    assert "杭州瑞丰贸易有限公司" not in found(admin, "华通")
+    if connection.vendor == "postgresql":
+        sql = str(selectors.customer_list(actor=admin, view="all", q="瑞丰").query)
+        assert "name_bigrams" in sql
+
+
 def test_search_stays_inside_the_scope(org):
     assert found(org["manager"], "华通科技") == ["上海华通科技有限公司"]  # 北京 is 华西's
     assert found(org["rep"], "2345", view="mine") == ["上海华通科技有限公司"]

@@ -9,7 +9,9 @@ Lists decorate a page of rows with a constant number of queries (primary contact
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 
 from tidecrm.core import clock
 from tidecrm.core.dates import filter_dates
@@ -131,8 +133,9 @@ def _search(customers, q):
     The matches are looked up first, each side by its own index (on PostgreSQL the trigram
     indexes of migration 0010 for contained text), and the list then filters by id: an OR
     across the two tables would test every customer in scope. Broad searches (more than
-    SEARCH_ID_LIMIT matches) filter by the subquery instead, and text too short for trigrams
-    (under three characters) tests the rows in list order, so a page stops early."""
+    SEARCH_ID_LIMIT matches) filter by the subquery instead. Text too short for trigrams (one or
+    two characters) is tested on the rows in list order, so a page stops early, unless it is rare
+    (see _short_name_q)."""
     q = q.strip()
     digits = normalize_phone(q)
     by_name = Customer.objects.filter(name__icontains=q).values_list("pk", flat=True)
@@ -147,10 +150,34 @@ def _search(customers, q):
     else:
         by_contact = Contact.objects.filter(name=q).values_list("customer_id", flat=True)
     if len(q) < 3:
-        return customers.filter(Q(name__icontains=q) | Q(pk__in=by_contact))
+        return customers.filter(_short_name_q(q) | _ids_q(by_contact))
     matches = by_name.union(by_contact)
     ids = list(matches[: SEARCH_ID_LIMIT + 1])
     return customers.filter(pk__in=ids if len(ids) <= SEARCH_ID_LIMIT else matches)
+
+
+def _short_name_q(q):
+    """Names containing one or two characters, tested on the rows in list order (a page stops
+    early) -- with a plain LIKE when the text has no letters (most Chinese names): no UPPER() on
+    every row, a third of the time. Two characters on PostgreSQL ask the ``name_bigrams`` column
+    of migration 0013 instead: the same matches, indexed for rare pairs."""
+    if len(q) == 2 and connection.vendor == "postgresql":
+        table = Customer._meta.db_table
+        return Q(
+            RawSQL(
+                f'"{table}"."name_bigrams" @> ARRAY[%s]::text[]',
+                (q.upper(),),
+                output_field=BooleanField(),
+            )
+        )
+    return Q(name__contains=q) if q.upper() == q.lower() else Q(name__icontains=q)
+
+
+def _ids_q(ids_query):
+    """``pk IN`` the ids of ``ids_query``, sent as a list when it is short (an index condition
+    the database can OR with others, where a subquery is tested row by row)."""
+    ids = list(ids_query[: SEARCH_ID_LIMIT + 1])
+    return Q(pk__any=ids) if len(ids) <= SEARCH_ID_LIMIT else Q(pk__in=ids_query)
 
 
 def count_limit(q):
