@@ -271,3 +271,19 @@ def test_tenant_models_declare_tenant_first_in_their_keys():
                     problems.append(f"{model._meta.label}: unique_together {fields}")
 
     assert problems == []
+
+
+def test_a_tenant_key_without_its_own_index_has_a_composite_one():
+    """unindexed_tenant_key() drops the single-column tenant index only where another index
+    starts with tenant_id: every tenant-scoped query still finds an index."""
+    unindexed = [
+        model
+        for model in apps.get_models()
+        if issubclass(model, TenantModel) and not model._meta.get_field("tenant").db_index
+    ]
+    assert {m._meta.label for m in unindexed} >= {"leads.Lead", "leads.LeadFlow", "customers.Customer"}
+    for model in unindexed:
+        keys = [index.fields for index in model._meta.indexes] + [
+            getattr(constraint, "fields", ()) for constraint in model._meta.constraints
+        ]
+        assert any(fields and fields[0] == "tenant" for fields in keys), model._meta.label

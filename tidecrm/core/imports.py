@@ -7,18 +7,21 @@ one outcome per row (``None`` or the failure reason). The framework reads xlsx /
 keeps counts, and writes the failure file: the original rows plus a 失败原因 column.
 """
 
+import contextvars
 import csv
 import io
 import json
 import re
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import python_calamine
 import xlsxwriter
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils.translation import gettext as _
 
 from . import clock
@@ -74,13 +77,66 @@ class Importer:
         """Import a chunk of {key: text} rows; return one outcome per row: None or a reason.
 
         ``context`` (from ``prepare``) lives for the whole file; ``context["row_offset"]`` is the
-        index of the chunk's first row in the file.
+        index of the chunk's first row in the file. ``context["writer"]`` (a :class:`ChunkWriter`)
+        may run the chunk's writes in the background: return ``writer.run(write, ...)``, whose
+        result (the outcomes, or a Future of them) the framework waits for in file order.
         """
         raise NotImplementedError
 
     def finish(self, actor, context, job):
         """Called once after the last chunk (also after a crash, for what was imported), with the
         job's final counts: e.g. one timeline event summarising the import."""
+
+
+class ChunkWriter:
+    """Writes one chunk while the next one is checked (bench/lead_import.py: reading, normalising
+    and the duplicate lookups take about as long as inserting and committing).
+
+    Background threads (WORKERS), each with its own database connection, run the chunks' writes;
+    the caller's thread goes on with the next chunk meanwhile and takes the outcomes in file order.
+    Chunks hold no duplicates of each other (the importer checks the whole file), and an importer
+    that must serialise its writes locks rows (the lead importer locks the owners it deals to). Only on
+    PostgreSQL (SQLite has one writer at a time) and outside a transaction: inside one -- a test
+    -- a second connection would not see its uncommitted rows, so writes run inline. The thread
+    sees the caller's context (tenant, language) as it was when the chunk was handed over.
+    """
+
+    WORKERS = 2
+
+    def __init__(self):
+        self.background = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self._executor = None
+        self._futures = []
+
+    def run(self, write, *args):
+        """``write(*args)`` now, or a Future of it when writes run in the background."""
+        if not self.background:
+            return write(*args)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.WORKERS, thread_name_prefix="import-writer")
+        future = self._executor.submit(contextvars.copy_context().run, _closing, write, *args)
+        self._futures.append(future)
+        return future
+
+    def close(self, *, cancel=False):
+        """Wait for the writes handed over (with ``cancel``: only for those running)."""
+        if self._executor is None:
+            return
+        executor, self._executor = self._executor, None
+        if cancel:
+            for future in self._futures:
+                future.cancel()  # a write not started yet
+        self._futures = []
+        executor.shutdown()
+
+
+def _closing(write, *args):
+    """Run one chunk's writes on this thread's own connection, then close it (a connection
+    belongs to the thread that opened it; opening one costs little next to a chunk)."""
+    try:
+        return write(*args)
+    finally:
+        connections.close_all()
 
 
 IMPORTERS: dict[str, Importer] = {}
@@ -261,23 +317,44 @@ def import_run(job_id):
     importer = IMPORTERS[job.kind]
     failures = []
     context = None
+    writer = ChunkWriter()
+
+    counted = {"processed": 0, "succeeded": 0}
+
+    def record(start, chunk, outcomes):
+        if isinstance(outcomes, Future):
+            outcomes = outcomes.result()
+        failed = [(row, reason) for row, reason in zip(chunk, outcomes, strict=True) if reason]
+        failures.extend(failed)
+        counted["processed"] = start + len(chunk)
+        counted["succeeded"] += len(chunk) - len(failed)
+        ImportJob.objects.filter(pk=job.pk).update(**counted, failed=len(failures))
+
     try:
         headers, rows = _job_table(job, importer)
         mapping = map_headers(importer, headers)
         context = importer.prepare(job.created_by, job.options)
+        context["writer"] = writer
         size = importer.chunk_rows or CHUNK_ROWS
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            mapped = [{key: row[index] for index, key in mapping.items()} for row in chunk]
-            context["row_offset"] = start  # lets an importer name file rows ("第 N 行") across chunks
-            outcomes = importer.import_rows(job.created_by, mapped, context)
-            chunk_failures = [(row, reason) for row, reason in zip(chunk, outcomes, strict=True) if reason]
-            failures.extend(chunk_failures)
-            ImportJob.objects.filter(pk=job.pk).update(
-                processed=start + len(chunk),
-                succeeded=start + len(chunk) - len(failures),
-                failed=len(failures),
-            )
+        handed = []  # chunks not counted yet, their writes perhaps still running
+        try:
+            for start in range(0, len(rows), size):
+                chunk = rows[start : start + size]
+                mapped = [{key: row[index] for index, key in mapping.items()} for row in chunk]
+                context["row_offset"] = start  # lets an importer name file rows ("第 N 行") across chunks
+                handed.append((start, chunk, importer.import_rows(job.created_by, mapped, context)))
+                while len(handed) > 1:  # one chunk ahead: checked while the one before is written
+                    record(*handed.pop(0))
+            while handed:
+                record(*handed.pop(0))
+        except Exception:
+            writer.close(cancel=True)  # writes not started are dropped; running ones end
+            for entry in handed:  # writes that went through are counted before the crash is recorded
+                with suppress(Exception):
+                    record(*entry)
+            raise
+        finally:
+            writer.close()
         job.refresh_from_db()
         finishing, context = context, None  # a crash in finish() must not call it twice
         importer.finish(job.created_by, finishing, job)

@@ -61,6 +61,16 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         return super().get_queryset().filter(tenant=require_tenant())
 
 
+def unindexed_tenant_key():
+    """TenantModel's tenant key without its single-column index, for the big, write-heavy tables
+    (leads, customers, contacts and their flows) whose composite indexes all start with
+    tenant_id: there the extra index only slows every insert (imports of 100,000 rows).
+    tests/core/test_schema.py checks that such a table keeps an index led by tenant_id."""
+    return models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", editable=False, db_index=False
+    )
+
+
 class TenantModel(models.Model):
     """Base of every tenant-owned row: non-null ``tenant_id``, scoped default manager.
 

@@ -11,7 +11,7 @@ from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
 from tidecrm.core import clock
-from tidecrm.core.models import TenantModel
+from tidecrm.core.models import TenantModel, unindexed_tenant_key
 
 
 class Library(TenantModel):
@@ -131,6 +131,8 @@ class Tag(TenantModel):
 
 
 class Customer(TenantModel):
+    tenant = unindexed_tenant_key()
+
     class State(models.TextChoices):
         OWNED = "owned", _("已领取")
         POOL = "pool", _("公海")
@@ -201,6 +203,7 @@ class Customer(TenantModel):
 
 
 class Contact(TenantModel):
+    tenant = unindexed_tenant_key()
     MAX_PER_CUSTOMER = 10  # CUST-07
 
     class Gender(models.TextChoices):
@@ -280,6 +283,8 @@ class Collaborator(TenantModel):
 
 class CustomerFlow(TenantModel):
     """Append-only ownership history of a customer (流转记录, CUST-29)."""
+
+    tenant = unindexed_tenant_key()
 
     class Kind(models.TextChoices):
         CREATE = "create", _("新建")

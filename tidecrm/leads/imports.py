@@ -290,13 +290,28 @@ class LeadImporter(Importer):
                 outcomes[index] = _("重复线索（%(holder)s）") % {"holder": holder}
                 continue
             accepted.append((index, phone, company_key, row))
+        # The writes (owners' capacity, insert, commit) may run while the next chunk is checked.
+        writer = context.get("writer")
+        if writer is None:
+            return self._write(actor, accepted, outcomes, context)
+        return writer.run(self._write, actor, accepted, outcomes, context)
+
+    def _write(self, actor, accepted, outcomes, context):
+        """Deal the accepted rows to the owners within their holding limits and insert them, in
+        one transaction; return the chunk's outcomes."""
         with transaction.atomic():
             owners = context["owners"]
             capacity = {}
             if owners:
-                Employee.objects.select_for_update().filter(pk__in=[o.pk for o in owners]).order_by(
-                    "pk"
-                ).count()
+                # Lock the owners (in id order, no deadlocks) so that concurrent imports and
+                # allocations count holdings one after the other. Not .count(): Django drops FOR
+                # UPDATE from aggregates, which left this lock untaken (test_import_background).
+                list(
+                    Employee.objects.select_for_update()
+                    .filter(pk__in=[o.pk for o in owners])
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
                 for owner in owners:
                     held, limit = holding.usage(owner, "lead")
                     capacity[owner.pk] = None if limit is None else max(limit - held, 0)

@@ -5,10 +5,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tidecrm.core import clock
-from tidecrm.core.models import TenantModel
+from tidecrm.core.models import TenantModel, unindexed_tenant_key
 
 
 class Lead(TenantModel):
+    tenant = unindexed_tenant_key()
+
     class State(models.TextChoices):
         UNALLOCATED = "unallocated", _("待分配")
         OWNED = "owned", _("销售线索")
@@ -84,6 +86,8 @@ class Lead(TenantModel):
 
 class LeadFlow(TenantModel):
     """Append-only ownership history of a lead (type, from, to, operator, reason)."""
+
+    tenant = unindexed_tenant_key()
 
     class Kind(models.TextChoices):
         CREATE = "create", _("新建")
