@@ -110,6 +110,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
         }
     )
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # The planner's page costs for data that sits in memory or on SSD (PostgreSQL's defaults
+    # assume spinning disks): with random_page_cost 4 it walks a whole list index to skip 400
+    # matches of a rare search rather than read those 400 rows (bench/customer_list.py,
+    # search_pair). PG_RANDOM_PAGE_COST overrides it; an empty value keeps the server's setting.
+    page_cost = os.environ.get("PG_RANDOM_PAGE_COST", "1.1")
+    if page_cost:
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c random_page_cost={float(page_cost)}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Passwords: argon2 first (SPEC: argon2), the others only to read older hashes.
