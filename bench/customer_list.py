@@ -16,29 +16,28 @@ Generation (set-based SQL, ~2-4 minutes) happens once; later runs only migrate (
 migration is built on the cached data) and time. Options: --customers N, --runs N, --cases a,b.
 Prints p50/p95 per case, and EXPLAIN ANALYZE of the slowest query of every case over target.
 
-Figures (ms, p50 / p95, 50 runs, PostgreSQL 15 on this 2-CPU machine; 80% of list runs read
-pages 1-3, 20% a random page up to 500):
+Figures (ms, p50 / p95, PostgreSQL 15 on this 2-CPU machine; 80% of list runs read pages 1-3,
+20% jump to a page the pager offers: up to 500 for lists counted to 10,000, up to 50 for a short
+search counted to 1,000):
 
-    case               before (f3d7bf6^)   f3d7bf6 (load 7-10)   now (quiet, load ~1)
-    mine                 31 /   48            49 /  65              20 /  30  ok
-    team                802 / 1106            90 / 146              40-67 / 86-127  (capped count
-                                                                               and deep pages)
-    all                 114 /  198            18 /  28              12 /  15  ok
-    pool                 29 /   40            21 /  32              12 /  15  ok
-    search_name        1883 / 3428            43 /  68              18 /  25  ok
-    search_name_team   2642 / 4274            40 /  59              25 /  34  ok
-    search_short          ~2000              211 / 385              29 / 169  (2 characters: no trigram;
-                                                                               count stops at 1,000)
-    search_last4       1968 / 3706            92 / 267              20 /  27  ok (indexed last-4 column)
-    search_mobile      1978 / 2524            18 /  29               9 /  14  ok
-    detail              229 /  409            46 /  61              25 /  35  ok
+    case               before (f3d7bf6^)   session 7 (50 runs)   now (150 runs, load 0.7-1.4)
+    mine                 31 /   48            20 /  30              12-14 / 17  ok
+    team                802 / 1106            40-67 / 86-127        23-28 / 43-46  ok
+    all                 114 /  198            12 /  15              12-16 / 15-20  ok
+    pool                 29 /   40            12 /  15              11-14 / 14-20  ok
+    search_name        1883 / 3428            18 /  25              18-20 / 25-27  ok
+    search_name_team   2642 / 4274            25 /  34              20-22 / 31-32  ok
+    search_short          ~2000               29 / 169              24-27 / 32-39  ok
+    search_pair            --                 --                    15-19 / 21-27  ok
+    search_last4       1968 / 3706            20 /  27              15 / 20-21  ok
+    search_mobile      1978 / 2524             9 /  14               8-9 / 11-13  ok
+    detail              229 /  409            25 /  35              20-30 / 32-46  ok
 
-"now" also drops the hash joins of the whole employee table for previous owner / deleted by
-(prefetched for the page instead). --trace prints every statement of one request per case: a
-team request spends its time in the capped COUNT (~15 ms) and, on deep pages, in walking the
-created-at index past other teams' rows (~70 ms at offset 8,600); covering indexes on
-(state, created_at) INCLUDE owner, or (owner, state, created_at) INCLUDE id, did not change the
-plan.
+Team lists are an owner-list condition on (tenant, owner, state, created_at, id) read index-only
+(customers.selectors.owned_condition, docs/decisions.md 14); two-character searches use the
+name_bigrams column (decision 15); PostgreSQL connections plan with random_page_cost 1.1
+(decision 16). Timings move by 10-20% with the machine's load: run a case twice (--cases team,team)
+before reading much into one figure. --trace prints every statement of one request per case.
 """
 
 import argparse
