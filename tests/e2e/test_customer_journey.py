@@ -125,3 +125,45 @@ def test_customer_pages_on_a_phone(page, live_server, screenshot):
     page.get_by_test_id("customer-row").first.click()
     expect(page.get_by_test_id("customer-detail")).to_be_visible()
     screenshot(page, "customer-drawer-phone")
+
+
+def test_a_pool_manager_targets_pool_customers_at_a_department(page, live_server, screenshot):
+    """定向公海 (POOL-05): the manager sends a pool customer to 华东; a 华西 rep no longer sees it."""
+    from tidecrm.customers import services as customer_services
+    from tidecrm.org import services as org_services
+
+    owner = factories.enterprise(name="定向演练有限公司", admin_name="钱总", phone="13866664444")
+    with tenant_context(owner.tenant):
+        east = org_services.department_create(actor=owner, name="华东大区")
+        org_services.department_create(actor=owner, name="上海组", parent_id=east.pk)
+        west = org_services.department_create(actor=owner, name="华西大区")
+        for index, name in enumerate(("定向目标贸易有限公司", "全库可领科技有限公司")):
+            customer_services.customer_create(
+                actor=owner,
+                name=name,
+                contacts=[{"name": "联系人", "mobile": f"1396666100{index}"}],
+                to_pool=True,
+            )
+    factories.employee(owner, name="华西销售", phone="13866665555", departments=[west], main_department=west)
+    base = live_server.url
+
+    log_in(page, base, "13866664444", factories.PASSWORD)
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/customers/v/pool/")
+    row = page.get_by_test_id("customer-row").filter(has_text="定向目标贸易有限公司")
+    expect(row).to_contain_text("全库")
+    row.locator("input[type=checkbox]").check()
+    page.get_by_test_id("bulk-target").click()
+    page.get_by_test_id("target-departments").get_by_text("华东大区").click()
+    screenshot(page, "customer-pool-target")
+    page.get_by_test_id("bulk-submit").click()
+    page.get_by_text("已设置 1 个客户的定向部门").wait_for()
+    expect(row).to_contain_text("华东大区")
+    screenshot(page, "customer-pool-targeted")
+    log_out(page, base)
+
+    log_in(page, base, "13866665555", factories.PASSWORD)
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/customers/v/pool/")
+    expect(page.get_by_test_id("customer-row")).to_have_count(1)
+    expect(page.get_by_test_id("customer-row")).to_contain_text("全库可领科技有限公司")

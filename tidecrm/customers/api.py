@@ -70,7 +70,13 @@ class CustomerOut(Schema):
     last_followup_at: datetime | None
     released_at: datetime | None
     previous_owner_id: int | None
+    target_department_ids: list[int]  # 定向公海 (POOL-05): [] = the whole library's pool
     custom: dict
+
+
+class PoolTargetIn(Schema):
+    ids: list[int] = Field(..., min_length=1, max_length=500)
+    department_ids: list[int] = Field(default_factory=list, max_length=50)
 
 
 class ContactIn(Schema):
@@ -228,6 +234,7 @@ def customer_out(customer):
         "last_followup_at": customer.last_followup_at,
         "released_at": customer.released_at,
         "previous_owner_id": customer.previous_owner_id,
+        "target_department_ids": [d.pk for d in getattr(customer, "target_departments", [])],
         "custom": {},
     }
 
@@ -390,6 +397,17 @@ def customers_assign(request, payload: EmployeeIdsIn):
     """分配 pool customers to an employee (``customer.assign``; only the holding limit applies)."""
     return services.customers_assign(
         actor=request.employee, ids=payload.ids, employee_id=payload.employee_id, reason=payload.reason
+    )
+
+
+@router.post("/customers/pool-target", response={200: BulkOut, **ERRORS})
+def customers_pool_target(request, payload: PoolTargetIn):
+    """定向 (POOL-05): send pool customers to departments -- only their members (with their
+    sub-departments) may then see and claim them; ``department_ids: []`` opens them to the whole
+    library again. Pool managers only (``customer.assign``); per-record ``invalid_transition``
+    for a customer not in the pool."""
+    return services.customers_pool_target(
+        actor=request.employee, ids=payload.ids, department_ids=payload.department_ids
     )
 
 

@@ -182,6 +182,8 @@ class Customer(TenantModel):
         "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     state_before_delete = models.CharField(max_length=16, blank=True)
+    # 定向公海 (POOL-05): in the pool for some departments only (their PoolTarget rows).
+    targeted = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -200,6 +202,23 @@ class Customer(TenantModel):
 
     def __str__(self):
         return self.name
+
+
+class PoolTarget(TenantModel):
+    """定向公海 (POOL-05): a pool customer sent to a department. While a customer has targets only
+    members of those departments and their sub-departments (and pool managers) see and claim it;
+    the targets go when it leaves the pool."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    department = models.ForeignKey(
+        "org.Department", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "department", "customer"], name="pool_target_department")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "customer", "department"], name="pool_target_unique")
+        ]
 
 
 class Contact(TenantModel):

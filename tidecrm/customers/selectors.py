@@ -18,11 +18,11 @@ from tidecrm.core.dates import filter_dates
 from tidecrm.core.errors import NotFound, PermissionDenied
 from tidecrm.core.models import TimelineEvent
 from tidecrm.core.normalize import mask_email, mask_phone, mask_qq, normalize_phone
-from tidecrm.org.models import DataScope
+from tidecrm.org.models import DataScope, Department, EmployeeDepartment
 from tidecrm.org.scopes import effective_scopes, visible_owner_ids, visible_owner_q
 
 from . import config
-from .models import Collaborator, Contact, Customer, CustomerFlow, CustomerTag, Followup, Tag
+from .models import Collaborator, Contact, Customer, CustomerFlow, CustomerTag, Followup, PoolTarget, Tag
 
 State = Customer.State
 VIEWS = ("mine", "collaborating", "team", "all", "pool", "bin")
@@ -104,9 +104,39 @@ def owned_condition(actor):
 
 
 def pool_condition(actor):
+    """Pool customers the caller may see and claim (POOL-05): their library's pool, less those
+    targeted at departments they are not in (定向公海); pool managers see every pool."""
     libraries = pool_library_ids(actor)
     condition = Q(state=State.POOL)
-    return condition if libraries is None else condition & Q(library_id__in=libraries)
+    if libraries is None:
+        return condition
+    targeted_at_me = PoolTarget.objects.filter(department_id__any=target_department_ids(actor))
+    return (
+        condition
+        & Q(library_id__in=libraries)
+        & (Q(targeted=False) | Q(pk__in=targeted_at_me.values("customer_id")))
+    )
+
+
+def target_department_ids(actor):
+    """The departments a pool customer may be targeted at for ``actor`` to see it: the
+    departments they belong to and every department above them."""
+    paths = Department.objects.filter(
+        pk__in=EmployeeDepartment.objects.filter(employee=actor).values("department_id")
+    ).values_list("path", flat=True)
+    return sorted({int(part) for path in paths for part in path.strip("/").split("/") if part})
+
+
+def target_departments(customer_ids):
+    """{customer id: [Department]} for the targeted customers among ``customer_ids``."""
+    targets = {}
+    for target in (
+        PoolTarget.objects.filter(customer_id__in=customer_ids)
+        .select_related("department")
+        .order_by("department__path")
+    ):
+        targets.setdefault(target.customer_id, []).append(target.department)
+    return targets
 
 
 def bin_condition(actor):
@@ -325,8 +355,14 @@ def decorate(customers, actor):
         .order_by("tag__group__position", "tag__position")
     ):
         tags.setdefault(link.customer_id, []).append(link.tag)
+    targets = (
+        target_departments([c.pk for c in customers if c.targeted])
+        if any(c.targeted for c in customers)
+        else {}
+    )
     masked = masker(actor)
     for customer in customers:
+        customer.target_departments = targets.get(customer.pk, [])
         customer.masked = masked(customer)
         customer.primary = primaries.get(customer.pk)
         if customer.primary:
@@ -416,6 +452,7 @@ CHANGE_VERBS = (
     "customer.collaborator_added",
     "customer.collaborator_changed",
     "customer.collaborator_removed",
+    "customer.pool_targeted",
     "customer.opportunity",
     "customer.contract",
     "customer.import",

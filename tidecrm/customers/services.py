@@ -20,7 +20,7 @@ from tidecrm.core.dates import day_start
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
 from tidecrm.core.permissions import check
-from tidecrm.org.models import Employee
+from tidecrm.org.models import Department, Employee
 from tidecrm.org.scopes import visible_owner_q
 from tidecrm.rules import holding
 
@@ -35,6 +35,7 @@ from .models import (
     Followup,
     FollowupAttachment,
     Library,
+    PoolTarget,
     Stage,
     Tag,
 )
@@ -326,6 +327,7 @@ def _reserve(owner, customer=None, n=1):
 
 
 def _take_ownership(customer, owner, *, now):
+    _clear_targets(customer)
     customer.owner, customer.state = owner, State.OWNED
     customer.acquired_at = customer.updated_at = now
     customer.released_at, customer.release_reason = None, ""
@@ -613,11 +615,65 @@ def customers_release(*, actor, ids, reason=""):
 
 
 def pool_visible(actor, customer):
-    """POOL-05: a pool customer is visible to employees of its library; to pool managers always."""
-    from .selectors import pool_library_ids
+    """POOL-05: a pool customer is visible to employees of its library -- when it is targeted at
+    departments (定向公海), to members of those and their sub-departments -- and to pool managers
+    always."""
+    from .selectors import pool_library_ids, target_department_ids
 
     allowed = pool_library_ids(actor)
-    return allowed is None or customer.library_id in allowed
+    if allowed is None:
+        return True
+    if customer.library_id not in allowed:
+        return False
+    return (
+        not customer.targeted
+        or PoolTarget.objects.filter(
+            customer=customer, department_id__in=target_department_ids(actor)
+        ).exists()
+    )
+
+
+@transaction.atomic
+def customer_pool_target(*, actor, customer_id, departments):
+    """定向 (POOL-05): send a pool customer to ``departments`` (only their members, with their
+    sub-departments, may then see and claim it); no departments = the whole library again. Pool
+    managers only (customer.assign)."""
+    check(actor, "customer.assign")
+    customer = _locked(customer_id, actor)
+    if customer.state == State.DELETED:
+        raise NotFound()
+    _require_state(customer, State.POOL, action=_("定向"))
+    before = sorted(PoolTarget.objects.filter(customer=customer).values_list("department__name", flat=True))
+    PoolTarget.objects.filter(customer=customer).delete()
+    PoolTarget.objects.bulk_create(PoolTarget(customer=customer, department=d) for d in departments)
+    customer.targeted, customer.updated_at = bool(departments), clock.now()
+    customer.save(update_fields=["targeted", "updated_at"])
+    after = sorted(d.name for d in departments)
+    if before != after:
+        timeline.record(
+            actor=actor,
+            verb="customer.pool_targeted",
+            obj=customer,
+            data={"departments": "、".join(after)},
+        )
+    return customer
+
+
+def customers_pool_target(*, actor, ids, department_ids):
+    check(actor, "customer.assign")
+    departments = list(Department.objects.filter(pk__in=set(department_ids)))
+    if len(departments) != len(set(department_ids)):
+        raise ValidationFailed({"department_ids": [_("部门不存在")]})
+    return each_independently(
+        ids, lambda pk: customer_pool_target(actor=actor, customer_id=pk, departments=departments)
+    )
+
+
+def _clear_targets(customer):
+    """A customer leaving the pool leaves its targets behind (a later release starts afresh)."""
+    if customer.targeted:
+        PoolTarget.objects.filter(customer=customer).delete()
+        customer.targeted = False
 
 
 @transaction.atomic
@@ -706,6 +762,7 @@ def customer_delete(*, actor, customer_id):
     elif not pool_visible(actor, customer):
         raise NotFound()
     previous, now = customer.owner, clock.now()
+    _clear_targets(customer)
     customer.state_before_delete, customer.state = customer.state, State.DELETED
     if previous:
         customer.previous_owner = previous

@@ -57,11 +57,12 @@ COLUMNS = (
     ("source", gettext_lazy("来源")),
     ("previous", gettext_lazy("原跟进人")),
     ("released", gettext_lazy("移入公海时间")),
+    ("target", gettext_lazy("定向部门")),
     ("deleted", gettext_lazy("删除时间")),
 )
 DEFAULT_COLUMNS = {
     "owned": ["contact", "mobile", "owner", "stage", "deal", "tags", "followup", "acquired"],
-    "pool": ["contact", "mobile", "released", "followup", "previous"],
+    "pool": ["contact", "mobile", "released", "followup", "previous", "target"],
     "bin": ["contact", "previous", "deleted"],
 }
 # Bulk actions per view: (action, label, button style, permission).
@@ -75,6 +76,7 @@ BULK = {
     "pool": (
         ("claim", gettext_lazy("领取"), "primary", "customer.claim"),
         ("assign", gettext_lazy("分配"), "outline-primary", "customer.assign"),
+        ("target", gettext_lazy("定向"), "outline-primary", "customer.assign"),
         ("delete", gettext_lazy("删除"), "outline-danger", "customer.delete"),
     ),
     "bin": (("restore", gettext_lazy("恢复"), "primary", "customer.delete"),),
@@ -86,10 +88,17 @@ BULK_DONE = {
     "delete": gettext_lazy("已删除 %(n)s 个客户，可在回收站恢复"),
     "claim": gettext_lazy("已领取 %(n)s 个客户"),
     "assign": gettext_lazy("已分配 %(n)s 个客户"),
+    "target": gettext_lazy("已设置 %(n)s 个客户的定向部门"),
     "restore": gettext_lazy("已恢复 %(n)s 个客户"),
 }
 # Actions that ask for more in a modal first: the modal template and what it needs.
-NEEDS_MODAL = {"tags": "tag_ids", "transfer": "employee_id", "assign": "employee_id", "release": "confirmed"}
+NEEDS_MODAL = {
+    "tags": "tag_ids",
+    "transfer": "employee_id",
+    "assign": "employee_id",
+    "release": "confirmed",
+    "target": "confirmed",
+}
 
 
 # Events an answer fires: the lists refresh on the first, an open detail on the second.
@@ -268,6 +277,7 @@ def customer_bulk(request, action):
         "delete": services.customers_delete,
         "claim": services.customers_claim,
         "assign": services.customers_assign,
+        "target": services.customers_pool_target,
         "restore": services.customers_restore,
     }
     if action not in services_for:
@@ -285,6 +295,8 @@ def customer_bulk(request, action):
         kwargs["employee_id"] = int(request.POST["employee_id"])
     if action in ("release", "transfer", "assign"):
         kwargs["reason"] = (request.POST.get("reason") or "").strip()[:200]
+    if action == "target":
+        kwargs["department_ids"] = parse_ids(request.POST.getlist("department_ids"))
     result = services_for[action](**kwargs)
     return _toast(
         summary(result, BULK_DONE[action]), "warning" if result["failed"] else "success", close="modal"
@@ -297,6 +309,7 @@ def _bulk_context(action, ids):
         "customer_ids": ids,
         "employees": _employees() if action in ("transfer", "assign") else [],
         "tag_groups": config.tag_groups() if action == "tags" else [],
+        "departments": Department.objects.order_by("path") if action == "target" else [],
         "title": dict((a, label) for kind in BULK.values() for a, label, _s, _p in kind)[action],
     }
 
