@@ -276,7 +276,7 @@ def generate(args):
             """INSERT INTO customers_customer (tenant_id, name, name_key, kind, state, library_id,
                    stage_id, deal_status, has_won, owner_id, previous_owner_id, source, remark,
                    created_by_id, created_at, updated_at, acquired_at, released_at, release_reason,
-                   last_followup_at, last_contact_method, deleted_at, state_before_delete)
+                   last_followup_at, last_contact_method, deleted_at, state_before_delete, targeted)
                SELECT %(t)s, n || '有限公司', lower(n), 'enterprise',
                       CASE WHEN i <= %(owned)s THEN 'owned' WHEN i <= %(owned)s + %(pool)s THEN 'pool' ELSE 'deleted' END,
                       %(library)s,
@@ -289,7 +289,8 @@ def generate(args):
                       CASE WHEN i > %(owned)s THEN ts + interval '1 day' END, '',
                       CASE WHEN i %% 3 = 0 THEN ts + interval '2 days' END, '',
                       CASE WHEN i > %(owned)s + %(pool)s THEN ts + interval '3 days' END,
-                      CASE WHEN i > %(owned)s + %(pool)s THEN 'owned' ELSE '' END
+                      CASE WHEN i > %(owned)s + %(pool)s THEN 'owned' ELSE '' END,
+                      false
                FROM (
                    SELECT i,
                           (%(owners)s::bigint[])[1 + ((i * 2654435761) %% %(nowners)s)] AS o,
