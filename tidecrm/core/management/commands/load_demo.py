@@ -196,6 +196,12 @@ class Command(BaseCommand):
                 )
             if index >= 9:
                 customer_services.customer_release(actor=employee, customer_id=customer.pk, reason="暂无预算")
+                if index == len(rows) - 1:  # 定向公海 (POOL-05): only 销售二部 sees and claims this one
+                    customer_services.customers_pool_target(
+                        actor=owner,
+                        ids=[customer.pk],
+                        department_ids=[employee.main_department_id],
+                    )
         first = customer_services.duplicate_of(name_key="北京华夏建材")
         if first is not None:
             customer_services.collaborator_set(
