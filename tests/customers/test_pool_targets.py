@@ -153,3 +153,15 @@ def test_the_pool_page_offers_targeting_and_shows_it(org):
     )
     page = client.get("/customers/v/pool/").content.decode()
     assert "定向部门" in page and "华东" in page
+
+
+def test_deleting_a_target_department_opens_the_customer_to_its_library(org):
+    admin = org["admin"]
+    customer = pooled(admin, "定向公司", "13911110001")
+    lonely = org_services.department_create(actor=admin, name="临时组")
+    services.customers_pool_target(actor=admin, ids=[customer.pk], department_ids=[lonely.pk])
+    assert pool_names(org["west_rep"]) == []
+    org_services.department_delete(actor=admin, department=lonely)
+    customer.refresh_from_db()
+    assert customer.targeted is False
+    assert pool_names(org["west_rep"]) == ["定向公司"]

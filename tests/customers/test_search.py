@@ -78,6 +78,10 @@ def test_two_characters_match_like_contains_in_any_case(org):
     if connection.vendor == "postgresql":
         sql = str(selectors.customer_list(actor=admin, view="all", q="瑞丰").query)
         assert "name_bigrams" in sql
+    services.customer_create(
+        actor=admin, name="Straße GmbH", contacts=[{"name": "Kai", "mobile": "13955550000"}]
+    )
+    assert found(admin, "ße") == ["Straße GmbH"]  # upper-cased as the database does, not as Python
 
 
 def test_search_stays_inside_the_scope(org):

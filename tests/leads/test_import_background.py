@@ -3,6 +3,7 @@ while the ones before it are inserted, by writer threads with their own connecti
 test transaction only, so these tests commit for real (transactional_db)."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -67,11 +68,15 @@ def test_chunks_are_written_by_writer_threads_and_counted_in_order(owner, monkey
     assert LeadFlow.objects.filter(kind="create").count() == 38
 
 
-def test_a_crashed_chunk_leaves_a_failed_job_whose_counts_match_the_rows(owner, monkeypatch):
+@pytest.mark.parametrize("delay", [0, 0.5])
+def test_a_crashed_chunk_leaves_a_failed_job_that_accounts_for_every_row(owner, monkeypatch, delay):
+    """Whether the chunk after the crash was cancelled or already being written (delay), every
+    row handed over is either a lead or a line of the failure file, and the counts agree."""
     write = lead_imports.LeadImporter._write
 
     def crash_on_the_third_chunk(self, actor, accepted, outcomes, context):
         if accepted and accepted[0][3]["name"] == "人10":
+            time.sleep(delay)
             raise RuntimeError("disk full")
         return write(self, actor, accepted, outcomes, context)
 
@@ -79,7 +84,10 @@ def test_a_crashed_chunk_leaves_a_failed_job_whose_counts_match_the_rows(owner, 
     job = start(owner, [[f"1360000{i:04d}", f"人{i}", ""] for i in range(30)])
 
     assert job.status == "failed" and job.error == "导入中断，请重试或联系管理员"
-    # Whatever was written is counted: no lead exists that the job does not account for.
+    assert job.processed == job.succeeded + job.failed
     assert job.succeeded == Lead.objects.count() == LeadFlow.objects.count()
-    assert 10 <= job.succeeded <= 25
-    assert not Lead.objects.filter(name__in=[f"人{i}" for i in range(10, 15)]).exists()
+    failed = {row[1]: row[-1] for row in imports.failure_rows(job)[1]}
+    assert {f"人{i}" for i in range(10, 15)} <= set(failed)
+    assert set(failed.values()) == {"导入中断，此行未导入"}
+    written = set(Lead.objects.values_list("name", flat=True))
+    assert written.isdisjoint(failed) and len(written) + len(failed) == job.processed

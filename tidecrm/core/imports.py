@@ -344,14 +344,24 @@ def import_run(job_id):
                 context["row_offset"] = start  # lets an importer name file rows ("第 N 行") across chunks
                 handed.append((start, chunk, importer.import_rows(job.created_by, mapped, context)))
                 while len(handed) > 1:  # one chunk ahead: checked while the one before is written
-                    record(*handed.pop(0))
+                    record(*handed[0])
+                    handed.pop(0)
             while handed:
-                record(*handed.pop(0))
+                record(*handed[0])
+                handed.pop(0)
         except Exception:
             writer.close(cancel=True)  # writes not started are dropped; running ones end
-            for entry in handed:  # writes that went through are counted before the crash is recorded
+            # Every chunk handed over is counted, in order: written ones as they went, the rest
+            # (the crashed one, the cancelled ones) as failed rows in the failure file, so that
+            # processed = succeeded + failed and no row goes unaccounted for.
+            interrupted = _("导入中断，此行未导入")
+            for start, chunk, outcomes in handed:
+                try:
+                    outcomes = outcomes.result() if isinstance(outcomes, Future) else outcomes
+                except BaseException:  # noqa: BLE001 - the crash itself, or a cancelled write
+                    outcomes = [interrupted] * len(chunk)
                 with suppress(Exception):
-                    record(*entry)
+                    record(start, chunk, outcomes)
             raise
         finally:
             writer.close()

@@ -1,13 +1,15 @@
 """What the customers app plugs into: holding-limit counting (HOLD-04) and inheritance (INH)."""
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from tidecrm.core.bulk import each_independently
 from tidecrm.org import inheritance
 from tidecrm.rules import holding
 
-from .models import Customer
+from .models import Customer, PoolTarget
 
 
 def countable():
@@ -47,3 +49,12 @@ def transfer(actor, from_employee, to_employee, ids=None):
 inheritance.register(
     inheritance.InheritanceHandler(kind="customer", label=_("客户"), count=count_pending, transfer=transfer)
 )
+
+
+@receiver(post_delete, sender=PoolTarget)
+def _open_when_no_target_is_left(sender, instance, **kwargs):
+    """定向公海: a customer whose last target department went (a department deleted) is open to
+    its whole library again, not hidden from everyone but the pool managers."""
+    Customer.unscoped.filter(tenant_id=instance.tenant_id, pk=instance.customer_id, targeted=True).exclude(
+        Exists(PoolTarget.unscoped.filter(customer_id=OuterRef("pk")))
+    ).update(targeted=False)

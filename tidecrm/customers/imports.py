@@ -363,7 +363,9 @@ class CustomerImporter(Importer):
             capacity = {}
             if owners:  # lock the owners first, as holding.reserve does in customer_create
                 list(
-                    Employee.objects.select_for_update().filter(pk__in=[o.pk for o in owners]).order_by("pk")
+                    Employee.objects.select_for_update(no_key=True)
+                    .filter(pk__in=[o.pk for o in owners])
+                    .order_by("pk")
                 )
                 limits = holding.limits_for(owners, "customer")
                 held = holding.COUNTERS["customer"]([o.pk for o in owners])

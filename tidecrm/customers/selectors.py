@@ -200,8 +200,9 @@ def _short_name_q(q):
         table = Customer._meta.db_table
         return Q(
             RawSQL(
-                f'"{table}"."name_bigrams" @> ARRAY[%s]::text[]',
-                (q.upper(),),
+                # UPPER in SQL, as the column has it (Python's "ß".upper() is "SS": no pair).
+                f'"{table}"."name_bigrams" @> ARRAY[UPPER(%s)]::text[]',
+                (q,),
                 output_field=BooleanField(),
             )
         )

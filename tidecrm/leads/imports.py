@@ -303,11 +303,13 @@ class LeadImporter(Importer):
             owners = context["owners"]
             capacity = {}
             if owners:
-                # Lock the owners (in id order, no deadlocks) so that concurrent imports and
-                # allocations count holdings one after the other. Not .count(): Django drops FOR
-                # UPDATE from aggregates, which left this lock untaken (test_import_background).
+                # Lock the owners (in id order) so that concurrent imports and allocations count
+                # holdings one after the other. Not .count(): Django drops FOR UPDATE from
+                # aggregates, which left this lock untaken (test_import_background). NO KEY: the
+                # foreign-key checks at commit (FOR KEY SHARE on the importer, an owner) must not
+                # wait for it, or two imports dealing to each other's importers deadlock.
                 list(
-                    Employee.objects.select_for_update()
+                    Employee.objects.select_for_update(no_key=True)
                     .filter(pk__in=[o.pk for o in owners])
                     .order_by("pk")
                     .values_list("pk", flat=True)

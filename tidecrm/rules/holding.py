@@ -91,7 +91,9 @@ def reserve(employee, obj, adding=1):
 
     Call inside the transaction that changes ownership, before the change.
     """
-    Employee.objects.select_for_update().filter(pk=employee.pk).first()
+    # NO KEY: serialises the limit checks without blocking the foreign-key checks (FOR KEY SHARE)
+    # that rows pointing at this employee take at commit -- two of those would deadlock.
+    Employee.objects.select_for_update(no_key=True).filter(pk=employee.pk).first()
     limit = limit_for(employee, obj)
     if limit is None:
         return
