@@ -160,6 +160,9 @@ def test_a_pool_manager_targets_pool_customers_at_a_department(page, live_server
     page.get_by_text("已设置 1 个客户的定向部门").wait_for()
     expect(row).to_contain_text("华东大区")
     screenshot(page, "customer-pool-targeted")
+    row.click()
+    expect(page.get_by_test_id("customer-target")).to_contain_text("定向：华东大区")
+    page.keyboard.press("Escape")
     log_out(page, base)
 
     log_in(page, base, "13866665555", factories.PASSWORD)
