@@ -253,6 +253,9 @@ def test_switching_orders_off_stops_work_on_existing_orders(people, customer):
         amount="1",
         received_on=date(2031, 1, 1),
     )
+    # Reads too (the API's list and detail, not only the pages).
+    refused("feature_disabled", selectors.order_list, 403, actor=admin)
+    refused("feature_disabled", selectors.order_get, 403, actor=admin, order_id=made.pk)
 
 
 def test_a_salesperson_without_order_permission_cannot_create(people, customer):

@@ -151,6 +151,7 @@ def money_of(**target):
 def order_list(
     *, actor, q=None, status=None, owner_id=None, customer_id=None, ordered_from=None, ordered_to=None
 ):
+    services.require_orders()
     orders = Order.objects.filter(services.visible_q(actor, "contract"))
     if q:
         orders = orders.filter(
@@ -164,14 +165,12 @@ def order_list(
         orders = orders.filter(owner_id=owner_id)
     if customer_id:
         orders = orders.filter(customer_id=customer_id)
-    if ordered_from:
-        orders = orders.filter(order_date__gte=ordered_from)
-    if ordered_to:
-        orders = orders.filter(order_date__lte=ordered_to)
+    orders = filter_dates(orders, "order_date", ordered_from, ordered_to)
     return orders.select_related("customer", "owner", "contract").order_by("-created_at", "-id")
 
 
 def order_get(*, actor, order_id):
+    services.require_orders()
     order = (
         Order.objects.filter(services.visible_q(actor, "contract"), pk=order_id)
         .select_related("customer", "owner", "contract", "created_by")

@@ -868,11 +868,21 @@ def contract_followup_add(*, actor, contract_id, content, method="call", next_fo
 # ---------------------------------------------------------------- money: plans, payments, invoices (CON-05..07)
 
 
+def require_orders():
+    """ORD-04: orders -- pages, reads and writes -- are behind the enterprise's switch; return
+    the settings when it is on, else 403 ``feature_disabled``."""
+    settings = sales_settings()
+    if not settings.orders_enabled:
+        raise BusinessError(
+            "feature_disabled", _("企业未开启订单功能，请管理员在 合同设置 中开启"), status=403
+        )
+    return settings
+
+
 def _target(actor, *, contract_id=None, order_id=None):
     if contract_id:
         return "contract", _locked_contract(actor, contract_id)
-    if not sales_settings().orders_enabled:  # ORD-04: every order write is behind the switch
-        raise BusinessError("feature_disabled", _("企业未开启订单功能"), status=403)
+    require_orders()
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None or not Order.objects.filter(visible_q(actor, "contract"), pk=order.pk).exists():
         raise NotFound()
@@ -1100,9 +1110,7 @@ def order_create(
     *, actor, customer_id, amount=None, order_date=None, contract_id=None, remark="", product_lines=()
 ):
     check(actor, "order.create")
-    settings = sales_settings()
-    if not settings.orders_enabled:
-        raise BusinessError("feature_disabled", _("企业未开启订单功能"), status=403)
+    settings = require_orders()
     _check_order_form(
         settings,
         {
