@@ -63,6 +63,8 @@ def test_followups_move_to_the_customer_on_conversion(rep):
     services.lead_followup_add(actor=rep, lead_id=lead.pk, content="第一次沟通")
     customer = services.lead_convert(actor=rep, lead_id=lead.pk)
     assert list(customer.followups.values_list("content", flat=True)) == ["第一次沟通"]
+    customer.refresh_from_db()  # 未跟进天数 counts from the lead's follow-up, not from never
+    assert customer.last_followup_at == customer.followups.get().created_at
 
 
 def test_api_and_drawer(enterprise, api):

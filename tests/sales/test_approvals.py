@@ -98,7 +98,7 @@ def test_rejection_at_level_2_rejects(people):
 
 def test_rejection_at_level_1_rejects_without_asking_level_2(people):
     made, request = submit(people, level1=["a1"], level2=["b1"])
-    decide(people["a1"], request, approve=False)
+    decide(people["a1"], request, approve=False, comment="预算不足")
     assert (fresh(request).status, fresh(made).status) == ("rejected", CStatus.REJECTED)
     assert approvals.pending_for(people["b1"]) == []
 
@@ -133,7 +133,7 @@ def test_the_second_level_1_approver_is_too_late(people):
 
 def test_the_second_approver_of_a_single_level_is_too_late(people):
     made, request = submit(people, level1=["a1", "a2"])
-    decide(people["a1"], request, approve=False)
+    decide(people["a1"], request, approve=False, comment="预算不足")
     refused("already_decided", decide, actor=people["a2"], request=request)
     assert fresh(made).status == CStatus.REJECTED
 
@@ -240,3 +240,11 @@ def test_two_approvers_at_once_one_decides(transactional_db):
         decision = ApprovalAction.objects.get(request_id=request.pk).decision
         expected = CStatus.APPROVED if decision == "approve" else CStatus.REJECTED
         assert Contract.objects.get(pk=made.pk).status == expected
+
+
+def test_a_rejection_needs_a_reason_in_the_api_too(people, api):
+    made, request = submit(people, level1=["a1"])
+    refused("validation_error", decide, 422, actor=people["a1"], request=request, approve=False, comment="  ")
+    response = api(people["a1"]).post(f"/approvals/{request.pk}/reject", {"comment": ""})
+    assert response.status_code == 422 and response.json()["code"] == "validation_error"
+    assert fresh(request).status == "pending" and fresh(made).status == CStatus.PENDING

@@ -255,7 +255,9 @@ def _to_status(people, customer, status):
     elif approver:
         services.contract_submit(actor=rep, contract_id=made.pk)
         if status == "rejected":
-            approvals.decide(actor=approver, request_id=pending_request(made).pk, approve=False)
+            approvals.decide(
+                actor=approver, request_id=pending_request(made).pk, approve=False, comment="预算不足"
+            )
     assert fresh(made).status == status
     return made
 

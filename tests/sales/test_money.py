@@ -8,6 +8,7 @@ import pytest
 
 from tests import factories
 from tidecrm.core import clock
+from tidecrm.customers import services as customer_services
 from tidecrm.office import approvals
 from tidecrm.office.models import ApprovalRequest
 from tidecrm.sales import selectors, services
@@ -111,7 +112,7 @@ def test_payments_and_invoices_only_on_effective_contracts(people, customer, sta
         services.contract_submit(actor=rep, contract_id=made.pk)
         if status == "rejected":
             request = ApprovalRequest.objects.get(object_id=made.pk)
-            approvals.decide(actor=approver, request_id=request.pk, approve=False)
+            approvals.decide(actor=approver, request_id=request.pk, approve=False, comment="预算不足")
     elif status == "void":
         services.contract_void(actor=admin, contract_id=made.pk)
     assert fresh(made).status == status
@@ -388,4 +389,32 @@ def test_orders_of_others_are_404(people, customer):
         order_id=made.pk,
         amount="1",
         received_on=date(2031, 1, 1),
+    )
+
+
+def test_read_only_collaborators_look_at_contracts_and_orders_but_record_no_money(
+    people, customer, effective
+):
+    rep, rep2 = people["rep"], people["rep2"]
+    customer_services.collaborator_set(actor=rep, customer_id=customer.pk, employee_id=rep2.pk, access="read")
+    refused("permission_denied", pay, 403, actor=rep2, target=effective, amount="1")
+    orders_on()
+    made = new_order(people["admin"], customer)
+    refused(
+        "permission_denied",
+        services.payment_add,
+        403,
+        actor=rep2,
+        order_id=made.pk,
+        amount="1",
+        received_on=date(2031, 1, 1),
+    )
+    assert selectors.order_get(actor=rep2, order_id=made.pk) == made  # looking is allowed
+
+
+def test_an_order_cannot_name_a_void_contract(people, customer, effective):
+    orders_on()
+    services.contract_void(actor=people["admin"], contract_id=effective.pk, reason="重签")
+    refused(
+        "validation_error", new_order, 422, actor=people["admin"], customer=customer, contract_id=effective.pk
     )

@@ -431,6 +431,10 @@ def lead_convert(*, actor, lead_id, customer_name=None, contact_name=None):
         renamed = {"name": "customer_name"}
         raise ValidationFailed({renamed.get(k, k): v for k, v in error.fields.items()}) from None
     Followup.objects.filter(lead=lead).update(customer=customer)  # the journey keeps the lead's history
+    latest = Followup.objects.filter(customer=customer).order_by("-created_at", "-id").first()
+    if latest is not None:  # the customer was followed up when the lead was: 未跟进天数 counts from it
+        customer.last_followup_at, customer.last_contact_method = latest.created_at, latest.method
+        customer.save(update_fields=["last_followup_at", "last_contact_method"])
     now = clock.now()
     lead.state, lead.customer, lead.converted_at, lead.updated_at = State.CONVERTED, customer, now, now
     lead.save()
@@ -445,7 +449,6 @@ def lead_convert(*, actor, lead_id, customer_name=None, contact_name=None):
     return customer
 
 
-@transaction.atomic
 @transaction.atomic  # _locked() takes a row lock: outside a transaction PostgreSQL refuses it
 def lead_delete(*, actor, lead_id):
     """Soft delete (LEAD-06/19/23); the phone and company name become free again."""

@@ -83,6 +83,9 @@ def decide(*, actor, request_id, approve, comment=""):
         if any(actor.pk in level for level in request.levels[: request.current_level - 1]):
             raise BusinessError("already_decided", _("该审批节点已被其他审批人处理"))
         raise BusinessError("not_approver", _("您不是当前节点的审批人"), status=403)
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise ValidationFailed({"comment": [_("请填写驳回原因")]}, message=_("请填写驳回原因"))
     level = request.current_level
     ApprovalAction.objects.create(
         request=request,
@@ -148,6 +151,7 @@ def pending_for(employee):
 def history_of(object_type, object_id):
     return list(
         ApprovalRequest.objects.filter(object_type=object_type, object_id=object_id)
+        .select_related("initiator")
         .prefetch_related("actions__actor")
         .order_by("-created_at")
     )

@@ -278,7 +278,11 @@ class Order(TenantModel):
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "customer"], name="order_customer")]
+        indexes = [
+            models.Index(fields=["tenant", "customer"], name="order_customer"),
+            models.Index(fields=["tenant", "owner", "status", "-created_at"], name="order_owner"),
+            models.Index(fields=["tenant", "-created_at"], name="order_recent"),
+        ]
         constraints = [models.UniqueConstraint(fields=["tenant", "number"], name="order_unique_number")]
 
     def __str__(self):

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tidecrm.core import clock, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
@@ -365,7 +366,9 @@ def _lines(raw_lines):
         )
         discount = money(line.get("discount", 100), f"product_lines.{index}.discount", allow_zero=True)
         if discount > 100:
-            raise ValidationFailed({f"product_lines.{index}.discount": [_("折扣应在0到100之间")]})
+            raise ValidationFailed(
+                {f"product_lines.{index}.discount": [_("成交比例应在0到100之间（100 为原价，90 即九折）")]}
+            )
         subtotal = (unit_price * quantity * discount / 100).quantize(Decimal("0.01"))
         lines.append(
             {
@@ -826,7 +829,7 @@ def _on_withdrawn(request, actor):
 
 approvals.register(
     "contract",
-    label=_("合同审批"),
+    label=gettext_lazy("合同审批"),  # lazy: registered at import, shown in the reader's language
     on_approved=_on_approved,
     on_rejected=_on_rejected,
     on_withdrawn=_on_withdrawn,
@@ -868,6 +871,11 @@ def contract_followup_add(*, actor, contract_id, content, method="call", next_fo
 # ---------------------------------------------------------------- money: plans, payments, invoices (CON-05..07)
 
 
+def _noun(kind):
+    """合同 or 订单, for messages about the money of either."""
+    return _("订单") if kind == "order" else _("合同")
+
+
 def require_orders():
     """ORD-04: orders -- pages, reads and writes -- are behind the enterprise's switch; return
     the settings when it is on, else 403 ``feature_disabled``."""
@@ -886,6 +894,7 @@ def _target(actor, *, contract_id=None, order_id=None):
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None or not Order.objects.filter(visible_q(actor, "contract"), pk=order.pk).exists():
         raise NotFound()
+    _may_change(actor, order, "contract")  # read-only collaborators look, as on contracts
     return "order", order
 
 
@@ -924,8 +933,8 @@ def plan_add(*, actor, amount, due_on, contract_id=None, order_id=None, remark="
         if planned + amount > target.amount:
             raise BusinessError(
                 "plan_exceeds_amount",
-                _("回款计划总额不能超过合同金额（已计划 %(planned)s，合同 %(amount)s）")
-                % {"planned": planned, "amount": target.amount},
+                _("回款计划总额不能超过%(noun)s金额（已计划 %(planned)s，%(noun)s金额 %(amount)s）")
+                % {"noun": _noun(kind), "planned": planned, "amount": target.amount},
             )
         period = (plans.aggregate(m=Max("period"))["m"] or 0) + 1
         plan = PaymentPlan.objects.create(
@@ -964,7 +973,7 @@ def payment_add(
         if plan_id:
             plan = PaymentPlan.objects.filter(pk=plan_id, **{kind: target}).first()
             if plan is None:
-                raise ValidationFailed({"plan_id": [_("回款期次不属于该合同")]})
+                raise ValidationFailed({"plan_id": [_("回款期次不属于该%(noun)s") % {"noun": _noun(kind)}]})
         if target.received_amount + amount > target.amount and not confirm_overpay:
             raise BusinessError(
                 "payment_exceeds_amount",
@@ -1134,6 +1143,8 @@ def order_create(
             contract = Contract.objects.filter(pk=contract_id, customer=customer).first()
             if contract is None:
                 raise ValidationFailed({"contract_id": [_("合同不属于该客户")]})
+            if contract.status == Contract.Status.VOID:
+                raise ValidationFailed({"contract_id": [_("该合同已作废，不能再下订单")]})
         order = Order.objects.create(
             number=_next_number("order", "DD"),
             customer=customer,

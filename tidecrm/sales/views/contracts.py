@@ -440,9 +440,7 @@ def approval_list(request):
 @require_POST
 def approval_decide(request, request_id):
     approve = request.POST.get("decision") == "approve"
-    comment = (request.POST.get("comment") or "").strip()
-    if not approve and not comment:
-        raise ValidationFailed({"comment": [_("请填写驳回原因")]}, message=_("请填写驳回原因"))
+    comment = request.POST.get("comment") or ""
     approvals.decide(actor=request.employee, request_id=request_id, approve=approve, comment=comment)
     return _toast(
         _("已同意") if approve else _("已驳回"),
