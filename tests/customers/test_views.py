@@ -117,3 +117,13 @@ def test_bulk_release_and_claim_toast(world):
             first.pk,
             world["customers"][2].pk,
         }
+
+
+def test_delete_is_not_offered_where_the_enterprise_forbids_it(world):
+    owner, customer = world["owner"], world["customers"][0]
+    client = logged_in(owner)
+    assert 'data-testid="bulk-delete"' in client.get("/customers/").content.decode()
+    with tenant_context(owner.tenant):
+        config.settings_update(actor=owner, forbid_delete=True)
+    assert 'data-testid="bulk-delete"' not in client.get("/customers/").content.decode()
+    assert 'data-testid="action-delete"' not in client.get(f"/customers/{customer.pk}/").content.decode()

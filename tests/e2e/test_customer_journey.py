@@ -151,7 +151,7 @@ def test_a_pool_manager_targets_pool_customers_at_a_department(page, live_server
     page.wait_for_url(f"{base}/")
     page.goto(f"{base}/customers/v/pool/")
     row = page.get_by_test_id("customer-row").filter(has_text="定向目标贸易有限公司")
-    expect(row).to_contain_text("全库")
+    expect(row).to_contain_text("不限部门")
     row.locator("input[type=checkbox]").check()
     page.get_by_test_id("bulk-target").click()
     page.get_by_test_id("target-departments").get_by_text("华东大区").click()

@@ -109,3 +109,24 @@ def test_api_convert(enterprise, api):
         "customer_name",
         "contact_name",
     }
+
+
+def test_converting_needs_the_permission_and_a_lead_in_scope(rep, bound):
+    from tidecrm.core.errors import NotFound
+
+    lead = services.lead_create(actor=rep, phone="13900003333", name="丙", company_name="丙公司")
+    from tidecrm.org import services as org_services
+
+    clerk_role = org_services.role_create(actor=bound, name="文员", permissions=["lead.create"])
+    clerk = factories.employee(bound, name="文员", role_keys=(), roles=[clerk_role])
+    error = refused("permission_denied", services.lead_convert, actor=clerk, lead_id=lead.pk)
+    assert error.status == 403
+    stranger = factories.employee(bound, name="销售丙", role_keys=("sales",))
+    with pytest.raises(NotFound):
+        services.lead_convert(actor=stranger, lead_id=lead.pk)
+    assert Lead.objects.get(pk=lead.pk).state == "owned" and not Customer.objects.exists()
+
+
+def test_a_lead_takes_only_known_tags(rep):
+    error = refused("validation_error", services.lead_create, actor=rep, phone="13900004444", tag_ids=[10**9])
+    assert "tag_ids" in error.details["fields"] and not Lead.objects.exists()

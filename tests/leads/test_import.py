@@ -2,6 +2,7 @@
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -79,6 +80,9 @@ def test_ten_thousand_rows_with_mixed_bad_rows(bound, django_capture_on_commit_c
         {"total": 10_000, "succeeded": 10_000 - len(reasons), "failed": len(reasons)},
     )
     assert TimelineEvent.objects.filter(object_type="lead").count() == 1  # the lead_create above
+    # The parsed copy of the table goes when the job ends; the uploaded file stays.
+    assert not imports._parsed_path(job.file_path).exists()
+    assert Path(job.file_path).exists()
 
 
 def test_repeats_across_chunks_name_the_first_row(bound, django_capture_on_commit_callbacks, monkeypatch):

@@ -383,6 +383,7 @@ def import_run(job_id):
             job.failure_path = _write_failures(headers, failures)
     job.finished_at = clock.now()
     job.save(update_fields=["status", "error", "failure_path", "finished_at"])
+    _parsed_path(job.file_path).unlink(missing_ok=True)  # the uploaded file itself stays
     return job
 
 

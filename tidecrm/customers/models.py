@@ -88,20 +88,21 @@ class Stage(TenantModel):
 class TagGroup(TenantModel):
     """A tag group (标签组, CUST-10): a question of the call script; single- or multi-select."""
 
-    COLORS = (
-        "blue",
-        "azure",
-        "indigo",
-        "purple",
-        "pink",
-        "red",
-        "orange",
-        "yellow",
-        "lime",
-        "green",
-        "teal",
-        "cyan",
-    )
+    COLOR_LABELS = {  # Tabler's colour names, as the settings page names them
+        "blue": _("蓝色"),
+        "azure": _("天蓝"),
+        "indigo": _("靛蓝"),
+        "purple": _("紫色"),
+        "pink": _("粉色"),
+        "red": _("红色"),
+        "orange": _("橙色"),
+        "yellow": _("黄色"),
+        "lime": _("青柠"),
+        "green": _("绿色"),
+        "teal": _("蓝绿"),
+        "cyan": _("青色"),
+    }
+    COLORS = tuple(COLOR_LABELS)
 
     name = models.CharField(_("标签组名称"), max_length=20)
     color = models.CharField(_("颜色"), max_length=16, default="blue")
@@ -385,8 +386,9 @@ class Followup(TenantModel):
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="followups", db_index=False
     )
+    # DO_NOTHING: services.contact_delete clears it first, tenant-scoped and by followup_contact.
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        Contact, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_index=False
     )
     content = models.TextField(_("跟进内容"), max_length=2000)
     method = models.CharField(_("跟进方式"), max_length=16, choices=Method.choices, default=Method.CALL)
@@ -406,6 +408,9 @@ class Followup(TenantModel):
             models.Index(fields=["tenant", "customer", "-created_at"], name="followup_customer"),
             models.Index(fields=["tenant", "-created_at"], name="followup_recent"),
             models.Index(fields=["tenant", "opportunity_pk"], name="followup_opportunity"),
+            models.Index(
+                fields=["tenant", "contact"], name="followup_contact", condition=Q(contact__isnull=False)
+            ),
         ]
 
 

@@ -22,7 +22,7 @@ from tidecrm.org.models import DataScope, Department, EmployeeDepartment
 from tidecrm.org.scopes import effective_scopes, visible_owner_ids, visible_owner_q
 
 from . import config
-from .models import Collaborator, Contact, Customer, CustomerFlow, CustomerTag, Followup, PoolTarget, Tag
+from .models import Collaborator, Contact, Customer, CustomerFlow, CustomerTag, Followup, PoolTarget
 
 State = Customer.State
 VIEWS = ("mine", "collaborating", "team", "all", "pool", "bin")
@@ -268,8 +268,8 @@ def customer_list(
         customers = customers.filter(stage_id=stage_id)
     if tag_id:
         customers = customers.filter(pk__in=CustomerTag.objects.filter(tag_id=tag_id).values("customer_id"))
-    if owner_id:
-        customers = customers.filter(owner_id=owner_id)
+    if owner_id:  # the recycle bin keeps no owner: its 原跟进人 is the previous one
+        customers = customers.filter(**{"previous_owner_id" if view == "bin" else "owner_id": owner_id})
     if deal_status:
         customers = customers.filter(deal_status=deal_status)
     if source:
@@ -390,14 +390,6 @@ def tag_ids_of(customer):
     return list(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
 
 
-def tags_of(customer):
-    return list(
-        Tag.objects.filter(pk__in=CustomerTag.objects.filter(customer=customer).values("tag_id"))
-        .select_related("group")
-        .order_by("group__position", "position")
-    )
-
-
 def access_of(actor, customer):
     """What the caller may do on a visible customer: ``manage`` (owner or scope), ``write``
     (write collaborator), ``read`` (read collaborator, or pool)."""
@@ -456,8 +448,7 @@ CHANGE_VERBS = (
     "customer.pool_targeted",
     "customer.opportunity",
     "customer.contract",
-    "customer.import",
-)
+)  # an import shows once, as its flow record 导入
 
 
 def changes_of(customer):

@@ -127,6 +127,14 @@ def holder_of(customer):
     return _("公海") if customer.state == State.POOL else _("回收站")
 
 
+def held_where(customer):
+    """Where a customer is, for a refusal a salesperson reads: 跟进人：张三, 在公海中 or 在回收站中
+    (公海 is no person to name as 跟进人)."""
+    if customer.state == State.OWNED and customer.owner_id:
+        return _("跟进人：%(name)s") % {"name": customer.owner.name}
+    return _("在公海中") if customer.state == State.POOL else _("在回收站中")
+
+
 def _candidates(library):
     """Customers a new one in ``library`` is checked against: its library, or every library when
     the enterprise forbids cross-library duplicates (CUST-13). The recycle bin does not hold a
@@ -200,7 +208,7 @@ def refuse_duplicate(library, **keys):
         holder = holder_of(customer)
         raise BusinessError(
             "duplicate_customer",
-            _("客户已存在：%(name)s（跟进人：%(holder)s）") % {"name": customer.name, "holder": holder},
+            _("客户已存在：%(name)s（%(where)s）") % {"name": customer.name, "where": held_where(customer)},
             details={
                 "owner": holder,
                 "field": field,
@@ -748,6 +756,12 @@ def customers_assign(*, actor, ids, employee_id, reason=""):
     )
 
 
+def may_delete(actor):
+    """删除 is offered (and done) only to holders of customer.delete, and not at all where the
+    enterprise forbids deleting customers."""
+    return actor.has_permission("customer.delete") and not config.customer_settings().forbid_delete
+
+
 @transaction.atomic
 def customer_delete(*, actor, customer_id):
     """删除 (CUST-21/POOL-04): into the customer recycle bin (CUST-22), unless the enterprise
@@ -962,10 +976,12 @@ def contact_delete(*, actor, contact_id, new_primary_id=None):
             new_primary = others.filter(pk=new_primary_id).first() if new_primary_id else None
             if new_primary is None:
                 raise BusinessError("primary_contact_required", _("删除首要联系人前，请选择新的首要联系人"))
-            contact.delete()
+        # Follow-ups keep their text, no longer the contact: within the tenant, by its index
+        # (Followup.contact is DO_NOTHING, or Django would scan every tenant's follow-ups).
+        Followup.objects.filter(contact=contact).update(contact=None)
+        contact.delete()
+        if contact.is_primary:
             others.filter(pk=new_primary.pk).update(is_primary=True)
-        else:
-            contact.delete()
         timeline.record(actor=actor, verb="contact.deleted", obj=customer, data={"contact": contact.name})
 
 

@@ -201,7 +201,12 @@ def customer_list(request, view="mine"):
             ("acquired", _("获得时间")),
         ),
         "owners": _employees() if view in ("all", "bin") else [],
-        "bulk": [b for b in BULK[kind] if b[3] is None or actor.has_permission(b[3])],
+        "bulk": [
+            b
+            for b in BULK[kind]
+            if (b[3] is None or actor.has_permission(b[3]))
+            and (b[0] != "delete" or services.may_delete(actor))
+        ],
         "bulk_modal_actions": NEEDS_MODAL,
         "columns": columns,
         "all_columns": COLUMNS,
@@ -292,7 +297,9 @@ def customer_bulk(request, action):
     if action == "tags":
         kwargs["tag_ids"] = parse_ids(request.POST.getlist("tag_ids"))
     if action in ("transfer", "assign"):
-        kwargs["employee_id"] = int(request.POST["employee_id"])
+        kwargs["employee_id"] = parse_int(request.POST["employee_id"])
+        if kwargs["employee_id"] is None:
+            raise ValidationFailed({"employee_id": [_("请选择员工")]}, message=_("请选择员工"))
     if action in ("release", "transfer", "assign"):
         kwargs["reason"] = (request.POST.get("reason") or "").strip()[:200]
     if action == "target":
@@ -414,6 +421,7 @@ def _detail_context(request, customer):
         # Every visible owned customer is in the caller's scope or shared with them, and any
         # collaborator may follow up (CUST-17).
         "can_followup": customer.state == Customer.State.OWNED,
+        "can_delete": services.may_delete(actor),
         "contacts": selectors.contacts_of(customer, actor),
         "collaborators": selectors.collaborators_of(customer),
         "tag_groups": groups,
@@ -572,9 +580,6 @@ def collaborator_remove(request, customer_id, employee_id):
 # ---------------------------------------------------------------- contacts
 
 
-CONTACT_FORM_FIELDS = ("name", "mobile", "gender", "title", "email", "qq", "wechat", "remark")
-
-
 @login_required
 def contact_form(request, customer_id, contact_id=None):
     """添加 / 编辑联系人 modal (CUST-07)."""
@@ -586,10 +591,11 @@ def contact_form(request, customer_id, contact_id=None):
         "customer": customer,
         "contact": contact,
         "genders": Contact.Gender.choices,
-        "values": request.POST or ({f: getattr(contact, f) for f in CONTACT_FORM_FIELDS} if contact else {}),
+        "values": request.POST
+        or ({f: getattr(contact, f) for f in services.CONTACT_FIELDS} if contact else {}),
     }
     if request.method == "POST":
-        values = {f: request.POST.get(f, "") for f in CONTACT_FORM_FIELDS}
+        values = {f: request.POST.get(f, "") for f in services.CONTACT_FIELDS}
         values["is_primary"] = bool(request.POST.get("is_primary"))
         try:
             if contact:
@@ -717,7 +723,7 @@ def customer_settings(request, tab="libraries"):
         "stages": config.stages(),
         "stage_max": Stage.MAX,
         "tag_groups": config.tag_groups(),
-        "colors": TagGroup.COLORS,
+        "colors": TagGroup.COLOR_LABELS.items(),
         "settings": settings,
         "employees": _employees(),
     }

@@ -97,8 +97,8 @@ def _refuse_duplicate(cleaned, exclude_pk=None):
             holder = customer_services.holder_of(customer)
             raise BusinessError(
                 "duplicate_lead",
-                _("线索重复：该手机号已是客户“%(name)s”的联系人（%(holder)s）")
-                % {"name": customer.name, "holder": holder},
+                _("线索重复：该手机号已是客户“%(name)s”的联系人（%(where)s）")
+                % {"name": customer.name, "where": customer_services.held_where(customer)},
                 details={"field": "phone", "holder": holder, "customer_id": customer.pk},
             )
     duplicate = _duplicate_of(cleaned, exclude_pk)
@@ -196,7 +196,9 @@ def lead_create(*, actor, owner_id=None, to_me=False, **values):
                 owner=owner,
                 created_by=actor,
                 allocated_at=now if owner else None,
-                tag_ids=list(values.get("tag_ids") or []),
+                # The customers' tag groups (as at import): unknown tags or two of one
+                # single-select group are refused, not stored.
+                tag_ids=customer_services.validate_tags(values.get("tag_ids")),
             )
             _flow(lead, Kind.CREATE, operator=actor, to_owner=owner)
     except IntegrityError:
