@@ -159,3 +159,28 @@ def parse_date(value):
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def parse_local_datetime(value, field="next_followup_at"):
+    """A ``datetime-local`` form value in the enterprise's time zone, None when empty; a
+    malformed one is a 422 naming ``field`` (时间格式不正确)."""
+    from datetime import datetime
+
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from .errors import ValidationFailed
+
+    if not value:
+        return None
+    try:
+        return timezone.make_aware(datetime.fromisoformat(value))
+    except ValueError:
+        raise ValidationFailed({field: [_("时间格式不正确")]}, message=_("时间格式不正确")) from None
+
+
+def error_text(error):
+    """One line for a toast or message: a form refusal's field messages joined by ；, else the
+    refusal's message."""
+    fields = getattr(error, "fields", None) or {}
+    return "；".join(m for ms in fields.values() for m in ms) or error.message

@@ -3,14 +3,12 @@ drawer and full page (CUST-05) with contacts, tags, collaborators and the journe
 the follow-up list (FUP-05) and the customer settings. Thin: parse, call one selector or
 service, render; refusals come back as toasts or as the modal's messages."""
 
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -21,12 +19,14 @@ from tidecrm.core.pagination import paginate
 from tidecrm.core.web import (
     add_toast,
     bulk_summary,
+    error_text,
     is_htmx,
     login_required,
     page_permission_required,
     parse_date,
     parse_ids,
     parse_int,
+    parse_local_datetime,
     toast_response,
 )
 from tidecrm.org.models import Department, Employee
@@ -522,12 +522,7 @@ def customer_move(request, customer_id, action):
 def customer_followup(request, customer_id):
     """添加跟进 from the detail: the detail comes back with the new record."""
     selectors.customer_get(actor=request.employee, customer_id=customer_id)
-    next_at = None
-    if request.POST.get("next_followup_at"):
-        try:
-            next_at = timezone.make_aware(datetime.fromisoformat(request.POST["next_followup_at"]))
-        except ValueError:
-            raise ValidationFailed({"next_followup_at": [_("时间格式不正确")]}, message=_("时间格式不正确"))
+    next_at = parse_local_datetime(request.POST.get("next_followup_at"))
     try:
         services.customer_followup_add(
             actor=request.employee,
@@ -539,7 +534,7 @@ def customer_followup(request, customer_id):
             files=[(f.name, f.read()) for f in request.FILES.getlist("files")[: uploads.MAX_FILES + 1]],
         )
     except ValidationFailed as error:
-        raise ValidationFailed(error.fields, message="；".join(m for ms in error.fields.values() for m in ms))
+        raise ValidationFailed(error.fields, message=error_text(error)) from None
     return _detail_again(request, customer_id, _("已添加跟进记录"))
 
 
@@ -702,12 +697,7 @@ def customer_settings(request, tab="libraries"):
         try:
             text = _settings_post(actor, action, request.POST)
         except BusinessError as error:
-            messages.error(
-                request,
-                error.message
-                if not getattr(error, "fields", None)
-                else "；".join(m for ms in error.fields.values() for m in ms),
-            )
+            messages.error(request, error_text(error))
         else:
             messages.success(request, text)
         return redirect(reverse("customer_settings_tab", args=[tab]))

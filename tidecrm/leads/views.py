@@ -1,12 +1,9 @@
 """Lead pages: 待分配线索 / 销售线索 / 公共线索池 (LEAD-02/09/21), the drawer (LEAD-10), the new-lead
 modal and the lead-rule settings. Thin: parse, call one selector or service, render."""
 
-from datetime import datetime
-
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -17,12 +14,14 @@ from tidecrm.core.pagination import paginate
 from tidecrm.core.web import (
     add_toast,
     bulk_summary,
+    error_text,
     is_htmx,
     login_required,
     page_permission_required,
     parse_date,
     parse_ids,
     parse_int,
+    parse_local_datetime,
     toast_response,
 )
 from tidecrm.customers.models import Followup
@@ -231,12 +230,7 @@ def lead_action(request, lead_id, action):
 def lead_followup(request, lead_id):
     """添加跟进 from the drawer: the drawer comes back with the new record, or the form's errors."""
     selectors.lead_get(actor=request.employee, lead_id=lead_id)
-    next_at = None
-    if request.POST.get("next_followup_at"):
-        try:
-            next_at = timezone.make_aware(datetime.fromisoformat(request.POST["next_followup_at"]))
-        except ValueError:
-            raise ValidationFailed({"next_followup_at": [_("时间格式不正确")]}, message=_("时间格式不正确"))
+    next_at = parse_local_datetime(request.POST.get("next_followup_at"))
     try:
         services.lead_followup_add(
             actor=request.employee,
@@ -246,7 +240,7 @@ def lead_followup(request, lead_id):
             next_followup_at=next_at,
         )
     except ValidationFailed as error:
-        raise ValidationFailed(error.fields, message="；".join(m for ms in error.fields.values() for m in ms))
+        raise ValidationFailed(error.fields, message=error_text(error)) from None
     return add_toast(lead_drawer(request, lead_id), request, _("已添加跟进记录"), trigger="leads-changed")
 
 

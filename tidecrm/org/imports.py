@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from tidecrm.core.errors import BusinessError
 from tidecrm.core.imports import Column, Importer, register
+from tidecrm.core.web import error_text
 
 from . import services
 from .models import Department, Employee, Role
@@ -68,8 +69,7 @@ class EmployeeImporter(Importer):
                     password=row.get("password") or None,
                 )
         except BusinessError as error:
-            fields = getattr(error, "fields", None)
-            return "；".join(m for messages in fields.values() for m in messages) if fields else error.message
+            return error_text(error)
         context["supervisors"][employee.phone] = employee.pk
         return None
 

@@ -64,11 +64,6 @@ def _list_page(request, name, rows_of, filters, statuses, **context):
     return render(request, f"sales/{name}_list.html", context)
 
 
-def _messages_of(error):
-    fields = getattr(error, "fields", None) or {}
-    return "；".join(m for ms in fields.values() for m in ms) or error.message
-
-
 def _lines_from(post):
     """The product rows of a form (lines-N-product_id / quantity / discount), skipping blanks."""
     lines = []

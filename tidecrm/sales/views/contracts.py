@@ -1,12 +1,9 @@
 """Contract pages (CON-01..08): the list, create/edit, the detail with its money tabs, the
 approval to-do list (CON-03) and the contract settings."""
 
-from datetime import datetime
-
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -14,7 +11,15 @@ from django.views.decorators.http import require_POST
 from tidecrm.core import clock
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
-from tidecrm.core.web import add_toast, is_htmx, login_required, page_permission_required, parse_ids
+from tidecrm.core.web import (
+    add_toast,
+    error_text,
+    is_htmx,
+    login_required,
+    page_permission_required,
+    parse_ids,
+    parse_local_datetime,
+)
 from tidecrm.customers import selectors as customer_selectors
 from tidecrm.customers.models import Followup
 from tidecrm.office import approvals
@@ -32,7 +37,6 @@ from .common import (
     _lines_from,
     _list_filters,
     _list_page,
-    _messages_of,
     _posted_rows,
     _product_catalogue,
     _toast,
@@ -281,17 +285,6 @@ def contract_action(request, contract_id, action):
 # ---------------------------------------------------------------- contract follow-ups (CON-04)
 
 
-def _next_followup_at(value):
-    if not value:
-        return None
-    try:
-        return timezone.make_aware(datetime.fromisoformat(value))
-    except ValueError:
-        raise ValidationFailed(
-            {"next_followup_at": [_("时间格式不正确")]}, message=_("时间格式不正确")
-        ) from None
-
-
 @login_required
 @require_POST
 def contract_followup(request, contract_id):
@@ -302,10 +295,10 @@ def contract_followup(request, contract_id):
             contract_id=contract_id,
             content=request.POST.get("content", ""),
             method=request.POST.get("method", "call"),
-            next_followup_at=_next_followup_at(request.POST.get("next_followup_at")),
+            next_followup_at=parse_local_datetime(request.POST.get("next_followup_at")),
         )
     except ValidationFailed as error:
-        raise ValidationFailed(error.fields, message=_messages_of(error)) from None
+        raise ValidationFailed(error.fields, message=error_text(error)) from None
     return _toast(_("已添加跟进记录"), trigger="contract-changed, order-changed, customer-changed")
 
 
@@ -470,7 +463,7 @@ def contract_settings(request):
                 orders_enabled=bool(post.get("orders_enabled")),
             )
         except BusinessError as error:
-            messages.error(request, _messages_of(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, _("合同设置已保存"))
         return redirect(reverse("contract_settings"))
@@ -508,7 +501,7 @@ def _order_form_save(request):
     try:
         config.order_form_update(actor=request.employee, order_form=items)
     except BusinessError as error:
-        messages.error(request, _messages_of(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("订单表单已保存"))
     return redirect(reverse("contract_settings") + "#order-form")

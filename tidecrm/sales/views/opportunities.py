@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
-from tidecrm.core.web import add_toast, is_htmx, login_required, page_permission_required
+from tidecrm.core.web import add_toast, error_text, is_htmx, login_required, page_permission_required
 from tidecrm.customers import selectors as customer_selectors
 from tidecrm.customers.models import Followup
 
@@ -23,7 +23,6 @@ from .common import (
     _lines_from,
     _list_filters,
     _list_page,
-    _messages_of,
     _posted_rows,
     _product_catalogue,
     _toast,
@@ -292,7 +291,7 @@ def opportunity_followup(request, opportunity_id):
             method=request.POST.get("method", "call"),
         )
     except ValidationFailed as error:
-        raise ValidationFailed(error.fields, message=_messages_of(error)) from None
+        raise ValidationFailed(error.fields, message=error_text(error)) from None
     return _drawer_again(request, opportunity_id, _("已添加跟进记录"), trigger="customer-changed")
 
 
@@ -335,7 +334,7 @@ def stage_settings(request):
         except BusinessError as error:
             if isinstance(error, NotFound):
                 raise
-            messages.error(request, _messages_of(error))
+            messages.error(request, error_text(error))
         return redirect(reverse("sales_stage_settings"))
     stages = services.stages()
     counts = selectors.stage_usage()

@@ -9,12 +9,11 @@ from django.views.decorators.http import require_POST
 from tidecrm.core.errors import BusinessError, NotFound
 from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import check
-from tidecrm.core.web import is_htmx, login_required
+from tidecrm.core.web import error_text, is_htmx, login_required
 
 from .. import exports, selectors, services
 from .common import (
     _int,
-    _messages_of,
     _toast,
 )
 
@@ -121,7 +120,7 @@ def category_create(request):
     except BusinessError as error:
         if isinstance(error, NotFound):
             raise
-        messages.error(request, _messages_of(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, _("分类已添加"))
     return redirect(reverse("product_list"))
