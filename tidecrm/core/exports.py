@@ -68,6 +68,15 @@ class ExportTooLarge(BusinessError):
         )
 
 
+def stamped_name(label):
+    """The download name of an export: 销售线索-20261122-1530.xlsx (local time of the export)."""
+    from django.utils import timezone
+
+    from . import clock
+
+    return f"{label}-{timezone.localtime(clock.now()).strftime('%Y%m%d-%H%M')}.xlsx"
+
+
 def export_response(file_name, columns: Sequence[Column], rows, *, max_rows=None, sheet_name=None):
     """Return a download of ``rows`` as an xlsx named ``file_name`` (Chinese names welcome).
 

@@ -11,11 +11,10 @@ row: an export costs the same handful of queries for 3 customers or 30,000.
 
 from itertools import islice
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tidecrm.core import clock, exports
+from tidecrm.core import exports
 from tidecrm.core.permissions import check
 
 from . import selectors
@@ -121,7 +120,6 @@ def customer_export(*, actor, view="mine", **filters):
     filters = {key: value for key, value in filters.items() if value not in (None, "")}
     customers = selectors.customer_list(actor=actor, view=view, **filters)
     label = str(NAMES.get(view, _("客户")))
-    stamp = timezone.localtime(clock.now()).strftime("%Y%m%d-%H%M")
     return exports.export_response(
-        f"{label}-{stamp}.xlsx", COLUMNS, DecoratedRows(customers, actor), sheet_name=label
+        exports.stamped_name(label), COLUMNS, DecoratedRows(customers, actor), sheet_name=label
     )

@@ -5,11 +5,10 @@ the contact fields go through :func:`selectors.contact_fields`, so pool leads ar
 file as on the screen (GEN-03 / LEAD-21): an export never reveals more than the list.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tidecrm.core import clock, exports
+from tidecrm.core import exports
 from tidecrm.core.errors import ValidationFailed
 from tidecrm.core.permissions import check
 
@@ -71,5 +70,4 @@ def lead_export(*, actor, state=State.OWNED, **filters):
         raise ValidationFailed({"state": [_("未知的线索类型")]})
     leads = selectors.lead_list(actor=actor, state=state, **filters)
     label = str(NAMES[state])
-    stamp = timezone.localtime(clock.now()).strftime("%Y%m%d-%H%M")
-    return exports.export_response(f"{label}-{stamp}.xlsx", COLUMNS, leads, sheet_name=label)
+    return exports.export_response(exports.stamped_name(label), COLUMNS, leads, sheet_name=label)

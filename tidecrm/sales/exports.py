@@ -7,11 +7,10 @@ categories read once — an export costs the same few queries for 3 products or 
 columns are the import's, so an exported file can be edited and imported again.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tidecrm.core import clock, exports
+from tidecrm.core import exports
 
 from . import selectors
 from .imports import category_paths
@@ -36,8 +35,7 @@ def product_export(*, actor, q=None, category_id=None, on_sale=None):
     products = selectors.product_list(q=q or None, category_id=category_id, on_sale=on_sale)
     paths = category_paths(selectors.categories())
     label = _("产品")
-    stamp = timezone.localtime(clock.now()).strftime("%Y%m%d-%H%M")
     # The categories are in ``paths``: the rows need no join.
     return exports.export_response(
-        f"{label}-{stamp}.xlsx", columns(paths), products.select_related(None), sheet_name=label
+        exports.stamped_name(label), columns(paths), products.select_related(None), sheet_name=label
     )
