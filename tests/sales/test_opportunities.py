@@ -393,3 +393,27 @@ def test_a_collaborator_of_the_customer_sees_the_opportunity(people, deal):
 
 def test_admin_sees_everything(people, deal):
     assert selectors.opportunity_get(actor=people["admin"], opportunity_id=deal.pk) == deal
+
+
+def test_the_kanban_takes_the_newest_of_each_stage_in_a_constant_number_of_queries(people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rep = people["rep"]
+    first, second = services.stages()[0], services.stages()[1]
+    customer = support.customer(rep)
+
+    def board_queries():
+        with CaptureQueriesContext(connection) as queries:
+            board = selectors.kanban(actor=fresh(rep), per_stage=2)
+        return board, len(queries)
+
+    made = [support.opportunity(rep, customer, name=f"甲{i}", stage_id=first.pk) for i in range(3)]
+    _board, one_stage = board_queries()
+    support.opportunity(rep, customer, name="乙", stage_id=second.pk)
+    board, two_stages = board_queries()
+    assert two_stages == one_stage
+    columns = {column["stage"].pk: column for column in board}
+    assert columns[first.pk]["count"] == 3
+    assert [o.name for o in columns[first.pk]["items"]] == [made[2].name, made[1].name]
+    assert [o.name for o in columns[second.pk]["items"]] == ["乙"]
