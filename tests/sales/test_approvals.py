@@ -219,7 +219,7 @@ def test_two_approvers_at_once_one_decides(transactional_db):
             with tenant_context(actor.tenant):
                 barrier.wait()
                 try:
-                    decide(actor, request, approve=approve)
+                    decide(actor, request, approve=approve, comment="" if approve else "价格过低")
                     outcomes.append("ok")
                 except BusinessError as error:
                     outcomes.append(error.code)
