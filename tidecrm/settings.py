@@ -4,6 +4,7 @@ With nothing set, everything runs embedded under ``var/``: SQLite (WAL) for data
 for the Huey job queue, ``var/media`` for files.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -44,6 +45,11 @@ def _secret_key():
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Reverse proxies (addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed
+# (core.security): the client's IP is the right-most forwarded address that is not one of them.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a typo fails at start-up, not per request
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -64,14 +70,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tidecrm.core.security.TrustedProxyMiddleware",  # first: drops X-Forwarded-* from non-proxies
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tidecrm.core.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "tidecrm.accounts.middleware.AuthenticationMiddleware",
     "tidecrm.core.web.BusinessErrorMiddleware",
+    "tidecrm.core.security.PathIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -131,11 +140,30 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS=1 (README): the site is served over HTTPS only. SECURE_COOKIES=1 is its older name.
+HTTPS = env_bool("HTTPS", env_bool("SECURE_COOKIES", False))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", 31_536_000 if HTTPS else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+# Behind a trusted proxy that terminates TLS, X-Forwarded-Proto says whether the client used
+# HTTPS; core.security.TrustedProxyMiddleware removes it from anyone else.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Pages (core.security.SecurityHeadersMiddleware). Scripts and styles come only from /static;
+# 'unsafe-eval' is Alpine.js (the standard build compiles x-* expressions with Function) and
+# htmx, 'unsafe-inline' the templates' onclick= handlers, one inline <script> and style=
+# attributes. Empty turns the header off.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -188,6 +216,10 @@ LOGIN_FAILURE_LIMIT = 5
 LOGIN_LOCK_MINUTES = 15
 # Sudo mode for enterprise settings (SPEC Decisions, Q-21).
 SUDO_MINUTES = 30
+# API tokens (issue 11): every token expires; a new password revokes them all.
+API_LOGIN_TOKEN_DAYS = 30  # tokens that /auth/token and /auth/token/sms issue
+API_TOKEN_DAYS = 90  # personal tokens created without an expires_at
+API_TOKEN_MAX_DAYS = 366  # the furthest expires_at a personal token may have
 
 LOGGING = {
     "version": 1,

@@ -188,6 +188,45 @@ def test_outbox_shows_only_when_enabled(db, client, settings):
     assert 'data-testid="sms-outbox"' in html(client.get("/login/"))
 
 
+def test_outbox_shows_only_the_codes_of_the_phone_typed_on_the_page(
+    enterprise, client, settings, django_capture_on_commit_callbacks
+):
+    """Issue 11, finding 12: the demo outbox never shows codes sent to someone else's phone."""
+    settings.SHOW_SMS_OUTBOX = True
+    other = factories.employee(enterprise, name="别人")
+    send_code(client, django_capture_on_commit_callbacks, phone=other.phone, purpose="login")
+    assert SandboxSms.objects.filter(phone=other.phone).exists()
+
+    untyped = html(client.get("/login/"))
+    mine = html(client.get(f"/login/?phone={enterprise.phone}"))
+    theirs = html(client.get(f"/login/?phone={other.phone}"))
+
+    assert 'data-testid="sms-outbox"' in untyped and "验证码是" not in untyped
+    assert "验证码是" not in mine and other.phone not in mine
+    assert "验证码是" in theirs
+    posted = client.post("/login/", {"mode": "sms", "phone": enterprise.phone, "code": "1", "agree": "1"})
+    assert "验证码是" not in html(posted)
+
+
+def test_demo_outbox_is_off_without_debug():
+    """SHOW_SMS_OUTBOX follows DEBUG alone (no environment switch turns it on in production)."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import django,os;django.setup();from django.conf import settings;print(settings.SHOW_SMS_OUTBOX)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tidecrm.settings"}
+    shown = {}
+    for debug in ("0", "1"):
+        env["DEBUG"] = debug
+        shown[debug] = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    assert shown == {"0": "False", "1": "True"}
+
+
 # ---------------------------------------------------------------- register
 
 
@@ -257,7 +296,7 @@ def test_forgot_password_through_the_sandbox_outbox(
     settings.SHOW_SMS_OUTBOX = True
     sent = send_code(client, django_capture_on_commit_callbacks, login=enterprise.phone, purpose="reset")
     assert "验证码已发送" in html(sent)
-    page = client.get("/forgot-password/")
+    page = client.get(f"/forgot-password/?login={enterprise.phone}")
     code = re.search(r"验证码是 (\d{6})，5分钟内有效，用于找回密码", html(page)).group(1)
 
     response = client.post(

@@ -94,7 +94,8 @@ def test_sandbox_provider_writes_the_outbox(db):
 
     message = SandboxSms.objects.get(phone="13800138000")
     assert message.text == "您的验证码是 654321"
-    assert sms.sandbox_outbox() == [message]
+    assert sms.sandbox_outbox(message.phone) == [message]
+    assert sms.sandbox_outbox("13000000000") == []
 
 
 def test_sandbox_is_the_default_provider(db, settings):

@@ -2,10 +2,11 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from tidecrm.core.api import ErrorOut, PageOut
+from tidecrm.core.api import ErrorOut, Id, PageOut
 from tidecrm.core.errors import NotFound
 from tidecrm.core.pagination import paginate
 from tidecrm.core.tenancy import tenant_context
@@ -19,6 +20,8 @@ from .schemas import (
     ApiTokenOut,
     CodeIn,
     CodeOut,
+    InvitationAcceptedOut,
+    InvitationOut,
     LoginOut,
     MeOut,
     PasswordChangeIn,
@@ -55,7 +58,12 @@ def _login_answer(request, result):
     """Issue a token for a fresh login (the request had no tenant until now)."""
     employee = result.employee
     with tenant_context(employee.tenant):
-        _token, raw = services.token_create(actor=employee, name=_("API 登录"), ip=client_ip(request))
+        _token, raw = services.token_create(
+            actor=employee,
+            name=_("API 登录"),
+            ip=client_ip(request),
+            lifetime_days=settings.API_LOGIN_TOKEN_DAYS,
+        )
         return {
             "token": raw,
             "employee": employee_out(employee),
@@ -125,6 +133,51 @@ def me(request):
     }
 
 
+def invitation_out(employee):
+    return {
+        "enterprise": enterprise_out(employee.tenant),
+        "employee_id": employee.pk,
+        "name": employee.name,
+        "title": employee.title,
+        "invited_at": employee.created_at,
+    }
+
+
+@router.get("/me/invitations", response={200: list[InvitationOut], **ERRORS})
+def invitations(request):
+    """Enterprises that invited the caller's account and wait for an answer (issue 11)."""
+    return [invitation_out(e) for e in services.invitations(request.employee.account)]
+
+
+@router.post("/me/invitations/{int:enterprise_id}/accept", response={200: InvitationAcceptedOut, **ERRORS})
+def invitation_accept(request, enterprise_id: int):
+    """Join the inviting enterprise; the caller's token stays in its own enterprise.
+
+    Log in there with ``enterprise_id`` (the same password) to work in it. 404 without such an
+    invitation; 409 ``seats_full`` when the enterprise has no free seat (nothing changes).
+    """
+    employee = services.invitation_accept(
+        account=request.employee.account,
+        enterprise_id=enterprise_id,
+        ip=client_ip(request),
+        device=device_of(request),
+        client="api",
+    )
+    return {"enterprise": enterprise_out(employee.tenant), "employee": employee_out(employee)}
+
+
+@router.post("/me/invitations/{int:enterprise_id}/decline", response={204: None, **ERRORS})
+def invitation_decline(request, enterprise_id: int):
+    services.invitation_decline(
+        account=request.employee.account,
+        enterprise_id=enterprise_id,
+        ip=client_ip(request),
+        device=device_of(request),
+        client="api",
+    )
+    return Status(204, None)
+
+
 @router.post("/me/password", response={204: None, **ERRORS})
 def change_password(request, payload: PasswordChangeIn):
     services.password_change(employee=request.employee, **payload.dict(), ip=client_ip(request))
@@ -177,7 +230,7 @@ def token_revoke(request, token_id: int):
 
 class SecurityLogFilters(Schema):
     kind: str | None = None
-    employee_id: int | None = None
+    employee_id: Id | None = None
     date_from: date | None = None
     date_to: date | None = None
     success: bool | None = None

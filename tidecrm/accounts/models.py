@@ -46,12 +46,24 @@ class Membership(models.Model):
 
     Login starts from an identity, before any tenant is known; this table answers "which
     enterprises?" without a cross-tenant scan of employees (they stay keyed by tenant_id).
+
+    An account joins an enterprise only with its owner's consent: an admin who adds an employee
+    whose phone already has an account creates an *invitation* (``joined_at`` empty). Until the
+    owner accepts it — by choosing that enterprise after logging in with their own password or
+    SMS code — the enterprise cannot log in as that account, and its admins never write the
+    account's credentials (issue 11, finding 1).
     """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
     enterprise = models.ForeignKey("core.Tenant", on_delete=models.CASCADE, related_name="+")
     employee_id = models.BigIntegerField()
     username = models.CharField(max_length=40, null=True, blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def is_pending(self):
+        return self.joined_at is None
 
     class Meta:
         constraints = [
@@ -121,6 +133,8 @@ class SecurityEvent(TenantModel):
         TOKEN_CREATED = "token_created", _("创建API令牌")
         TOKEN_REVOKED = "token_revoked", _("撤销API令牌")
         LOGOUT = "logout", _("退出登录")
+        INVITATION_ACCEPTED = "invitation_accepted", _("接受企业邀请")
+        INVITATION_DECLINED = "invitation_declined", _("拒绝企业邀请")
 
     employee = models.ForeignKey(
         "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False

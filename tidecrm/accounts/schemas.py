@@ -2,6 +2,8 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from tidecrm.core.api import DatetimeIn, Id
+
 
 class EnterpriseOut(Schema):
     id: int
@@ -30,6 +32,19 @@ class RegisterIn(Schema):
     code: str | None = None
 
 
+class InvitationOut(Schema):
+    enterprise: EnterpriseOut
+    employee_id: int
+    name: str
+    title: str
+    invited_at: datetime
+
+
+class InvitationAcceptedOut(Schema):
+    enterprise: EnterpriseOut
+    employee: EmployeeBriefOut
+
+
 class LoginOut(Schema):
     token: str
     employee: EmployeeBriefOut
@@ -39,7 +54,7 @@ class LoginOut(Schema):
 class TokenIn(Schema):
     login: str
     password: str
-    enterprise_id: int | None = None
+    enterprise_id: Id | None = None
     challenge_id: str | None = None
     code: str | None = None
 
@@ -47,7 +62,7 @@ class TokenIn(Schema):
 class SmsTokenIn(Schema):
     phone: str
     code: str
-    enterprise_id: int | None = None
+    enterprise_id: Id | None = None
 
 
 class CodeIn(Schema):
@@ -82,8 +97,8 @@ class MeOut(Schema):
 
 class ApiTokenIn(Schema):
     name: str = Field(..., max_length=60)
-    employee_id: int | None = None
-    expires_at: datetime | None = None
+    employee_id: Id | None = None
+    expires_at: DatetimeIn | None = None
 
 
 class ApiTokenOut(Schema):
@@ -117,5 +132,5 @@ class SecurityEventOut(Schema):
 
 
 class TransferIn(Schema):
-    to_employee_id: int
+    to_employee_id: Id
     code: str

@@ -21,6 +21,7 @@ from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services as org_services
 from tidecrm.org.models import Employee
 
+from . import credentials
 from .codes import code_send, code_verify
 from .models import Account, ApiToken, LoginLock, Membership, SecurityEvent, TrustedIP, VerificationCode
 
@@ -111,6 +112,30 @@ def _register_failure(key):
 
 def _clear_failures(*keys):
     LoginLock.objects.filter(key__in=keys).delete()
+
+
+def _check_secret(account, password, *, key, field, ip=None):
+    """Check a re-entered password (password change) under its own lock, like a login (TEN-05)."""
+    _check_not_locked(key, f"ip:{ip}")
+    if not account.check_password(password or ""):
+        locked = _register_failure(key)
+        _register_failure(f"ip:{ip}")
+        if locked:
+            _check_not_locked(key)
+        raise ValidationFailed({field: [_("原密码不正确")]}, code="invalid_password")
+    _clear_failures(key)
+
+
+_DUMMY_HASH = None
+
+
+def _spend_a_hash(password):
+    """Hash ``password`` against a dummy hash so an unknown login costs what a known one does
+    (a wrong password must not answer faster for an unregistered phone, issue 11 finding 8)."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = make_password("tide-dummy-password")
+    check_password(password or "", _DUMMY_HASH)
 
 
 # ---------------------------------------------------------------- registration (TEN-01)
@@ -213,45 +238,132 @@ def _accounts_for_login(login):
         return list(Account.objects.filter(phone=phone))
     if "@" in login:
         return list(Account.objects.filter(email__iexact=login))
-    account_ids = Membership.objects.filter(username=login).values("account_id")
+    account_ids = Membership.objects.filter(username=login, joined_at__isnull=False).values("account_id")
     return list(Account.objects.filter(id__in=account_ids))
 
 
+def _employees_of(account, *, joined):
+    enterprise_ids = list(
+        Membership.objects.filter(account=account, joined_at__isnull=not joined).values_list(
+            "enterprise_id", flat=True
+        )
+    )
+    employees = Employee.unscoped.filter(
+        tenant_id__in=enterprise_ids, account=account, deleted_at__isnull=True
+    )
+    if not joined:
+        employees = employees.filter(invitation="pending")
+    return list(employees.select_related("tenant").order_by("created_at", "id"))
+
+
 def memberships(account):
-    """Return the account's employees across enterprises (tenant loaded), oldest first.
+    """Return the account's employees in the enterprises it has joined (tenant loaded), oldest first.
 
     Each lookup goes through the (tenant_id, account_id) key, one enterprise at a time.
     """
-    enterprise_ids = list(Membership.objects.filter(account=account).values_list("enterprise_id", flat=True))
-    return list(
-        Employee.unscoped.filter(tenant_id__in=enterprise_ids, account=account, deleted_at__isnull=True)
-        .select_related("tenant")
-        .order_by("created_at", "id")
-    )
+    return _employees_of(account, joined=True)
+
+
+def invitations(account):
+    """Return the account's employees in enterprises that invited it and wait for its answer."""
+    return _employees_of(account, joined=False)
+
+
+def _enterprise_choice(employee, invited=False):
+    tenant = employee.tenant
+    return {
+        "id": employee.tenant_id,
+        "name": tenant.name,
+        "code": tenant.code,
+        "status": employee.status,
+        "invitation": invited,
+    }
 
 
 def _choose_membership(account, enterprise_id):
+    """Return the employee to log in as. Called only once the account's own credentials passed.
+
+    Naming an enterprise that invited the account accepts the invitation (the owner's consent).
+    Without a name, one joined enterprise is entered at once; several, or none but invitations,
+    ask for a choice (``enterprise_required``, invitations flagged ``invitation: true``).
+    """
     employees = memberships(account)
     if enterprise_id:
         for employee in employees:
             if str(employee.tenant_id) == str(enterprise_id):
                 return employee
+        for employee in invitations(account):
+            if str(employee.tenant_id) == str(enterprise_id):
+                return invitation_accept(account=account, enterprise_id=employee.tenant_id)
         raise BusinessError("invalid_credentials", _("账号或密码错误"), status=401)
-    if not employees:
+    if len(employees) == 1:
+        return employees[0]
+    pending = invitations(account)
+    if not employees and not pending:
         raise BusinessError("invalid_credentials", _("该账号未加入任何企业"), status=401)
-    if len(employees) > 1:
-        raise BusinessError(
-            "enterprise_required",
-            _("该账号属于多个企业，请选择要登录的企业"),
-            status=409,
-            details={
-                "enterprises": [
-                    {"id": e.tenant_id, "name": e.tenant.name, "code": e.tenant.code, "status": e.status}
-                    for e in employees
-                ]
-            },
+    raise BusinessError(
+        "enterprise_required",
+        _("该账号属于多个企业，请选择要登录的企业")
+        if employees
+        else _("有企业邀请您加入，选择企业即接受邀请"),
+        status=409,
+        details={
+            "enterprises": [_enterprise_choice(e) for e in employees]
+            + [_enterprise_choice(e, invited=True) for e in pending]
+        },
+    )
+
+
+def invitation_accept(*, account, enterprise_id, ip=None, device="", client="web"):
+    """Join the enterprise that invited ``account``; return the employee there (now 在职).
+
+    The caller has proven to own the account (its password or an SMS code to its phone). The
+    account row is locked, so an admin's password reset elsewhere cannot interleave. Refusals:
+    404 when there is no such invitation, ``seats_full`` (nothing changes).
+    """
+    with transaction.atomic():
+        Account.objects.select_for_update().filter(pk=account.pk).first()
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(account=account, enterprise_id=enterprise_id, joined_at__isnull=True)
+            .first()
         )
-    return employees[0]
+        if membership is None:
+            raise NotFound()
+        tenant = Tenant.objects.get(pk=enterprise_id)
+        with tenant_context(tenant):
+            employee = Employee.objects.filter(
+                pk=membership.employee_id, account=account, deleted_at__isnull=True
+            ).first()
+            if employee is None:
+                raise NotFound()
+            employee = org_services.invitation_join(employee=employee)
+        membership.joined_at = clock.now()
+        membership.save(update_fields=["joined_at"])
+        employee.tenant = tenant
+        _log(employee, Kind.INVITATION_ACCEPTED, ip=ip, device=device, client=client)
+    _check_can_log_in(employee)
+    return employee
+
+
+def invitation_decline(*, account, enterprise_id, ip=None, device="", client="web"):
+    """Refuse an enterprise's invitation: the account stays out of it; its admin sees 已拒绝."""
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .filter(account=account, enterprise_id=enterprise_id, joined_at__isnull=True)
+            .first()
+        )
+        if membership is None:
+            raise NotFound()
+        tenant = Tenant.objects.get(pk=enterprise_id)
+        with tenant_context(tenant):
+            employee = Employee.objects.filter(pk=membership.employee_id, account=account).first()
+            if employee is not None:
+                org_services.invitation_decline(employee=employee)
+                employee.tenant = tenant
+                _log(employee, Kind.INVITATION_DECLINED, ip=ip, device=device, client=client)
+        membership.delete()
 
 
 def _check_can_log_in(employee):
@@ -307,6 +419,8 @@ def login_with_password(
     for candidate in candidates:
         _check_not_locked(f"account:{candidate.pk}")
     account = next((a for a in candidates if a.check_password(password)), None)
+    if not any(candidate.password for candidate in candidates):
+        _spend_a_hash(password)  # no hash was checked: take as long as a wrong password does
     if account is None:
         locked = _register_failure(ip_key)
         for candidate in candidates:
@@ -378,47 +492,61 @@ def switch_enterprise(*, account, enterprise_id):
 # ---------------------------------------------------------------- passwords (TEN-11, TEN-23)
 
 
+def _reset_target(login):
+    """Return (account or None, the key its reset codes are kept under).
+
+    An unknown phone or e-mail gets a key of its own, so sending and checking codes for it goes
+    through the same steps — throttles, attempt counts, messages — as for a registered one, and
+    the answers do not tell who is registered (issue 11, finding 8).
+    """
+    login = (login or "").strip()
+    accounts = _accounts_for_login(login)
+    if accounts:
+        return accounts[0], accounts[0].phone
+    phone = normalize_phone(login)
+    if is_mobile(phone):
+        return None, phone
+    if "@" in login and len(login) <= 254:
+        return None, "mail:" + hashlib.sha256(login.lower().encode()).hexdigest()[:15]
+    raise ValidationFailed({"login": [_("请输入手机号或邮箱")]})
+
+
 def password_reset_code_send(*, login):
     """Send a reset code to the account's phone (login = phone or e-mail); silent when unknown."""
-    accounts = _accounts_for_login(login)
-    if not accounts:
-        phone = normalize_phone(login)
-        if not is_mobile(phone) and "@" not in (login or ""):
-            raise ValidationFailed({"login": [_("请输入手机号或邮箱")]})
-        if is_mobile(phone):
-            code_send(phone=phone, purpose=Purpose.RESET, deliver=False)
-        return None
-    code_send(phone=accounts[0].phone, purpose=Purpose.RESET)
+    account, key = _reset_target(login)
+    code_send(phone=key, purpose=Purpose.RESET, deliver=account is not None)
     return None
 
 
 def password_reset(*, login, code, new_password, ip=None, device=""):
     """Set a new password after a reset code; clears the login lock of the account."""
     validate_password(new_password, "new_password")
-    accounts = _accounts_for_login(login)
-    if not accounts:
-        raise ValidationFailed({"code": [_("验证码错误或已失效，请重新获取")]}, code="invalid_code")
-    account = accounts[0]
+    account, key = _reset_target(login)
     # Verify outside the transaction: a wrong code's attempt count must survive the refusal.
-    code_verify(phone=account.phone, purpose=Purpose.RESET, code=code)
+    code_verify(phone=key, purpose=Purpose.RESET, code=code)
+    if account is None:  # an undelivered code cannot be known; answer as for a wrong one
+        raise ValidationFailed({"code": [_("验证码错误")]}, code="invalid_code")
     with transaction.atomic():
         account.set_password(new_password)
         account.save(update_fields=["password"])
+        credentials.revoke_tokens(account)
         _clear_failures(f"account:{account.pk}")
         _log_for_account(account, Kind.PASSWORD_RESET, method="sms", ip=ip, device=device)
     return account
 
 
 def password_change(*, employee, old_password, new_password, ip=None, device=""):
+    """Change one's own password (TEN-23). The current password is throttled like a login (five
+    wrong → ``too_many_attempts`` for 15 minutes); the change revokes every API token."""
     account = employee.account
-    if not account.check_password(old_password):
-        raise ValidationFailed({"old_password": [_("原密码不正确")]}, code="invalid_password")
+    _check_secret(account, old_password, key=f"password:{account.pk}", field="old_password", ip=ip)
     validate_password(new_password, "new_password")
     if old_password == new_password:
         raise ValidationFailed({"new_password": [_("新密码不能与原密码相同")]})
     with transaction.atomic():
         account.set_password(new_password)
         account.save(update_fields=["password"])
+        credentials.revoke_tokens(account)
         Employee.unscoped.filter(pk__in=[e.pk for e in memberships(account)]).update(
             must_change_password=False
         )
@@ -438,13 +566,20 @@ def sudo_enter(*, employee, password, ip=None, device=""):
     if not employee.is_admin:
         raise PermissionDenied()
     tenant = employee.tenant
+    key = f"sudo:{employee.account_id}"
+    _check_not_locked(key, f"ip:{ip}")
     if tenant.admin_password_enabled and tenant.admin_password:
         ok = check_password(password or "", tenant.admin_password)
     else:
         ok = employee.account.check_password(password or "")
     if not ok:
-        _log(employee, Kind.SUDO, success=False, ip=ip, device=device)
+        locked = _register_failure(key)
+        _register_failure(f"ip:{ip}")
+        _log(employee, Kind.LOGIN_LOCKED if locked else Kind.SUDO, success=False, ip=ip, device=device)
+        if locked:
+            _check_not_locked(key)
         raise ValidationFailed({"password": [_("密码不正确")]}, code="invalid_password")
+    _clear_failures(key)
     _log(employee, Kind.SUDO, ip=ip, device=device)
     return clock.now()
 
@@ -524,14 +659,24 @@ def _token_hash(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def token_create(*, actor, name, employee=None, expires_at=None, ip=None):
+def token_create(*, actor, name, employee=None, expires_at=None, ip=None, lifetime_days=None):
     """Create an API token for ``employee`` (default: the actor); return (token row, raw text).
 
-    The raw text is shown once; an admin may create tokens for other employees.
+    The raw text is shown once; an admin may create tokens for other employees. Every token has
+    a lifetime: ``expires_at`` if given (in the future, at most ``API_TOKEN_MAX_DAYS`` ahead),
+    else ``lifetime_days`` or ``API_TOKEN_DAYS`` from now. A new password revokes them all.
     """
     employee = employee or actor
     if employee.pk != actor.pk and not actor.has_permission("settings.api_tokens"):
         raise PermissionDenied()
+    now = clock.now()
+    latest = now + timedelta(days=settings.API_TOKEN_MAX_DAYS)
+    if expires_at is None:
+        expires_at = now + timedelta(days=lifetime_days or settings.API_TOKEN_DAYS)
+    elif expires_at <= now or expires_at > latest:
+        raise ValidationFailed(
+            {"expires_at": [_("有效期须在现在之后、%(d)s 天以内") % {"d": settings.API_TOKEN_MAX_DAYS}]}
+        )
     name = (name or "").strip() or _("API 令牌")
     secret = secrets.token_urlsafe(32)
     raw = f"{employee.tenant_id}.{secret}"
@@ -540,6 +685,7 @@ def token_create(*, actor, name, employee=None, expires_at=None, ip=None):
         name=name[:60],
         key_hash=_token_hash(secret),
         prefix=secret[:8],
+        created_at=now,
         expires_at=expires_at,
     )
     _log(actor, Kind.TOKEN_CREATED, ip=ip, client="api", detail=f"{name} ({employee.name})")
@@ -559,7 +705,8 @@ def token_revoke(*, actor, token_id, ip=None):
 def token_authenticate(raw):
     """Return the active employee a raw token belongs to, or None."""
     tenant_part, _sep, secret = (raw or "").partition(".")
-    if not tenant_part.isdigit() or not secret:
+    # ASCII digits only ("²".isdigit() is True) and within the id column's range.
+    if not (tenant_part.isascii() and tenant_part.isdigit()) or len(tenant_part) > 18 or not secret:
         return None
     now = clock.now()
     token = (
@@ -573,7 +720,11 @@ def token_authenticate(raw):
     if token is None:
         return None
     employee = token.employee
-    if employee.status != Employee.Status.ACTIVE or employee.tenant.status != Tenant.Status.ACTIVE:
+    if (
+        employee.status != Employee.Status.ACTIVE
+        or employee.invitation
+        or employee.tenant.status != Tenant.Status.ACTIVE
+    ):
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.unscoped.filter(pk=token.pk).update(last_used_at=now)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Throttled, ValidationFailed
+from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.pagination import paginate
 from tidecrm.core.web import is_htmx, login_required, safe_next, sudo_required
 from tidecrm.integrations.sms import sandbox_outbox
@@ -35,9 +36,25 @@ def _error_context(error):
 _LOGIN_NEXT_STEPS = {"enterprise_required", "verification_required"}
 
 
-def _outbox():
-    """Return the demo SMS outbox for the auth pages, or None when it is not shown (not DEBUG)."""
-    return sandbox_outbox(limit=5) if settings.SHOW_SMS_OUTBOX else None
+def _outbox(request):
+    """Return the demo SMS outbox for the auth pages, or None when it is not shown (not DEBUG).
+
+    It holds only the messages sent to the phone typed on the page (the form's ``phone`` or
+    ``login``, or the same in the query), so the demo never shows another person's codes.
+    """
+    if not settings.SHOW_SMS_OUTBOX:  # DEBUG with the sandbox provider only (settings.py)
+        return None
+    typed = next(
+        (
+            source.get(name)
+            for source in (request.POST, request.GET)
+            for name in ("phone", "login")
+            if source.get(name)
+        ),
+        "",
+    )
+    phone = normalize_phone(typed)
+    return sandbox_outbox(phone if is_mobile(phone) else None, limit=5)
 
 
 def login_page(request):
@@ -81,8 +98,14 @@ def login_page(request):
                 if result.employee.must_change_password:
                     messages.info(request, _("首次登录，请先修改初始密码"))
                     return redirect("account")
+                pending = services.invitations(result.account)
+                if pending:
+                    messages.info(
+                        request,
+                        _("有 %(n)s 个企业邀请您加入，请在「个人设置」中查看") % {"n": len(pending)},
+                    )
                 return redirect(safe_next(request))
-    context["outbox"] = _outbox()
+    context["outbox"] = _outbox(request)
     return render(request, "accounts/login.html", context)
 
 
@@ -111,7 +134,7 @@ def send_code(request):
     response = render(
         request,
         "accounts/_code_status.html",
-        {"ok": True, "text": _("验证码已发送，5分钟内有效"), "outbox": _outbox()},
+        {"ok": True, "text": _("验证码已发送，5分钟内有效"), "outbox": _outbox(request)},
     )
     return _count_down(response, RESEND_AFTER.total_seconds())
 
@@ -152,7 +175,7 @@ def register_page(request):
                 _("企业「%(name)s」创建成功，欢迎使用潮汐CRM！") % {"name": result.employee.tenant.name},
             )
             return redirect("home")
-    context["outbox"] = _outbox()
+    context["outbox"] = _outbox(request)
     return render(request, "accounts/register.html", context)
 
 
@@ -177,7 +200,7 @@ def forgot_password_page(request):
         else:
             messages.success(request, _("密码已重置，请用新密码登录"))
             return redirect("login")
-    context["outbox"] = _outbox()
+    context["outbox"] = _outbox(request)
     return render(request, "accounts/forgot_password.html", context)
 
 
@@ -206,10 +229,22 @@ def switch_enterprise(request, enterprise_id):
 @login_required
 def account_page(request):
     """Personal settings (TEN-23): profile, password change, personal API tokens."""
-    context = {"tokens": selectors.token_list(actor=request.employee).filter(revoked_at__isnull=True)}
+    context = {
+        "tokens": selectors.token_list(actor=request.employee).filter(revoked_at__isnull=True),
+        "invitations": services.invitations(request.account),
+    }
     if request.method == "POST":
         action = request.POST.get("action")
         try:
+            if action == "invitation_decline":
+                enterprise_id = request.POST.get("enterprise_id", "")
+                if not enterprise_id.isascii() or not enterprise_id.isdigit():
+                    raise NotFound()
+                services.invitation_decline(
+                    account=request.account, enterprise_id=int(enterprise_id), ip=client_ip(request)
+                )
+                messages.success(request, _("已拒绝该企业的邀请"))
+                return redirect("account")
             if action == "password":
                 if request.POST.get("new_password") != request.POST.get("password_confirm"):
                     raise ValidationFailed({"password_confirm": [_("两次输入的密码不一致")]})

@@ -64,8 +64,13 @@ def send_sms(phone, text):
     get_provider().send(phone, text)
 
 
-def sandbox_outbox(limit=5):
-    """Return the newest sandbox messages (for the demo login page in DEBUG)."""
+def sandbox_outbox(phone, limit=5):
+    """Return the newest sandbox messages sent to ``phone`` (for the demo auth pages in DEBUG).
+
+    Only one number's: the page shows the codes of the phone typed on it, never anyone else's.
+    """
     from .models import SandboxSms
 
-    return list(SandboxSms.objects.all()[:limit])
+    if not phone:
+        return []
+    return list(SandboxSms.objects.filter(phone=phone)[:limit])

@@ -118,6 +118,14 @@ class Employee(TenantModel):
     )
     exclude_from_stats = models.BooleanField(_("不参与统计"), default=False)
     must_change_password = models.BooleanField(default=False)
+    # An employee whose phone already had an account waits for its owner to accept (issue 11):
+    # "pending" until then, "declined" if they refused; empty for everyone who has joined.
+    invitation = models.CharField(
+        max_length=12,
+        blank=True,
+        default="",
+        choices=[("pending", _("待接受邀请")), ("declined", _("已拒绝邀请"))],
+    )
     created_at = models.DateTimeField(default=clock.now)
     resigned_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

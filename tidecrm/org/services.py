@@ -7,11 +7,12 @@ transaction and raises a typed error with a stable code (API.md "Organisation").
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tidecrm.accounts import credentials
 from tidecrm.accounts.models import Account, Membership
 from tidecrm.core import clock, timeline
 from tidecrm.core.bulk import each_independently
@@ -19,9 +20,11 @@ from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Valid
 from tidecrm.core.models import Tenant
 from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.permissions import REGISTRY, check, default_codes
+from tidecrm.integrations.sms import send_sms
 
 from . import scopes
 from .models import (
+    DATA_SCOPE_LABELS,
     DATA_SCOPE_MODULES,
     DataScope,
     Department,
@@ -114,7 +117,10 @@ def _clean_role_fields(*, name=None, permissions=None, data_scopes=None, scope_d
 
 
 def role_create(*, actor, name, description="", permissions=(), data_scopes=None, scope_departments=None):
-    """Create a custom role; duplicate names are refused (``duplicate_role``)."""
+    """Create a custom role; duplicate names are refused (``duplicate_role``).
+
+    Its permissions and data scopes must lie within the actor's own (``permission_denied``).
+    """
     check(actor, "org.manage_roles")
     values = _clean_role_fields(
         name=name,
@@ -122,6 +128,7 @@ def role_create(*, actor, name, description="", permissions=(), data_scopes=None
         data_scopes=data_scopes or {},
         scope_departments=scope_departments or {},
     )
+    _check_administration(actor, role_values=values)
     if Role.objects.filter(name=values["name"]).exists():
         raise BusinessError("duplicate_role", _("角色名称已存在"), status=409)
     with transaction.atomic():
@@ -133,7 +140,11 @@ def role_create(*, actor, name, description="", permissions=(), data_scopes=None
 def role_update(
     *, actor, role, name=None, description=None, permissions=None, data_scopes=None, scope_departments=None
 ):
-    """Edit a role; every member gets the change at once (ROLE-07). 普通员工 keeps its name."""
+    """Edit a role; every member gets the change at once (ROLE-07). 普通员工 keeps its name.
+
+    The edit may add only permissions the actor holds and set only data scopes within the
+    actor's; a role an administrator holds is edited by administrators only (``permission_denied``).
+    """
     check(actor, "org.manage_roles")
     values = _clean_role_fields(
         name=name,
@@ -142,6 +153,7 @@ def role_update(
         scope_departments=scope_departments,
         role=role,
     )
+    _check_administration(actor, role=role, role_values=values)
     if "name" in values and values["name"] != role.name:
         if role.system_key == FALLBACK_ROLE_KEY:
             raise BusinessError("system_role", _("普通员工角色不能改名"), status=409)
@@ -168,6 +180,7 @@ def role_delete(*, actor, role):
     check(actor, "org.manage_roles")
     if role.is_system:
         raise BusinessError("system_role", _("系统默认角色无法删除"), status=409)
+    _check_administration(actor, role=role, role_values={})
     fallback = system_role(FALLBACK_ROLE_KEY)
     with transaction.atomic():
         member_ids = list(EmployeeRole.objects.filter(role=role).values_list("employee_id", flat=True))
@@ -208,13 +221,21 @@ def employee_set_roles(*, actor, employee, roles):
 
 
 def role_set_members(*, actor, role, add_ids=(), remove_ids=()):
-    """Add employees to a role, or remove them (removed ones without roles get 普通员工)."""
+    """Add employees to a role, or remove them (removed ones without roles get 普通员工).
+
+    Adding grants the role: it must lie within the actor's rights; every employee added or
+    removed must be one the actor may manage (``_check_administration``).
+    """
     check(actor, "org.manage_roles")
     fallback = system_role(FALLBACK_ROLE_KEY)
     with transaction.atomic():
         add = list(Employee.objects.filter(pk__in=add_ids, deleted_at__isnull=True))
         if len(add) != len(set(add_ids)):
             raise NotFound()
+        if add:
+            _check_administration(actor, roles=[role])
+        for employee in add + list(Employee.objects.filter(pk__in=remove_ids)):
+            _check_administration(actor, employee)
         existing = set(
             EmployeeRole.objects.filter(role=role, employee__in=add).values_list("employee_id", flat=True)
         )
@@ -464,8 +485,13 @@ def employee_create(
 ):
     """Create an employee of the bound enterprise and return it.
 
-    The identity (:class:`Account`) is found by phone or created; with ``password`` a new account
-    gets it (and must change it at first web login). No role given → 普通员工 (ROLE-11).
+    ``account`` is given by callers that act for the account's owner (registration). Otherwise a
+    phone without an account gets a new one, born in this enterprise (with ``password``, which
+    must be changed at the first web login). A phone that already has an account is *invited*:
+    the employee is 未激活 with ``invitation="pending"``, the account is not linked for login, no
+    password is written, and the person is told by SMS; they join by choosing the enterprise
+    after logging in with their own credentials (``accounts.services.invitation_accept``).
+    No role given → 普通员工 (ROLE-11).
     """
     phone = normalize_phone(phone)
     errors = {}
@@ -483,8 +509,7 @@ def employee_create(
         raise BusinessError("username_taken", _("用户名已被占用"), status=409)
     with transaction.atomic():
         tenant_id = actor.tenant_id if actor else None
-        if status in SEAT_STATUSES and tenant_id:
-            _check_seat_free(tenant_id)
+        invited = False
         if account is None:
             account = Account.objects.filter(phone=phone).first()
             if account is None:
@@ -495,7 +520,18 @@ def employee_create(
                     validate_password(password)
                     account.set_password(password)
                     must_change_password = True
-                account.save()
+                try:
+                    with transaction.atomic():
+                        account.save()
+                except IntegrityError:  # registered elsewhere a moment ago: invite it instead
+                    account = Account.objects.get(phone=phone)
+                    invited = True
+            else:
+                invited = True
+        if invited:
+            status, must_change_password = Status.INACTIVE, False
+        if status in SEAT_STATUSES and tenant_id:
+            _check_seat_free(tenant_id)
         employee = Employee.objects.create(
             account=account,
             name=name.strip()[:40],
@@ -508,12 +544,21 @@ def employee_create(
             main_department=main_department,
             must_change_password=must_change_password,
             exclude_from_stats=exclude_from_stats,
+            invitation="pending" if invited else "",
         )
+        now = clock.now()
         Membership.objects.update_or_create(
             account=account,
             enterprise_id=employee.tenant_id,
-            defaults={"employee_id": employee.pk, "username": employee.username},
+            defaults={
+                "employee_id": employee.pk,
+                "username": employee.username,
+                "invited_at": now if invited else None,
+                "joined_at": None if invited else now,
+            },
         )
+        if invited:
+            _send_invitation(employee, actor)
         role_objects = list(roles) + [system_role(key) for key in role_keys]
         if not role_objects:
             role_objects = [system_role(FALLBACK_ROLE_KEY)]
@@ -586,17 +631,87 @@ def employee_create_by_admin(
     )
 
 
-def _check_administration(actor, employee=None, *, departments=None, roles=None):
-    """ROLE-12: refuse what lies outside the actor's 员工管理 scope or above their own rights.
+def _is_administrator(employee):
+    """Return whether ``employee`` is an administrator: the super admin, a holder of the 管理员
+    system role, or of 企业设置 (``Employee.is_admin``)."""
+    return employee.is_admin or any(role.system_key == "admin" for role in employee.role_list)
 
-    ``employee`` must be within the scope; ``departments`` given to someone must lie inside it
-    (and a limited admin must name one for a new employee); ``roles`` granted must not carry a
-    permission the actor lacks. The whole-company scope and the super admin pass.
+
+def _held_by_administrator(role):
+    """Return whether ``role`` is 管理员 or an administrator holds it (editing it edits them)."""
+    if role.system_key == "admin":
+        return True
+    admin_role_ids = [
+        r.pk for r in Role.objects.all() if r.system_key == "admin" or "settings.enterprise" in r.permissions
+    ]
+    members = Employee.objects.filter(role_links__role=role, deleted_at__isnull=True)
+    owner_id = Tenant.objects.filter(pk=role.tenant_id).values_list("owner_id", flat=True).first()
+    return members.filter(Q(pk=owner_id) | Q(role_links__role_id__in=admin_role_ids)).exists()
+
+
+def _role_rights(role=None, values=None):
+    """Return (permission codes, {module: (scope, department ids)}) of ``role`` once ``values``
+    (cleaned role fields) apply; ``role`` None is a new role (nothing, 本人 everywhere)."""
+    values = values or {}
+    permissions = set(values.get("permissions", role.permissions if role else ())) & set(REGISTRY)
+    data_scopes = values.get("data_scopes", role.data_scopes if role else {})
+    chosen = values.get("scope_departments", role.scope_departments if role else {})
+    rights = {}
+    for module in DATA_SCOPE_MODULES:
+        scope = data_scopes.get(module, DataScope.SELF)
+        departments = ()
+        if scope == DataScope.DEPARTMENTS:
+            departments = tuple(sorted({int(d) for d in chosen.get(module, ())}))
+        rights[module] = (scope, departments)
+    return permissions, rights
+
+
+def _refuse_beyond(actor, permissions, rights, message):
+    """Refuse ``permissions`` the actor lacks and data scopes wider than the actor's own."""
+    beyond = sorted(permissions - set(actor.permission_codes))
+    if beyond:
+        labels = "、".join(str(REGISTRY[code].label) for code in beyond[:5])
+        if len(beyond) > 5:
+            labels += _("等%(n)s项") % {"n": len(beyond)}
+        raise PermissionDenied(
+            message=_("%(what)s：您自己没有这些权限（%(labels)s）") % {"what": message, "labels": labels}
+        )
+    wider = [
+        module
+        for module, (scope, departments) in rights.items()
+        if not scopes.scope_within(actor, module, scope, departments)
+    ]
+    if wider:
+        names = "、".join(
+            _("%(module)s为“%(scope)s”")
+            % {"module": DATA_SCOPE_LABELS[module], "scope": DataScope(rights[module][0]).label}
+            for module in wider
+        )
+        raise PermissionDenied(
+            message=_("%(what)s：数据权限超出了您自己的范围（%(names)s）") % {"what": message, "names": names}
+        )
+
+
+def _check_administration(actor, employee=None, *, departments=None, roles=None, role=None, role_values=None):
+    """The one rule against privilege escalation (ROLE-06/12, TEN-15): nobody grants what they do
+    not hold, and nobody below an administrator manages an administrator.
+
+    ``employee`` whose account is managed (edit, roles, status, password, department) must lie in
+    the actor's 员工管理 scope, and an administrator's account is managed by administrators only;
+    ``departments`` given to someone must lie inside the scope (and a limited admin must name one
+    for a new employee); ``roles`` granted must carry no permission the actor lacks and no data
+    scope wider than the actor's (管理员 itself: administrators only). ``role_values`` creating
+    (``role`` None) or editing ``role``: it may add only permissions the actor holds and set only
+    scopes within the actor's, and a role an administrator holds is edited by administrators only.
+    The super admin passes (the owner-only rules are ``_refuse_owner``'s).
     """
     if actor is None or actor.is_super_admin:
         return
-    if employee is not None and not scopes.can_manage_employee(actor, employee):
-        raise PermissionDenied(message=_("只能管理自己数据权限范围内（如本部门及下级部门）的员工"))
+    if employee is not None:
+        if not scopes.can_manage_employee(actor, employee):
+            raise PermissionDenied(message=_("只能管理自己数据权限范围内（如本部门及下级部门）的员工"))
+        if _is_administrator(employee) and not _is_administrator(actor):
+            raise PermissionDenied(message=_("只有管理员可以管理管理员的账号"))
     if departments is not None:
         if not departments and employee is None and not scopes.scope_is_company(actor, "employee"):
             raise ValidationFailed({"department_ids": [_("请选择员工所在的部门")]})
@@ -606,10 +721,22 @@ def _check_administration(actor, employee=None, *, departments=None, roles=None)
                 message=_("不能把员工放到您管理范围以外的部门：%(names)s")
                 % {"names": "、".join(d.name for d in outside)}
             )
-    if roles:
-        beyond = set().union(*(set(role.permissions) for role in roles)) - set(actor.permission_codes)
-        if beyond:
-            raise PermissionDenied(message=_("不能分配超出自己权限的角色"))
+    for granted in roles or ():
+        if granted.system_key == "admin" and not _is_administrator(actor):
+            raise PermissionDenied(message=_("只有管理员可以分配管理员角色"))
+        permissions, rights = _role_rights(granted)
+        _refuse_beyond(
+            actor, permissions, rights, _("不能分配超出自己权限的角色“%(name)s”") % {"name": granted.name}
+        )
+    if role_values is not None:
+        if role is not None and not _is_administrator(actor) and _held_by_administrator(role):
+            raise PermissionDenied(message=_("管理员持有的角色只有管理员可以修改"))
+        before_permissions, before_rights = _role_rights(role)
+        after_permissions, after_rights = _role_rights(role, role_values)
+        changed = {m: r for m, r in after_rights.items() if r != before_rights[m]}
+        _refuse_beyond(
+            actor, after_permissions - before_permissions, changed, _("不能给角色授予超出自己的权限")
+        )
 
 
 def _refuse_owner(employee, action):
@@ -617,6 +744,18 @@ def _refuse_owner(employee, action):
         raise BusinessError(
             "super_admin_immutable", _("不能对超级管理员执行“%(a)s”") % {"a": action}, status=409
         )
+
+
+def can_administer(*, actor, employee):
+    """Return whether ``actor`` may manage the account of ``employee`` (the drawer's actions):
+    the same rule as the services, asked without acting."""
+    if employee.is_super_admin or not actor.has_permission("org.manage_employees"):
+        return False
+    try:
+        _check_administration(actor, employee)
+    except BusinessError:
+        return False
+    return True
 
 
 def employee_update(*, actor, employee, **fields):
@@ -712,6 +851,14 @@ def employee_change_status(*, actor, employee, action):
             raise BusinessError(
                 "invalid_transition",
                 _("员工当前状态“%(s)s”不能%(a)s") % {"s": employee.get_status_display(), "a": change.label},
+                status=409,
+            )
+        if change.to == Status.ACTIVE and employee.invitation:
+            raise BusinessError(
+                "invitation_pending",
+                _("该员工尚未接受加入企业的邀请，接受后自动激活")
+                if employee.invitation == "pending"
+                else _("该员工已拒绝加入企业的邀请，不能激活"),
                 status=409,
             )
         if change.needs_seat:
@@ -822,7 +969,13 @@ def employees_move(*, actor, employee_ids, department_id):
 
 
 def password_reset_by_admin(*, actor, employee, password):
-    """重置密码 (ORG-06): set a new initial password; the employee must change it at next login."""
+    """重置密码 (ORG-06): set a new initial password; the employee must change it at next login.
+
+    Only for an account that belongs to this enterprise alone (``credentials.is_exclusive_to``):
+    an invited person's account is refused (``invitation_pending``), and an account that other
+    enterprises share is never written — the person is sent a reset code instead and the call
+    answers ``account_shared`` (409) saying so. The new password revokes the account's API tokens.
+    """
     from tidecrm.accounts.services import validate_password
 
     check(actor, "org.manage_employees")
@@ -830,8 +983,85 @@ def password_reset_by_admin(*, actor, employee, password):
     _check_administration(actor, employee)
     validate_password(password)
     with transaction.atomic():
-        account = employee.account
-        account.set_password(password)
-        account.save(update_fields=["password"])
-        Employee.objects.filter(pk=employee.pk).update(must_change_password=True)
-        timeline.record(actor=actor, verb="employee.password_reset", obj=employee)
+        account = Account.objects.select_for_update().get(pk=employee.account_id)
+        if employee.invitation:
+            raise BusinessError(
+                "invitation_pending", _("对方尚未接受加入企业的邀请，不能为其设置密码"), status=409
+            )
+        shared = not credentials.is_exclusive_to(account, employee.tenant_id)
+        if not shared:
+            account.set_password(password)
+            account.save(update_fields=["password"])
+            credentials.revoke_tokens(account)
+            Employee.objects.filter(pk=employee.pk).update(must_change_password=True)
+            timeline.record(actor=actor, verb="employee.password_reset", obj=employee)
+    if shared:
+        sent = _send_reset_code(account.phone)
+        message = _("该员工的账号同时属于其他企业，管理员不能设置其密码。")
+        if sent:
+            message += _("已向其手机发送找回密码验证码，请其在登录页「忘记密码」自行设置新密码。")
+        else:
+            message += _("请其在登录页「忘记密码」用手机验证码自行设置新密码。")
+        raise BusinessError("account_shared", message, status=409, details={"reset_code_sent": sent})
+
+
+def _send_reset_code(phone):
+    """Send the person a password-reset code; False when throttled (a code went out just now)."""
+    from tidecrm.accounts.codes import code_send
+    from tidecrm.accounts.models import VerificationCode
+
+    try:
+        code_send(phone=phone, purpose=VerificationCode.Purpose.RESET)
+    except BusinessError:
+        return False
+    return True
+
+
+def _send_invitation(employee, actor):
+    """Tell an invited person by SMS, once the employee row is committed (never for a rollback)."""
+    tenant_name = Tenant.objects.filter(pk=employee.tenant_id).values_list("name", flat=True).first()
+    inviter = actor.name if actor else tenant_name
+    text = _(
+        "【潮汐CRM】%(who)s邀请您加入企业「%(tenant)s」。请用本手机号登录潮汐CRM，"
+        "在企业列表中选择「%(tenant)s」即可接受邀请；如不认识对方，请忽略本短信。"
+    ) % {"who": inviter, "tenant": tenant_name}
+
+    def deliver():
+        try:
+            send_sms(employee.phone, text)
+        except BusinessError:  # the invitation stands; the person also sees it when they log in
+            pass
+
+    transaction.on_commit(deliver)
+
+
+def invitation_join(*, employee):
+    """The invited person accepted: the employee becomes 在职 (needs a free seat, TEN-18).
+
+    Called by ``accounts.services.invitation_accept`` inside its transaction, with the
+    employee's tenant bound; raises ``seats_full`` and changes nothing when no seat is free.
+    """
+    employee = Employee.objects.select_for_update().get(pk=employee.pk)
+    if employee.invitation != "pending":
+        raise NotFound()
+    before = employee.status
+    if employee.status == Status.INACTIVE:
+        _check_seat_free(employee.tenant_id)
+        employee.status = Status.ACTIVE
+    employee.invitation = ""
+    employee.save(update_fields=["status", "invitation"])
+    timeline.record(
+        actor=employee,
+        verb="employee.invitation_accepted",
+        obj=employee,
+        changes={"status": [before, employee.status]} if before != employee.status else None,
+    )
+    return employee
+
+
+def invitation_decline(*, employee):
+    """The invited person declined: the employee stays 未激活, marked 已拒绝邀请."""
+    updated = Employee.objects.filter(pk=employee.pk, invitation="pending").update(invitation="declined")
+    if not updated:
+        raise NotFound()
+    timeline.record(actor=employee, verb="employee.invitation_declined", obj=employee)
