@@ -287,3 +287,22 @@ def test_tokens_of_the_invited_enterprise_do_not_exist_before_acceptance(attacke
     with tenant_context(attacker.tenant):
         _token, raw = account_services.token_create(actor=attacker, name="x", employee=invited)
     assert Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
+def test_an_email_of_another_account_does_not_become_a_second_login(attacker, victim, api):
+    Account.objects.filter(pk=victim.account_id).update(email="boss@victim.example")
+
+    response = api(attacker).post(
+        "/employees",
+        {
+            "name": "冒名",
+            "phone": "13712348888",
+            "email": "Boss@Victim.example",
+            "password": ATTACKER_PASSWORD,
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    assert Account.objects.get(phone="13712348888").email is None
+    assert _login("boss@victim.example", ATTACKER_PASSWORD).status_code == 401
+    assert _login("boss@victim.example", PASSWORD).json()["employee"]["id"] == victim.pk

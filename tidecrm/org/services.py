@@ -513,7 +513,11 @@ def employee_create(
         if account is None:
             account = Account.objects.filter(phone=phone).first()
             if account is None:
-                account = Account(phone=phone, email=email or None)
+                # The e-mail becomes a login only while no other account uses it (never say whose).
+                login_email = (
+                    email if email and not Account.objects.filter(email__iexact=email).exists() else None
+                )
+                account = Account(phone=phone, email=login_email)
                 if password:
                     from tidecrm.accounts.services import validate_password
 
@@ -524,7 +528,9 @@ def employee_create(
                     with transaction.atomic():
                         account.save()
                 except IntegrityError:  # registered elsewhere a moment ago: invite it instead
-                    account = Account.objects.get(phone=phone)
+                    account = Account.objects.filter(phone=phone).first()
+                    if account is None:  # the e-mail was taken at the same moment
+                        raise BusinessError("conflict", _("保存冲突，请重试"), status=409)
                     invited = True
             else:
                 invited = True
