@@ -160,9 +160,13 @@ def visible_condition(actor):
 SEARCH_ID_LIMIT = 5000
 
 
-def _search(customers, q):
+def _search(customers, q, *, actor, state):
     """Name (normalised, so 康师傅食品有限公司 finds 康师傅食品), or a contact's phone (any
     format, or its last digits) or name.
+
+    Where ``actor`` sees the phones of customers in ``state`` masked (every list holds one
+    state), a phone finds a contact by its whole number only: matching a part of it would let
+    a dozen searches recover the digits that ``139****0008`` hides.
 
     The matches are looked up first, each side by its own index (on PostgreSQL the trigram
     indexes of migration 0010 for contained text), and the list then filters by id: an OR
@@ -174,7 +178,7 @@ def _search(customers, q):
     digits = normalize_phone(q)
     by_name = Customer.objects.filter(name__icontains=q).values_list("pk", flat=True)
     if digits.isdigit() and len(digits) >= 4:
-        if len(digits) == 11:
+        if len(digits) == 11 or phones_masked(actor, state):
             mobile = Q(mobile=digits)
         elif len(digits) == 4:  # "the last four digits": an exact, indexed lookup
             mobile = Q(mobile_last4=digits)
@@ -279,7 +283,8 @@ def customer_list(
         customers = customers.filter(Q(last_followup_at__isnull=True) | Q(last_followup_at__lt=cutoff))
     customers = filter_dates(customers, "created_at", created_from, created_to)
     if q:
-        customers = _search(customers, q)
+        state = {"pool": State.POOL, "bin": State.DELETED}.get(view, State.OWNED)
+        customers = _search(customers, q, actor=actor, state=state)
     order = SORTS.get(sort) or (
         "-released_at" if view == "pool" else "-deleted_at" if view == "bin" else "-created_at"
     )
@@ -310,13 +315,25 @@ def customer_get(*, actor, customer_id, include_deleted=False):
 # ---------------------------------------------------------------- masking (GEN-03, CUST-15)
 
 
+def _masked(protected, state):
+    """The masking rule: customers outside someone's ownership (pool, recycle bin) are masked
+    for everyone (GEN-03, POOL-01); every customer is for an employee under data protection."""
+    return protected or state != State.OWNED
+
+
+def phones_masked(actor, state):
+    """Whether ``actor`` sees the phones of customers in ``state`` masked (as :func:`masker`
+    decides it per customer); the settings are read only when the state leaves it open."""
+    return state != State.OWNED or _masked(config.is_masked_for(actor), state)
+
+
 def masker(actor):
     """Return ``masked(customer) -> bool`` for this caller: pool and recycle-bin customers are
     always masked; everything is masked for employees under data protection (CUST-15)."""
     protected = config.is_masked_for(actor)
 
     def masked(customer):
-        return protected or customer.state != State.OWNED
+        return _masked(protected, customer.state)
 
     return masked
 

@@ -10,6 +10,8 @@ from tidecrm.org.scopes import visible_owner_q
 from .models import Lead
 
 State = Lead.State
+# GEN-03 / LEAD-21: the containers whose leads everyone sees with phone, QQ and e-mail masked.
+MASKED_STATES = frozenset({State.POOL})
 
 
 def visible_condition(actor):
@@ -50,7 +52,9 @@ def lead_list(
         digits = normalize_phone(q)
         condition = Q(name__icontains=q) | Q(company_name__icontains=q)
         if digits.isdigit():
-            condition |= Q(phone__contains=digits)
+            # A masked phone (``139****0008``) is found by its whole number only: matching a
+            # part of it would let a dozen searches recover the digits the mask hides.
+            condition |= Q(phone=digits) if state in MASKED_STATES else Q(phone__contains=digits)
         leads = leads.filter(condition)
     return leads.select_related("owner", "previous_owner", "created_by").order_by("-created_at", "-id")
 
@@ -69,7 +73,7 @@ def lead_get(*, actor, lead_id):
 
 def is_masked(lead):
     """GEN-03 / LEAD-21: phone, QQ and e-mail of a pool lead are masked until claimed."""
-    return lead.state == State.POOL
+    return lead.state in MASKED_STATES
 
 
 def contact_fields(lead):
