@@ -35,7 +35,9 @@ CASES = [
     Case("get", "/leads/{id}", record="lead"),
     Case("patch", "/leads/{id}", {"name": "改名"}, permission="lead.allocate", record="lead"),
     Case("delete", "/leads/{id}", permission="lead.delete", record="lead"),
+    Case("get", "/settings/lead-rules", permission="lead.settings"),
     Case("put", "/settings/lead-rules", {"daily_claim_limit": 3}, permission="lead.settings"),
+    Case("get", "/settings/holding-limits", permission="rules.holding_limits"),
     Case(
         "put",
         "/settings/holding-limits",

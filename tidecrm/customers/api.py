@@ -695,7 +695,11 @@ def _group_out(group):
 
 @settings_router.get("/customer-libraries", response={200: list[LibraryOut], **ERRORS})
 def library_list(request):
-    """Customer libraries (the default one first), each with its departments and customer count."""
+    """Customer libraries (the default one first), each with its departments and customer count:
+    for ``customer.settings``, and for pool managers (``customer.assign``), who name libraries
+    when they file customers into a pool."""
+    if not request.employee.has_permission("customer.assign"):
+        check(request.employee, "customer.settings")
     return [library_out(library) for library in config.libraries()]
 
 
@@ -720,6 +724,7 @@ def library_delete(request, library_id: int):
 
 @settings_router.get("/settings/pool-rules", response={200: PoolRulesIO, **ERRORS})
 def pool_rules_get(request, library_id: int | None = None):
+    check(request.employee, "customer.settings")
     library = _library(library_id)
     return {
         "daily_claim_limit": library.daily_claim_limit,
@@ -740,6 +745,7 @@ def pool_rules_put(request, payload: PoolRulesIO, library_id: int | None = None)
 
 @settings_router.get("/settings/duplicate-rules", response={200: DuplicateRulesIO, **ERRORS})
 def duplicate_rules_get(request, library_id: int | None = None):
+    check(request.employee, "customer.settings")
     library = _library(library_id)
     return {"fields": library.duplicate_fields, "match": library.duplicate_match}
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from tidecrm.core import timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
-from tidecrm.org.models import Department
+from tidecrm.org.models import Department, Employee
 
 from .models import Customer, CustomerSettings, Library, LibraryDepartment, Stage, Tag, TagGroup
 
@@ -199,13 +199,22 @@ def library_delete(*, actor, library_id):
         library.delete()
 
 
+def _employee_ids(values, field):
+    """Return ``values`` as sorted, distinct ids of employees of this enterprise, or refuse
+    (422 naming ``field``): an id of another enterprise's employee or of nobody is not stored."""
+    ids = sorted({int(v) for v in values or []})
+    if Employee.objects.filter(pk__in=ids).count() != len(ids):  # the manager keeps to this tenant
+        raise ValidationFailed({field: [_("员工不存在")]})
+    return ids
+
+
 def settings_update(*, actor, **values):
     """Enterprise switches: cross-library duplicates, masked employees (CUST-15), forbid delete."""
     check(actor, "customer.settings")
+    if "masked_employee_ids" in values:
+        values["masked_employee_ids"] = _employee_ids(values["masked_employee_ids"], "masked_employee_ids")
     with transaction.atomic():
         settings = CustomerSettings.objects.select_for_update().get(pk=customer_settings().pk)
-        if "masked_employee_ids" in values:
-            values["masked_employee_ids"] = sorted({int(v) for v in values["masked_employee_ids"] or []})
         changes = timeline.diff(settings, values, list(values))
         for field, value in values.items():
             setattr(settings, field, value)

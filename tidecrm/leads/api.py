@@ -8,6 +8,7 @@ from tidecrm.core import imports
 from tidecrm.core.api import BulkOut, ErrorOut, IdsIn, PageOut
 from tidecrm.core.imports_api import ImportJobOut, failure_download, job_out
 from tidecrm.core.pagination import paginate
+from tidecrm.core.permissions import check
 
 from . import exports, selectors, services
 from .models import Lead
@@ -308,6 +309,8 @@ def lead_import_failures(request, job_id: int):
 
 @router.get("/settings/lead-rules", response={200: LeadRulesIO, **ERRORS})
 def lead_rules(request):
+    """The lead pools' rules, to those who may change them (``lead.settings``)."""
+    check(request.employee, "lead.settings")
     return services.lead_settings()
 
 

@@ -108,7 +108,9 @@ def reserve(employee, obj, adding=1):
 
 
 def settings_get(*, actor):
-    """Return the holding-limit settings in API.md's shape."""
+    """Return the holding-limit settings in API.md's shape, to those who may change them: the
+    rules name who holds how much (an employee reads their own limit through :func:`usage`)."""
+    check(actor, "rules.holding_limits")
     answer = {}
     for obj in OBJECT_LABELS:
         rules = _rules(obj)
