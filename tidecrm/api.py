@@ -3,7 +3,7 @@
 from ninja import NinjaAPI
 
 from tidecrm.accounts.api import router as accounts_router
-from tidecrm.core.api import CallerAuth, JsonRenderer, install_error_handlers
+from tidecrm.core.api import CallerAuth, JsonParser, JsonRenderer, install_error_handlers
 from tidecrm.core.imports_api import router as imports_router
 from tidecrm.customers.api import router as customers_router
 from tidecrm.customers.api import settings_router as customer_settings_router
@@ -22,6 +22,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     renderer=JsonRenderer(),
+    parser=JsonParser(),
 )
 install_error_handlers(api)
 api.add_router("", accounts_router)

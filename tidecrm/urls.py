@@ -1,10 +1,12 @@
 from django.http import JsonResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from tidecrm.api import api
 
 
+@csrf_exempt  # like the API itself: a Bearer POST to an unknown path is a JSON 404, not the CSRF page
 def api_not_found(request, rest=""):
     """Unknown API paths answer in the API's own error shape, not an HTML page."""
     return JsonResponse(

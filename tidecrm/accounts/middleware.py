@@ -1,14 +1,46 @@
 """Find who calls (Bearer token or session) and bind their enterprise for the whole request."""
 
+import logging
+
+from django.db import DataError
+
+from tidecrm.core.api import MAX_ID
+from tidecrm.core.security import client_ip  # noqa: F401 - the one place the caller's IP is read
 from tidecrm.core.tenancy import reset_current_tenant, set_current_tenant
 from tidecrm.org.models import Employee
 
 from .services import token_authenticate
 from .sessions import SESSION_AUTH_HASH, SESSION_EMPLOYEE, auth_hash
 
+logger = logging.getLogger(__name__)
 
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR") or None
+
+def _token_shaped(raw):
+    """Whether ``raw`` looks like ``<tenant_id>.<secret>`` with a tenant id that can exist.
+
+    Anything else is not worth a query: ``9223372036854775808.x`` or ``².x`` would make the lookup
+    overflow or fail to parse instead of simply not matching."""
+    tenant_part, _sep, secret = raw.partition(".")
+    return bool(
+        secret
+        and tenant_part.isascii()
+        and tenant_part.isdigit()
+        and len(tenant_part) <= 19
+        and 0 < int(tenant_part) <= MAX_ID
+    )
+
+
+def _token_employee(raw):
+    """The employee of a Bearer token, or None for any token that is not one of ours."""
+    if not _token_shaped(raw):
+        return None
+    try:
+        return token_authenticate(raw)
+    except (ValueError, OverflowError, DataError):
+        # A malformed credential is no credential: answer as for a wrong token (401 in the API,
+        # anonymous on pages), never a 500 on every URL.
+        logger.warning("Unusable Bearer token refused", exc_info=True)
+        return None
 
 
 def device_of(request):
@@ -24,7 +56,7 @@ class AuthenticationMiddleware:
         request.auth_method = None
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if header.startswith("Bearer "):
-            employee = token_authenticate(header[7:].strip())
+            employee = _token_employee(header[7:].strip())
             if employee is not None:
                 request.auth_method = "token"
                 self._bind(request, employee)

@@ -10,21 +10,27 @@ from dataclasses import dataclass
 PAGE_SIZES = (10, 20, 50, 99)
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000  # 100M rows deep: past any real list, and its OFFSET stays far below 2^63
 COUNT_LIMIT = 10_000
 DEEP_PAGE = 100  # from this offset on, a page selects its ids first (see paginate)
 
 
 def clamp_page(page, page_size):
-    """Return (page, page_size) made safe: page ≥ 1, 1 ≤ page_size ≤ MAX_PAGE_SIZE."""
+    """Return (page, page_size) made safe: 1 ≤ page ≤ MAX_PAGE, 1 ≤ page_size ≤ MAX_PAGE_SIZE.
+
+    Anything that is not a whole number (``"²"``, ``"abc"``, ``"2.5"``) is the default; a number
+    out of range is the nearest bound (``page=99999999999999999999`` is the last page, empty)."""
+    return _bounded(page, 1, 1, MAX_PAGE), _bounded(page_size, DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+
+
+def _bounded(value, default, low, high):
+    if isinstance(value, bool):
+        return default
     try:
-        page = max(int(page or 1), 1)
-    except (TypeError, ValueError):
-        page = 1
-    try:
-        page_size = int(page_size or DEFAULT_PAGE_SIZE)
-    except (TypeError, ValueError):
-        page_size = DEFAULT_PAGE_SIZE
-    return page, min(max(page_size, 1), MAX_PAGE_SIZE)
+        number = int(value or default)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return min(max(number, low), high)
 
 
 @dataclass

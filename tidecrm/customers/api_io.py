@@ -7,6 +7,7 @@ and download the failed rows with their 失败原因 from ``GET /imports/{id}/fa
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from tidecrm.core import imports
+from tidecrm.core.api import Id
 from tidecrm.core.imports_api import ImportJobOut, job_out
 
 from . import exports
@@ -19,8 +20,8 @@ router = Router(tags=["customers"])
 def customer_import(
     request,
     file: File[UploadedFile],
-    owner_id: Form[int | None] = None,
-    owner_ids: Form[list[int]] = None,
+    owner_id: Form[Id | None] = None,
+    owner_ids: Form[list[Id]] = None,
 ):
     """Import customers from xlsx / xls / csv (``customer.import``): owned by the caller, or dealt
     round-robin over ``owner_ids`` (needs ``customer.transfer``), skipping anyone at their holding
@@ -37,7 +38,7 @@ def customer_import(
 
 
 @router.post("/customers/pool-imports", response={202: ImportJobOut, **ERRORS})
-def customer_pool_import(request, file: File[UploadedFile], library_id: Form[int | None] = None):
+def customer_pool_import(request, file: File[UploadedFile], library_id: Form[Id | None] = None):
     """Import customers ownerless into a library's pool (``customer.import`` and
     ``customer.assign``; default library: the caller's)."""
     job = imports.import_start(

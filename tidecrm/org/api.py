@@ -3,7 +3,7 @@
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
 from tidecrm.core import imports, permissions
-from tidecrm.core.api import BulkOut, ErrorOut, PageOut
+from tidecrm.core.api import BulkOut, ErrorOut, Id, PageOut
 from tidecrm.core.imports_api import ImportJobOut, job_out
 from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import permission_required
@@ -37,15 +37,15 @@ class DepartmentOut(Schema):
 
 class DepartmentIn(Schema):
     name: str = Field(..., max_length=60)
-    parent_id: int | None = None
-    head_id: int | None = None
+    parent_id: Id | None = None
+    head_id: Id | None = None
     sort_order: int = 0
 
 
 class DepartmentPatch(Schema):
     name: str | None = Field(None, max_length=60)
-    parent_id: int | None = None
-    head_id: int | None = None
+    parent_id: Id | None = None
+    head_id: Id | None = None
     sort_order: int | None = None
 
 
@@ -65,7 +65,7 @@ class RoleIn(Schema):
     description: str = ""
     permissions: list[str] = []
     data_scopes: dict[str, str] = {}
-    scope_departments: dict[str, list[int]] = {}
+    scope_departments: dict[str, list[Id]] = {}
 
 
 class RolePatch(Schema):
@@ -73,12 +73,12 @@ class RolePatch(Schema):
     description: str | None = None
     permissions: list[str] | None = None
     data_scopes: dict[str, str] | None = None
-    scope_departments: dict[str, list[int]] | None = None
+    scope_departments: dict[str, list[Id]] | None = None
 
 
 class RoleMembersIn(Schema):
-    add_ids: list[int] = []
-    remove_ids: list[int] = []
+    add_ids: list[Id] = []
+    remove_ids: list[Id] = []
 
 
 class EmployeeOut(Schema):
@@ -103,9 +103,9 @@ class EmployeeIn(Schema):
     title: str = Field("", max_length=40)
     email: str = ""
     username: str | None = Field(None, max_length=40)
-    department_ids: list[int] = []
-    role_ids: list[int] = []
-    supervisor_id: int | None = None
+    department_ids: list[Id] = []
+    role_ids: list[Id] = []
+    supervisor_id: Id | None = None
     password: str | None = None
     exclude_from_stats: bool = False
 
@@ -115,9 +115,9 @@ class EmployeePatch(Schema):
     title: str | None = Field(None, max_length=40)
     email: str | None = None
     username: str | None = Field(None, max_length=40)
-    department_ids: list[int] | None = None
-    role_ids: list[int] | None = None
-    supervisor_id: int | None = None
+    department_ids: list[Id] | None = None
+    role_ids: list[Id] | None = None
+    supervisor_id: Id | None = None
     exclude_from_stats: bool | None = None
 
 
@@ -126,14 +126,14 @@ class PasswordIn(Schema):
 
 
 class MoveIn(Schema):
-    ids: list[int]
-    department_id: int
+    ids: list[Id]
+    department_id: Id
 
 
 class InheritIn(Schema):
-    to_employee_id: int
-    lead_ids: list[int] | None = None
-    customer_ids: list[int] | None = None
+    to_employee_id: Id
+    lead_ids: list[Id] | None = None
+    customer_ids: list[Id] | None = None
 
 
 class PendingInheritanceOut(Schema):
@@ -261,8 +261,8 @@ def role_members(request, role_id: int, payload: RoleMembersIn):
 
 class EmployeeFilters(Schema):
     status: str | None = None
-    department_id: int | None = None
-    role_id: int | None = None
+    department_id: Id | None = None
+    role_id: Id | None = None
     q: str | None = None
     page: int = 1
     page_size: int = 20
@@ -324,12 +324,12 @@ for _action in services.STATUS_CHANGES:
 
 
 class BulkRolesIn(Schema):
-    ids: list[int]
-    role_ids: list[int]
+    ids: list[Id]
+    role_ids: list[Id]
 
 
 class BulkStatusIn(Schema):
-    ids: list[int]
+    ids: list[Id]
     action: str = Field(..., description="disable, enable, activate, resign or restore")
 
 

@@ -2,7 +2,7 @@
 
 from ninja import Router, Schema
 
-from tidecrm.core.api import ErrorOut
+from tidecrm.core.api import ErrorOut, Id
 
 from . import holding
 
@@ -13,8 +13,8 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 class RuleIO(Schema):
     name: str
     limit: int | None = None
-    employee_ids: list[int] = []
-    department_ids: list[int] = []
+    employee_ids: list[Id] = []
+    department_ids: list[Id] = []
 
 
 class ObjectLimitsIO(Schema):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
 from tidecrm.core import imports
-from tidecrm.core.api import ErrorOut, PageOut
+from tidecrm.core.api import DatetimeIn, ErrorOut, Id, PageOut
 from tidecrm.core.imports_api import ImportJobOut, job_out
 from tidecrm.core.pagination import paginate
 from tidecrm.office import approvals
@@ -23,7 +23,7 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: Error
 
 
 class LineIn(Schema):
-    product_id: int
+    product_id: Id
     quantity: Decimal = Decimal("1")
     unit_price: Decimal | None = None
     discount: Decimal = Decimal("100")
@@ -82,9 +82,9 @@ class OpportunityOut(Schema):
 
 class OpportunityIn(Schema):
     name: str = Field(..., max_length=100)
-    customer_id: int
+    customer_id: Id
     amount: Decimal = Decimal("0")
-    stage_id: int | None = None
+    stage_id: Id | None = None
     expected_close_date: date | None = None
     note: str = Field("", max_length=500)
     product_lines: list[LineIn] = Field([], max_length=100)
@@ -93,7 +93,7 @@ class OpportunityIn(Schema):
 class OpportunityPatch(Schema):
     name: str | None = Field(None, max_length=100)
     amount: Decimal | None = None
-    stage_id: int | None = None
+    stage_id: Id | None = None
     expected_close_date: date | None = None
     note: str | None = Field(None, max_length=500)
     product_lines: list[LineIn] | None = Field(None, max_length=100)
@@ -102,9 +102,9 @@ class OpportunityPatch(Schema):
 class OpportunityQuery(Schema):
     q: str | None = None
     status: str | None = None
-    stage_id: int | None = None
-    owner_id: int | None = None
-    customer_id: int | None = None
+    stage_id: Id | None = None
+    owner_id: Id | None = None
+    customer_id: Id | None = None
     created_from: date | None = None
     created_to: date | None = None
     page: int = 1
@@ -127,7 +127,7 @@ class StageHistoryOut(Schema):
 class FollowupIn(Schema):
     content: str = Field(..., max_length=2000)
     method: str = "call"
-    next_followup_at: datetime | None = None
+    next_followup_at: DatetimeIn | None = None
 
 
 class ContractOut(Schema):
@@ -152,10 +152,10 @@ class ContractOut(Schema):
 
 
 class ContractIn(Schema):
-    customer_id: int
+    customer_id: Id
     title: str = Field(..., max_length=100)
     amount: Decimal
-    opportunity_id: int | None = None
+    opportunity_id: Id | None = None
     signed_on: date | None = None
     start_on: date | None = None
     end_on: date | None = None
@@ -176,8 +176,8 @@ class ContractPatch(Schema):
 class ContractQuery(Schema):
     q: str | None = None
     status: str | None = None
-    owner_id: int | None = None
-    customer_id: int | None = None
+    owner_id: Id | None = None
+    customer_id: Id | None = None
     signed_from: date | None = None
     signed_to: date | None = None
     page: int = 1
@@ -203,7 +203,7 @@ class PlanOut(Schema):
 class PaymentIn(Schema):
     amount: Decimal
     received_on: date
-    plan_id: int | None = None
+    plan_id: Id | None = None
     method: str = Field("", max_length=20)
     remark: str = Field("", max_length=200)
     confirm_overpay: bool = False
@@ -264,7 +264,7 @@ class CategoryOut(Schema):
 
 class CategoryIn(Schema):
     name: str = Field(..., max_length=40)
-    parent_id: int | None = None
+    parent_id: Id | None = None
 
 
 class ProductOut(Schema):
@@ -281,7 +281,7 @@ class ProductOut(Schema):
 
 class ProductIn(Schema):
     name: str = Field(..., max_length=100)
-    category_id: int
+    category_id: Id
     sku: str = Field("", max_length=40)
     spec: str = Field("", max_length=100)
     unit: str = Field("", max_length=10)
@@ -292,7 +292,7 @@ class ProductIn(Schema):
 
 class ProductPatch(Schema):
     name: str | None = Field(None, max_length=100)
-    category_id: int | None = None
+    category_id: Id | None = None
     sku: str | None = Field(None, max_length=40)
     spec: str | None = Field(None, max_length=100)
     unit: str | None = Field(None, max_length=10)
@@ -302,10 +302,10 @@ class ProductPatch(Schema):
 
 
 class OrderIn(Schema):
-    customer_id: int
+    customer_id: Id
     amount: Decimal | None = None
     order_date: date | None = None
-    contract_id: int | None = None
+    contract_id: Id | None = None
     remark: str = Field("", max_length=500)
     product_lines: list[LineIn] = Field([], max_length=100)
 
@@ -493,7 +493,7 @@ def stage_update(request, opportunity_stage_id: int, payload: StagePatch):
 
 
 @router.delete("/opportunity-stages/{int:opportunity_stage_id}", response={204: None, **ERRORS})
-def stage_delete(request, opportunity_stage_id: int, move_to_id: int | None = None):
+def stage_delete(request, opportunity_stage_id: int, move_to_id: Id | None = None):
     """409 ``last_stage`` for the won stage; ``stage_in_use`` without ``move_to_id``."""
     services.stage_delete(actor=request.employee, stage_id=opportunity_stage_id, move_to_id=move_to_id)
     return Status(204, None)
@@ -769,7 +769,7 @@ def category_delete(request, category_id: int):
 
 class ProductQuery(Schema):
     q: str | None = None
-    category_id: int | None = None
+    category_id: Id | None = None
     on_sale: bool | None = None
     page: int = 1
     page_size: int = 20
@@ -790,7 +790,7 @@ def product_create(request, payload: ProductIn):
 
 class ProductExportQuery(Schema):
     q: str | None = None
-    category_id: int | None = None
+    category_id: Id | None = None
     on_sale: bool | None = None
 
 
