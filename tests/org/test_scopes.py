@@ -126,3 +126,41 @@ def test_only_admins_change_hierarchy_visibility(org):
     with pytest.raises(PermissionDenied):
         services.hierarchy_visibility_set(actor=Employee.objects.get(pk=org["b"].pk), enabled=False)
     assert Tenant.objects.get(pk=org["owner"].tenant_id).supervisors_see_subordinates is True
+
+
+# ---------------------------------------------------------------- what a grantor may hand out
+
+
+@pytest.mark.parametrize(
+    ("own", "granted", "allowed"),
+    [
+        ("self", "self", True),
+        ("self", "subordinates", False),
+        ("subordinates", "subordinates", True),
+        ("subordinates", "department", False),
+        ("department", "subordinates", True),
+        ("department", "department", True),
+        ("department", "company", False),
+        ("company", "company", True),
+        ("departments", "self", True),
+        ("departments", "subordinates", False),
+        ("departments", "department", False),
+    ],
+)
+def test_a_grantor_hands_out_no_wider_relative_scope_than_their_own(org, own, granted, allowed):
+    give_scope(org, org["manager"], own, departments=[org["one"]] if own == "departments" else ())
+    actor = Employee.objects.get(pk=org["manager"].pk)
+    assert scopes.scope_within(actor, "customer", granted) is allowed
+    assert scopes.scope_within(actor, "lead", "department") is False  # other modules keep theirs
+
+
+def test_specified_departments_must_lie_in_what_the_grantor_sees(org):
+    give_scope(org, org["manager"], "department")  # the manager's main department: 销售中心
+    actor = Employee.objects.get(pk=org["manager"].pk)
+    assert scopes.scope_within(actor, "customer", "departments", [org["one"].pk, org["two"].pk])
+    assert not scopes.scope_within(actor, "customer", "departments", [org["one"].pk, org["market"].pk])
+    give_scope(org, org["b"], "departments", departments=[org["one"]])
+    actor = Employee.objects.get(pk=org["b"].pk)
+    assert scopes.scope_within(actor, "customer", "departments", [org["one"].pk])
+    assert not scopes.scope_within(actor, "customer", "departments", [org["centre"].pk])
+    assert scopes.scope_within(Employee.objects.get(pk=org["owner"].pk), "customer", "company")

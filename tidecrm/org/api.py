@@ -93,7 +93,7 @@ class EmployeeOut(Schema):
     main_department_id: int | None
     role_ids: list[int]
     supervisor_id: int | None
-    exclude_from_stats: bool
+    exclude_from_stats: bool | None  # null where the caller does not administer the employee
     is_super_admin: bool
 
 
@@ -145,19 +145,27 @@ class PendingInheritanceOut(Schema):
 
 
 def employee_out(employee):
+    """Return the API form of an employee read through ``selectors.employee_list``.
+
+    Account details (``username``, ``role_ids``, ``exclude_from_stats``) are given only where the
+    selector says ``account_visible`` (the caller administers that employee); elsewhere they are
+    ``null`` / ``[]``. Such a row is always an active colleague of the address book, whose phone
+    is shown in full as in 通讯录.
+    """
+    visible = getattr(employee, "account_visible", False)
     return {
         "id": employee.pk,
         "name": employee.name,
         "phone": employee.phone,
         "email": employee.email,
-        "username": employee.username,
+        "username": employee.username if visible else None,
         "title": employee.title,
         "status": employee.status,
         "department_ids": [link.department_id for link in employee.department_links.all()],
         "main_department_id": employee.main_department_id,
-        "role_ids": [link.role_id for link in employee.role_links.all()],
+        "role_ids": [link.role_id for link in employee.role_links.all()] if visible else [],
         "supervisor_id": employee.supervisor_id,
-        "exclude_from_stats": employee.exclude_from_stats,
+        "exclude_from_stats": employee.exclude_from_stats if visible else None,
         "is_super_admin": employee.tenant.owner_id == employee.pk,
     }
 
@@ -270,7 +278,14 @@ class EmployeeFilters(Schema):
 
 @router.get("/employees", response={200: PageOut[EmployeeOut], **ERRORS})
 def employee_list(request, filters: Query[EmployeeFilters]):
-    """The address book / employee list; ``department_id`` includes sub-departments."""
+    """The address book / employee list; ``department_id`` includes sub-departments.
+
+    Everyone gets the active colleagues (name, phone in full, e-mail, title, departments,
+    supervisor). Inactive, disabled and resigned employees, and the account details ``username``,
+    ``role_ids`` and ``exclude_from_stats`` (``null`` / ``[]`` otherwise), only come to holders of
+    ``org.manage_employees`` for the employees in their 员工管理 scope (the super admin: all).
+    ``role_id`` filters within those (holders of ``org.manage_roles``: all visible employees).
+    """
     data = filters.dict()
     page, page_size = data.pop("page"), data.pop("page_size")
     employees = selectors.employee_list(actor=request.employee, **data)
@@ -286,6 +301,8 @@ def employee_create(request, payload: EmployeeIn):
 
 @router.get("/employees/{int:employee_id}", response={200: EmployeeOut, **ERRORS})
 def employee_detail(request, employee_id: int):
+    """One employee, under the rules of the list: someone not active and outside the caller's
+    administration is 404; account details only for those the caller administers."""
     return employee_out(_employee(request, employee_id))
 
 

@@ -149,3 +149,35 @@ def departments_outside_scope(actor, departments, module="employee"):
 
 def scope_is_company(actor, module):
     return DataScope.COMPANY in effective_scopes(actor, module)[0]
+
+
+# How wide each scope relative to its holder is (self < self and subordinates < department <
+# company). 指定部门 is absolute, so it is compared by department subtrees instead.
+RELATIVE_RANK = {
+    DataScope.SELF: 0,
+    DataScope.SUBORDINATES: 1,
+    DataScope.DEPARTMENT: 2,
+    DataScope.COMPANY: 3,
+}
+
+
+def scope_within(actor, module, scope, department_ids=()):
+    """Return whether ``scope`` for ``module`` (with ``department_ids`` for 指定部门) stays inside
+    the actor's own scope for that module: what a role the actor grants or edits may carry.
+
+    A relative scope must rank no higher than the actor's best relative scope (an actor holding
+    only 指定部门 grants 本人); each 指定部门 must lie in a subtree the actor sees.
+    """
+    if actor.is_super_admin:
+        return True
+    actor_scopes, _listed = effective_scopes(actor, module)
+    if DataScope.COMPANY in actor_scopes:
+        return True
+    if scope == DataScope.DEPARTMENTS:
+        paths = _scope_department_paths(actor, module)
+        wanted = list(Department.objects.filter(pk__in=set(department_ids)).values_list("path", flat=True))
+        if len(wanted) != len(set(department_ids)):
+            return False
+        return all(any(path.startswith(own) for own in paths) for path in wanted)
+    best = max((RELATIVE_RANK[s] for s in actor_scopes if s in RELATIVE_RANK), default=0)
+    return RELATIVE_RANK.get(scope, RELATIVE_RANK[DataScope.COMPANY]) <= best

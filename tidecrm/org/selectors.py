@@ -1,20 +1,51 @@
 """Reads for the organisation (tenant-scoped through the managers; no N+1: one query per list)."""
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import BooleanField, Case, Count, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from tidecrm.core.errors import NotFound
 from tidecrm.core.permissions import check
 
+from . import scopes
 from .models import Department, Employee, EmployeeDepartment, EmployeeRole, Role
 
 
-def employee_list(*, actor, status=None, department_id=None, q=None, role_id=None, include_deleted=False):
-    """Return employees of the enterprise (the address book is visible to everyone, ORG-16).
+def administered_q(actor):
+    """Return the ``Q`` of the employees whose accounts ``actor`` administers, or None for nobody.
 
-    ``department_id`` includes its sub-departments; ``q`` matches name, phone or title.
+    The super admin administers everyone (an empty ``Q``); a holder of 管理员工 the employees in
+    their 员工管理 scope (ROLE-12); anyone else nobody.
+    """
+    if actor.is_super_admin:
+        return Q()
+    if not actor.has_permission("org.manage_employees"):
+        return None
+    return scopes.visible_owner_q(actor, "employee", owner_field="pk", include_subordinates=False)
+
+
+def employee_list(*, actor, status=None, department_id=None, q=None, role_id=None, include_deleted=False):
+    """Return the employees ``actor`` may see, each with ``account_visible``.
+
+    The address book (通讯录) is everyone's: every active colleague, with name, department, title,
+    phone and e-mail. Employees in any other state (未激活 / 已禁用 / 已离职, and the recycle bin)
+    and the account details of anyone (roles, username, statistics flag: ``account_visible``)
+    belong to the holders of 管理员工 within their 员工管理 scope (:func:`administered_q`). The
+    ``role_id`` filter keeps to those too, except for holders of 管理角色权限 (the role editor lists
+    a role's members). ``department_id`` includes its sub-departments; ``q`` matches name, phone
+    or title.
     """
     employees = Employee.objects.select_related("tenant", "main_department", "supervisor")
+    administered = administered_q(actor)
+    if administered is None:
+        employees = employees.filter(status=Employee.Status.ACTIVE).annotate(account_visible=Value(False))
+    elif not administered:
+        employees = employees.annotate(account_visible=Value(True))
+    else:
+        employees = employees.filter(Q(status=Employee.Status.ACTIVE) | administered).annotate(
+            account_visible=Case(
+                When(administered, then=Value(True)), default=Value(False), output_field=BooleanField()
+            )
+        )
     if not include_deleted:
         employees = employees.filter(deleted_at__isnull=True)
     if status:
@@ -29,6 +60,8 @@ def employee_list(*, actor, status=None, department_id=None, q=None, role_id=Non
         employees = employees.filter(
             pk__in=EmployeeRole.objects.filter(role_id=role_id).values("employee_id")
         )
+        if not actor.has_permission("org.manage_roles"):
+            employees = employees.filter(administered) if administered is not None else employees.none()
     if q:
         q = q.strip()
         employees = employees.filter(Q(name__icontains=q) | Q(phone__contains=q) | Q(title__icontains=q))
@@ -46,10 +79,12 @@ def employee_get(*, actor, employee_id, include_deleted=False):
 
 
 def recycle_bin(*, actor):
-    """Return deleted employees (帐号回收站, ORG-11), most recently deleted first."""
+    """Return the deleted employees in the actor's 员工管理 scope (帐号回收站, ORG-11), most
+    recently deleted first."""
     check(actor, "org.manage_employees")
     return (
-        Employee.objects.filter(deleted_at__isnull=False)
+        Employee.objects.filter(administered_q(actor), deleted_at__isnull=False)
+        .annotate(account_visible=Value(True))
         .select_related("main_department")
         .order_by("-deleted_at")
     )

@@ -75,7 +75,11 @@ def _employee_form_options(actor):
 
 @page_permission_required("org.view")
 def org_index(request):
-    """组织架构: the department tree on the left, the members of the chosen department on the right."""
+    """组织架构: the department tree on the left, the members of the chosen department on the right.
+
+    Members as ``selectors.employee_list`` gives them: employee administrators see every state and
+    the account columns of those they administer; others the active colleagues only.
+    """
     actor = request.employee
     department_id = _int_or_none(request.GET.get("department"))
     filters = {"q": request.GET.get("q", "").strip(), "status": request.GET.get("status", "")}
@@ -208,7 +212,11 @@ def employee_create(request):
 def _drawer(request, employee_id, *, status=200):
     actor = request.employee
     employee = selectors.employee_get(actor=actor, employee_id=employee_id)
-    context = {"employee": employee, "can_manage_employees": actor.has_permission("org.manage_employees")}
+    context = {
+        "employee": employee,
+        "can_manage_employees": actor.has_permission("org.manage_employees"),
+        "can_manage_this": services.can_administer(actor=actor, employee=employee),
+    }
     return render(request, "org/_employee_drawer.html", context, status=status)
 
 
