@@ -156,7 +156,7 @@ CASES = [
         record="library",
     ),
     C("delete", "/customer-libraries/{library}", permission="customer.settings", record="library"),
-    C("get", "/settings/pool-rules?library_id={library}", record="library", member=200),
+    C("get", "/settings/pool-rules?library_id={library}", permission="customer.settings", record="library"),
     C(
         "put",
         "/settings/pool-rules?library_id={library}",
@@ -164,7 +164,7 @@ CASES = [
         permission="customer.settings",
         record="library",
     ),
-    C("get", "/settings/duplicate-rules?library_id={library}", record="library", member=200),
+    C("get", "/settings/duplicate-rules?library_id={library}", permission="customer.settings", record="library"),
     C(
         "put",
         "/settings/duplicate-rules?library_id={library}",
