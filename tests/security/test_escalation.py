@@ -423,6 +423,11 @@ def test_below_an_administrator_nobody_manages_an_administrator(world, api, acti
 @pytest.mark.parametrize("action", ACCOUNT_ACTIONS)
 def test_the_same_actions_on_a_sales_rep_go_through(world, api, action):
     who, how = ACCOUNT_ACTIONS[action]
+    if action == "password_reset":  # a password opens only an account within the actor's rights
+        with tenant_context(world["owner"].tenant):
+            services.employee_set_roles(
+                actor=world["owner"], employee=world["rep"], roles=[world["grants"]["within"]]
+            )
     _with_removable_role(world, world["rep"])
     response = how(world, api(world[who]), world["rep"])
     assert response.status_code in (200, 204), response.content
@@ -440,6 +445,23 @@ def test_an_administrator_manages_another_administrator(world, api, action):
     assert response.status_code in (200, 204), response.content
     if action in BULK:
         assert response.json()["succeeded"] == [world["admin2"].pk]
+
+
+@pytest.mark.parametrize("grant", ["permission", "wider_scope", "outside_departments"])
+def test_a_reset_password_does_not_open_an_account_with_more_rights(world, api, grant):
+    """Setting a password is logging in as that person: it would grant the actor their roles."""
+    with tenant_context(world["owner"].tenant):
+        services.employee_set_roles(
+            actor=world["owner"], employee=world["rep"], roles=[world["grants"][grant]]
+        )
+    before = snapshot(world)
+
+    response = api(world["staff_manager"]).post(
+        f"/employees/{world['rep'].pk}/password", {"password": "Takeover123"}
+    )
+
+    assert "不能由您重置密码" in assert_denied(response)
+    assert snapshot(world) == before
 
 
 def test_a_reset_password_does_not_open_an_administrator_account(world, api):

@@ -306,3 +306,27 @@ def test_an_email_of_another_account_does_not_become_a_second_login(attacker, vi
     assert Account.objects.get(phone="13712348888").email is None
     assert _login("boss@victim.example", ATTACKER_PASSWORD).status_code == 401
     assert _login("boss@victim.example", PASSWORD).json()["employee"]["id"] == victim.pk
+
+
+def test_the_org_page_says_an_invitation_went_out_and_shows_it(attacker, victim):
+    client = Client()
+    assert (
+        client.post("/login/", {"login": attacker.phone, "password": PASSWORD, "agree": "1"}).status_code
+        == 302
+    )
+
+    with _capture(execute=True):
+        added = client.post(
+            "/org/employees/new/",
+            {"name": "受害者", "phone": victim.phone, "password": ATTACKER_PASSWORD},
+            HTTP_HX_REQUEST="true",
+        )
+
+    assert added.status_code == 204
+    assert "已向“受害者”发送加入邀请" in client.get(added.headers["HX-Redirect"]).content.decode()
+    with tenant_context(attacker.tenant):
+        invited = Employee.objects.get(phone=victim.phone)
+    drawer = client.get(f"/org/employees/{invited.pk}/").content.decode()
+    assert 'data-testid="invitation-pending"' in drawer
+    assert "重置密码" not in drawer and "/activate/" not in drawer
+    _assert_victim_untouched(victim)

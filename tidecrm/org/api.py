@@ -95,6 +95,9 @@ class EmployeeOut(Schema):
     supervisor_id: int | None
     exclude_from_stats: bool | None  # null where the caller does not administer the employee
     is_super_admin: bool
+    # "pending": the phone already had an account and its owner has not accepted yet (the
+    # employee stays inactive); "declined": they refused; "" once joined (issue 11).
+    invitation: str = ""
 
 
 class EmployeeIn(Schema):
@@ -167,6 +170,7 @@ def employee_out(employee):
         "supervisor_id": employee.supervisor_id,
         "exclude_from_stats": employee.exclude_from_stats if visible else None,
         "is_super_admin": employee.tenant.owner_id == employee.pk,
+        "invitation": employee.invitation,
     }
 
 

@@ -987,6 +987,13 @@ def password_reset_by_admin(*, actor, employee, password):
     check(actor, "org.manage_employees")
     _refuse_owner(employee, _("重置密码"))
     _check_administration(actor, employee)
+    # Setting someone's password is logging in as them: it grants their roles to the actor.
+    try:
+        _check_administration(actor, roles=employee.role_list)
+    except PermissionDenied:
+        raise PermissionDenied(
+            message=_("该员工拥有超出您的权限或数据范围，不能由您重置密码，请联系管理员")
+        ) from None
     validate_password(password)
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=employee.account_id)

@@ -196,11 +196,14 @@ def employee_create(request):
         except BusinessError as error:
             context.update(_error_context(error))
         else:
-            return _done(
-                request,
-                _org_url(employee.main_department_id),
-                _("已添加员工“%(name)s”") % {"name": employee.name},
-            )
+            if employee.invitation:
+                message = _(
+                    "该手机号已有潮汐CRM账号：已向“%(name)s”发送加入邀请，对方登录后选择本企业即可加入"
+                    "（加入前为未激活，初始密码不会生效）"
+                ) % {"name": employee.name}
+            else:
+                message = _("已添加员工“%(name)s”") % {"name": employee.name}
+            return _done(request, _org_url(employee.main_department_id), message)
     context.update(_employee_form_options(actor))
     context["fallback_role_key"] = services.FALLBACK_ROLE_KEY
     return render(request, "org/_employee_modal.html", context)
