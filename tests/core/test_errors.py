@@ -94,3 +94,59 @@ def test_session_callers_need_the_csrf_token_on_writes(enterprise):
         "/api/v1/me/tokens", {"name": "x"}, content_type="application/json", HTTP_X_CSRFTOKEN=token
     )
     assert allowed.status_code == 201
+
+
+# ---------------------------------------------------------------- the last line (finding 9)
+
+
+@pytest.mark.parametrize("exception", [OverflowError("date value out of range"), "data_error"])
+def test_an_out_of_range_value_the_edge_let_through_is_a_validation_error(
+    enterprise, api, monkeypatch, exception
+):
+    """Validation at the edge should refuse it; if it did not, the database's refusal is a 422."""
+    from django.db import DataError
+
+    from tidecrm.org import selectors
+
+    error = DataError("bigint out of range") if exception == "data_error" else exception
+
+    def overflowing(**kwargs):
+        raise error
+
+    monkeypatch.setattr(selectors, "department_list", overflowing)
+
+    body = _assert_error_shape(api(enterprise).get("/departments"), 422, "validation_error")
+    assert list(body["details"]["fields"]) == ["__all__"]
+
+
+def test_an_out_of_range_value_on_a_page_is_the_error_page(enterprise, monkeypatch):
+    from django.db import DataError
+
+    from tidecrm.accounts.sessions import SESSION_AUTH_HASH, SESSION_EMPLOYEE, auth_hash
+    from tidecrm.org import selectors
+
+    def overflowing(**kwargs):
+        raise DataError("integer out of range")
+
+    monkeypatch.setattr(selectors, "employee_list", overflowing)
+    client = Client()
+    session = client.session
+    session.update({SESSION_EMPLOYEE: enterprise.pk, SESSION_AUTH_HASH: auth_hash(enterprise.account)})
+    session.save()
+
+    page = client.get("/org/")
+    assert page.status_code == 422
+    assert b'data-code="validation_error"' in page.content
+    toast = client.get("/org/", HTTP_HX_REQUEST="true")
+    assert toast.status_code == 422 and toast["HX-Retarget"] == "#toasts"
+
+
+def test_a_request_django_cannot_read_is_a_json_400(enterprise, api, settings):
+    token = api(enterprise).token
+    client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {token}")
+    no_boundary = client.post("/api/v1/leads/imports", b"--x--", content_type="multipart/form-data")
+    _assert_error_shape(no_boundary, 400, "malformed_multipart")
+
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 2
+    too_many = client.post("/api/v1/leads/imports", {f"field{i}": "x" for i in range(5)})  # multipart
+    _assert_error_shape(too_many, 400, "bad_request")

@@ -97,3 +97,25 @@ def test_a_deep_page_keeps_the_joins_prefetches_and_tenant(
             ]
     assert [name for name, _tenant, _departments in names] == ["员工3", "员工4", "员工5"]
     assert {tenant for _name, tenant, _departments in names} == {enterprise.tenant.name}
+
+
+def test_page_and_page_size_are_clamped_and_garbage_is_the_default():
+    from tidecrm.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, clamp_page
+
+    assert clamp_page("3", "50") == (3, 50)
+    assert clamp_page(None, None) == (1, DEFAULT_PAGE_SIZE)
+    assert clamp_page("0", "0") == (1, 1)
+    assert clamp_page("-4", "-1") == (1, 1)
+    assert clamp_page("99999999999999999999", "99999999999999999999") == (MAX_PAGE, MAX_PAGE_SIZE)
+    assert clamp_page(2**63, 10**30) == (MAX_PAGE, MAX_PAGE_SIZE)
+    for garbage in ("²", "abc", "1.5", "1e9", "9" * 5000, float("inf"), True, [1]):
+        assert clamp_page(garbage, garbage) == (1, DEFAULT_PAGE_SIZE), garbage
+    assert clamp_page("٣", " 7 ") == (3, 7)  # Unicode decimal digits are digits to int()
+
+
+def test_the_deepest_page_is_empty_not_an_overflow(bound):
+    events = _events(bound.tenant, 3)
+
+    page = paginate(events, page="99999999999999999999", page_size=100)
+
+    assert (page.items, page.total, page.page) == ([], 3, pagination.MAX_PAGE)
