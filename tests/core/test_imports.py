@@ -74,3 +74,27 @@ def test_a_refused_file_leaves_no_job(bound):
     with pytest.raises(BusinessError):
         imports.import_start(actor=bound, kind="employee", file_name="x.csv", content=b"")
     assert not ImportJob.objects.exists()
+
+
+def test_the_survey_reads_the_header_as_the_parse_does():
+    """The upload's columns are checked from the survey (no parse in the request): its header row
+    agrees with the parsed one for shared, rich and numeric cells, wherever the table starts."""
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+    sheet = workbook.add_worksheet()
+    sheet.write_row(2, 1, ["手机号", 2024])
+    sheet.write_rich_string(2, 3, workbook.add_format({"bold": True}), "客户", "名称")
+    sheet.write_row(3, 1, ["13800000000", 1, "甲公司"])
+    workbook.close()
+    content = output.getvalue()
+    surveyed = imports.survey_table(content)
+    headers, rows = imports.read_table(content)
+    assert [h for h in surveyed.headers if h] == headers == ["手机号", "2024", "客户名称"]
+    assert surveyed.rows == len(rows) == 1
+    assert imports.survey_table("姓名,手机号\n甲,13800000000\n".encode()).headers == ["姓名", "手机号"]
+
+
+def test_a_csv_that_breaks_the_csv_reader_is_unreadable():
+    """An unclosed quote swallows the rest of the file into one field past the csv limit: a
+    refusal, not a crash (it answered 500)."""
+    refused("invalid_file", ('姓名,手机号\n"' + "甲" * 200_000 + "\n").encode())

@@ -2,29 +2,29 @@
 
 An app registers an :class:`Importer` per kind (employees, leads, customers ...) with its columns
 (Chinese header and synonyms) and a ``import_rows`` that takes a chunk of mapped rows and answers
-one outcome per row (``None`` or the failure reason). The framework reads xlsx / xls / csv
-(checked by content, not by name), maps headers, records an :class:`ImportJob`, runs it in Huey,
-keeps counts, and writes the failure file: the original rows plus a 失败原因 column.
+one outcome per row (``None`` or the failure reason). The framework checks an xlsx / xls / csv
+upload by content (not by name) without parsing it, maps its headers, records an
+:class:`ImportJob`, runs it in Huey -- where the file is parsed, in a child process under
+limits -- keeps counts, and writes the failure file: the original rows plus a 失败原因 column.
 """
 
 import contextvars
-import csv
 import io
 import json
 import re
+import tempfile
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import python_calamine
 import xlsxwriter
 from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils.translation import gettext as _
 
-from . import clock
+from . import clock, sheet_reader, sheets
 from .errors import BusinessError, NotFound, ValidationFailed
 from .models import ImportJob
 from .permissions import check
@@ -154,79 +154,83 @@ def get_importer(kind):
 
 
 # ---------------------------------------------------------------- reading files
+#
+# A spreadsheet is never parsed in the web process: the upload is surveyed there (bounded checks
+# that parse no cell, core.sheets.survey) and parsed in the job, by a child process under a
+# memory and time limit (core.sheet_reader.parse_file): see core.sheets for why. Settings
+# IMPORT_PARSE_MEMORY_BYTES / _CPU_SECONDS / _WALL_SECONDS override the limits.
 
 
-def _cell_text(value):
-    if type(value) is str:  # the common case first: most cells are text
-        return value.strip()
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # 13800000000.0 from Excel is a phone, not a float
-    return str(value).strip()
+def _limits():
+    return {
+        "memory_bytes": getattr(settings, "IMPORT_PARSE_MEMORY_BYTES", 2 * 1024**3),
+        "cpu_seconds": getattr(settings, "IMPORT_PARSE_CPU_SECONDS", 60),
+        "wall_seconds": getattr(settings, "IMPORT_PARSE_WALL_SECONDS", 120),
+    }
 
 
-def read_table(content, *, max_rows=MAX_ROWS):
-    """Return (headers, rows) of the first sheet of an xlsx/xls file or a csv, checked by content.
-
-    Refusals (409 with a Chinese message): ``file_too_large``, ``invalid_file``, ``empty_file``,
-    ``too_many_rows``, ``merged_cells``.
-    """
-    if len(content) > MAX_FILE_BYTES:
-        raise BusinessError("file_too_large", _("文件不能超过20MB"))
-    if content[:4] == b"PK\x03\x04" or content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        table = _read_workbook(content, max_rows)
+def _refused(refusal, max_rows):
+    """The BusinessError (409, Chinese message) for a :class:`sheets.Refusal`."""
+    code, details = refusal.code, refusal.details
+    if code == "too_many_rows":
+        message = _("单个文件最多 %(max)s 行数据，请拆分后分批导入") % {"max": f"{max_rows:,}"}
+    elif code == "empty_file":
+        message = _("文件中没有数据：第一行应为表头，从第二行起为数据")
+    elif code == "merged_cells":
+        message = _("表格中有合并单元格，请取消合并后再导入")
+    elif code == "file_encrypted":
+        message = _("文件设置了密码保护，请在 Excel 中取消密码后再导入")
+    elif code == "file_too_complex" and details.get("reason") == "range":
+        message = _(
+            "表格的使用范围过大（%(rows)s 行 × %(columns)s 列），请删除数据以外的单元格，或拆分后分批导入"
+        ) % {"rows": f"{details['rows']:,}", "columns": f"{details['columns']:,}"}
+    elif code == "file_too_complex" and details.get("reason") == "limits":
+        message = _("文件过于复杂，读取超出了时间或内存限制，请删除多余的内容，或拆分后分批导入")
+    elif code == "file_too_complex":
+        message = _("文件解压后过大，无法导入，请删除多余的内容，或拆分后分批导入")
     else:
-        table = _read_csv(content, max_rows)
-    table = [row for row in table if any(row)]
-    if len(table) < 2:
-        raise BusinessError("empty_file", _("文件中没有数据：第一行应为表头，从第二行起为数据"))
-    if len(table) - 1 > max_rows:
-        raise BusinessError(
-            "too_many_rows", _("单个文件最多 %(max)s 行数据，请拆分后分批导入") % {"max": f"{max_rows:,}"}
-        )
-    width = len(table[0])
-    rows = [(row + [""] * width)[:width] for row in table[1:]]
-    return table[0], rows
+        return _unreadable()
+    return BusinessError(code, message, details=details)
 
 
 def _unreadable():
     return BusinessError("invalid_file", _("无法读取该文件，请上传 xlsx、xls 或 csv 格式的表格"))
 
 
-def _read_workbook(content, max_rows):
+def survey_table(content, *, max_rows=MAX_ROWS):
+    """Check an upload without parsing it (in the request); return its :class:`sheets.Survey`.
+
+    Refusals (409 with a Chinese message): ``file_too_large``, ``invalid_file``,
+    ``file_encrypted``, ``file_too_complex``, ``empty_file``, ``too_many_rows``, ``merged_cells``.
+    """
+    if len(content) > MAX_FILE_BYTES:
+        raise BusinessError("file_too_large", _("文件不能超过20MB"))
     try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
-        sheet = workbook.get_sheet_by_index(0)
-    except Exception:  # noqa: BLE001 - any parser failure means "not a spreadsheet we can read"
-        raise _unreadable()
-    if sheet.merged_cell_ranges:
-        raise BusinessError("merged_cells", _("表格中有合并单元格，请取消合并后再导入"))
-    table = []
-    for row in sheet.iter_rows():
-        table.append([_cell_text(value) for value in row])
-        if len(table) > max_rows + 1:
-            break
-    return table
+        return sheets.survey(content, max_rows=max_rows)
+    except sheets.Refusal as refusal:
+        raise _refused(refusal, max_rows) from None
 
 
-def _read_csv(content, max_rows):
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise _unreadable()
-    if "\x00" in text:
-        raise _unreadable()
-    table = []
-    for row in csv.reader(io.StringIO(text)):
-        table.append([cell.strip() for cell in row])
-        if len(table) > max_rows + 1:
-            break
-    return table
+def parse_table(path, *, max_rows=MAX_ROWS):
+    """Return (headers, rows) of a surveyed file, parsed in a child process under limits.
+
+    Rows are padded or cut to the header's width; empty rows are left out. Refusals as
+    :func:`survey_table` (``file_too_complex`` also when the parse overruns its limits).
+    """
+    try:
+        return sheet_reader.parse_file(path, max_rows=max_rows, **_limits())
+    except sheets.Refusal as refusal:
+        raise _refused(refusal, max_rows) from None
+
+
+def read_table(content, *, max_rows=MAX_ROWS):
+    """Return (headers, rows) of the first sheet of an xlsx/xls file or a csv, checked by content:
+    :func:`survey_table`, then :func:`parse_table`."""
+    survey_table(content, max_rows=max_rows)
+    with tempfile.NamedTemporaryFile(prefix="tidecrm-table-") as file:
+        file.write(content)
+        file.flush()
+        return parse_table(file.name, max_rows=max_rows)
 
 
 def _header_key(text):
@@ -267,20 +271,19 @@ def import_start(*, actor, kind, file_name, content, options=None):
     """Check the file and options, record a queued job and schedule it; return the job."""
     importer = get_importer(kind)
     check(actor, importer.permission)
-    headers, rows = read_table(content, max_rows=importer.max_rows)
-    map_headers(importer, headers)
+    surveyed = survey_table(content, max_rows=importer.max_rows)
+    if surveyed.headers is not None:  # an xls has its columns checked by the job
+        map_headers(importer, surveyed.headers)
     importer.prepare(actor, options or {})
     stored = _storage_dir() / f"{actor.tenant_id}-{uuid.uuid4().hex}"
     stored.write_bytes(content)
-    # The checked table too, so the worker need not parse the spreadsheet a second time.
-    _parsed_path(stored).write_text(json.dumps([headers, rows], ensure_ascii=False), encoding="utf-8")
     with transaction.atomic():
         job = ImportJob.objects.create(
             kind=kind,
             file_name=Path(file_name or "import").name[:200],
             file_path=str(stored),
             options=options or {},
-            total=len(rows),
+            total=surveyed.rows or 0,  # at most; the job sets the exact count once parsed
             created_by=actor,
         )
         transaction.on_commit(lambda: _enqueue(job.pk, actor.tenant_id))
@@ -288,16 +291,18 @@ def import_start(*, actor, kind, file_name, content, options=None):
 
 
 def _parsed_path(stored):
+    """Where an earlier version kept the table it parsed at upload (read by the job, then removed)."""
     return Path(f"{stored}.rows.json")
 
 
 def _job_table(job, importer):
-    """(headers, rows) of a job: the table checked at upload, else the file read again."""
+    """(headers, rows) of a job: its file parsed now, or the table parsed at upload by an earlier
+    version (for a job queued before the upgrade)."""
     parsed = _parsed_path(job.file_path)
     if parsed.exists():
         headers, rows = json.loads(parsed.read_text(encoding="utf-8"))
         return headers, rows
-    return read_table(Path(job.file_path).read_bytes(), max_rows=importer.max_rows)
+    return parse_table(job.file_path, max_rows=importer.max_rows)
 
 
 def _enqueue(job_id, tenant_id):
@@ -332,6 +337,9 @@ def import_run(job_id):
 
     try:
         headers, rows = _job_table(job, importer)
+        if len(rows) != job.total:
+            job.total = len(rows)
+            ImportJob.objects.filter(pk=job.pk).update(total=job.total)
         mapping = map_headers(importer, headers)
         context = importer.prepare(job.created_by, job.options)
         context["writer"] = writer
