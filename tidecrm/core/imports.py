@@ -6,6 +6,7 @@ one outcome per row (``None`` or the failure reason). The framework checks an xl
 upload by content (not by name) without parsing it, maps its headers, records an
 :class:`ImportJob`, runs it in Huey -- where the file is parsed, in a child process under
 limits -- keeps counts, and writes the failure file: the original rows plus a 失败原因 column.
+A job is seen by its uploader and those whose data scope covers them (:func:`visible_jobs`).
 """
 
 import contextvars
@@ -58,6 +59,11 @@ class Importer:
     # Rows per chunk (one transaction each); 0 = the module's CHUNK_ROWS. Set-based importers
     # take bigger chunks: fewer round trips and commits per file.
     chunk_rows: int = 0
+
+    # The data-scope module (org.scopes) that says whose jobs of this kind an employee sees:
+    # their own and those of the uploaders it covers. The default, 员工管理, covers the people
+    # one administers: for kinds whose records have no data scope of their own (products).
+    scope_module: str = "employee"
 
     # Optional extra inputs on the upload form (e.g. 跟进员工 for leads): a template rendered in the
     # modal with ``options_context(actor)``, read back with ``options_from_form(post)``.
@@ -413,18 +419,47 @@ def failure_rows(job):
     return read_table(Path(job.failure_path).read_bytes(), max_rows=MAX_ROWS + 1)
 
 
+def visible_jobs(*, actor, kind):
+    """Return the jobs of ``kind`` the actor may see, newest first (``permission_denied`` without
+    the kind's permission).
+
+    A job (its counts, its page, its failure file: the uploader's rows as uploaded) is seen by
+    its uploader, by those whose data scope for the kind's module covers the uploader (the
+    manager of the uploader's department subtree, a whole-company scope: org.scopes), and by
+    super admins. Every read of a job goes through here.
+    """
+    importer = get_importer(kind)
+    check(actor, importer.permission)
+    from tidecrm.org.scopes import visible_owner_q  # the scope engine lives above core
+
+    uploaders = visible_owner_q(
+        actor,
+        importer.scope_module,
+        owner_field="created_by_id",
+        # 员工管理 has no supervisor rule (ROLE-12); record modules let supervisors see (Q-22).
+        include_subordinates=importer.scope_module != "employee",
+    )
+    return (
+        ImportJob.objects.filter(uploaders, kind=kind)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
 def import_get(*, actor, job_id, kind=None):
-    """Return one import job of the enterprise the actor may see (404 otherwise)."""
-    job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
-    if job is None or (kind and job.kind != kind):
+    """Return one import job the actor may see (:func:`visible_jobs`); 404 otherwise."""
+    job_kind = ImportJob.objects.filter(pk=job_id).values_list("kind", flat=True).first()
+    if job_kind is None or job_kind not in IMPORTERS or (kind and job_kind != kind):
         raise NotFound()
-    check(actor, IMPORTERS[job.kind].permission)
+    job = visible_jobs(actor=actor, kind=job_kind).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound()
     return job
 
 
 def import_list(*, actor, kind):
-    check(actor, get_importer(kind).permission)
-    return ImportJob.objects.filter(kind=kind).select_related("created_by").order_by("-created_at", "-id")
+    """Return the jobs of ``kind`` the actor may see, newest first (导入记录)."""
+    return visible_jobs(actor=actor, kind=kind)
 
 
 def template_bytes(kind):

@@ -513,6 +513,7 @@ class CustomerPoolImporter(CustomerImporter):
 CUSTOMER_IMPORTER = register(
     CustomerImporter(
         kind="customer",
+        scope_module="customer",
         label=gettext_lazy("客户"),
         permission="customer.import",
         columns=COLUMNS,
@@ -522,6 +523,7 @@ CUSTOMER_IMPORTER = register(
 CUSTOMER_POOL_IMPORTER = register(
     CustomerPoolImporter(
         kind="customer_pool",
+        scope_module="customer",
         label=gettext_lazy("公海客户"),
         permission="customer.import",
         columns=COLUMNS,

@@ -375,6 +375,7 @@ class LeadImporter(Importer):
 LEAD_IMPORTER = register(
     LeadImporter(
         kind="lead",
+        scope_module="lead",
         options_template="leads/_import_options.html",
         chunk_rows=10_000,
         label=gettext_lazy("线索"),
