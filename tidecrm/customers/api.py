@@ -7,7 +7,7 @@ from datetime import date, datetime
 from django.urls import reverse
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
-from tidecrm.core.api import BulkOut, ErrorOut, IdsIn, PageOut
+from tidecrm.core.api import BulkOut, DatetimeIn, ErrorOut, Id, IdsIn, PageOut
 from tidecrm.core.errors import NotFound, ValidationFailed
 from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import check
@@ -75,8 +75,8 @@ class CustomerOut(Schema):
 
 
 class PoolTargetIn(Schema):
-    ids: list[int] = Field(..., min_length=1, max_length=500)
-    department_ids: list[int] = Field(default_factory=list, max_length=50)
+    ids: list[Id] = Field(..., min_length=1, max_length=500)
+    department_ids: list[Id] = Field(default_factory=list, max_length=50)
 
 
 class ContactIn(Schema):
@@ -108,11 +108,11 @@ class CustomerIn(Schema):
     kind: str = Customer.Kind.ENTERPRISE
     source: str = Field("", max_length=40)
     remark: str = Field("", max_length=500)
-    stage_id: int | None = None
-    tag_ids: list[int] = []
-    owner_id: int | None = None
+    stage_id: Id | None = None
+    tag_ids: list[Id] = []
+    owner_id: Id | None = None
     to_pool: bool = False
-    library_id: int | None = None
+    library_id: Id | None = None
     contacts: list[ContactIn] = Field(..., max_length=20)
 
 
@@ -121,17 +121,17 @@ class CustomerPatch(Schema):
     kind: str | None = None
     source: str | None = Field(None, max_length=40)
     remark: str | None = Field(None, max_length=500)
-    stage_id: int | None = None
+    stage_id: Id | None = None
 
 
 class CustomerQuery(Schema):
     scope: str = "mine"
     state: str = Customer.State.OWNED
-    library_id: int | None = None
+    library_id: Id | None = None
     q: str | None = None
-    tag_id: int | None = None
-    stage_id: int | None = None
-    owner_id: int | None = None
+    tag_id: Id | None = None
+    stage_id: Id | None = None
+    owner_id: Id | None = None
     deal_status: str | None = None
     source: str | None = None
     created_from: date | None = None
@@ -150,27 +150,27 @@ class ReasonIdsIn(IdsIn):
 
 
 class EmployeeIdsIn(ReasonIdsIn):
-    employee_id: int
+    employee_id: Id
 
 
 class TagIdsIn(IdsIn):
-    tag_ids: list[int]
+    tag_ids: list[Id]
 
 
 class TagsIn(Schema):
-    tag_ids: list[int]
+    tag_ids: list[Id]
 
 
 class CollaboratorIn(Schema):
-    employee_id: int
+    employee_id: Id
     access: str = Collaborator.Access.READ
 
 
 class FollowupIn(Schema):
     content: str = Field(..., max_length=2000)
     method: str = Followup.Method.CALL
-    contact_id: int | None = None
-    next_followup_at: datetime | None = None
+    contact_id: Id | None = None
+    next_followup_at: DatetimeIn | None = None
 
 
 class AttachmentOut(Schema):
@@ -484,7 +484,7 @@ def contact_update(request, contact_id: int, payload: ContactPatch):
 
 
 @router.delete("/contacts/{int:contact_id}", response={204: None, **ERRORS})
-def contact_delete(request, contact_id: int, new_primary_id: int | None = None):
+def contact_delete(request, contact_id: int, new_primary_id: Id | None = None):
     """Delete a contact; the primary needs ``new_primary_id`` (409 ``primary_contact_required``),
     the last one stays (409 ``last_contact``)."""
     _contact_customer(request, contact_id)
@@ -517,7 +517,7 @@ def followup_upload(
     customer_id: int,
     content: Form[str] = "",
     method: Form[str] = Followup.Method.CALL,
-    contact_id: Form[int | None] = None,
+    contact_id: Form[Id | None] = None,
     files: File[list[UploadedFile]] = None,
 ):
     """添加跟进 with attachments (multipart ``files``: images, PDF, Word/Excel/PPT, recordings;
@@ -554,8 +554,8 @@ def _plain_detail(item):
 
 
 class FollowupQuery(Schema):
-    employee_id: int | None = None
-    customer_id: int | None = None
+    employee_id: Id | None = None
+    customer_id: Id | None = None
     method: str | None = None
     created_from: date | None = None
     created_to: date | None = None
@@ -590,12 +590,12 @@ class LibraryOut(Schema):
 
 class LibraryIn(Schema):
     name: str = Field(..., max_length=40)
-    department_ids: list[int] = []
+    department_ids: list[Id] = []
 
 
 class LibraryPatch(Schema):
     name: str | None = Field(None, max_length=40)
-    department_ids: list[int] | None = None
+    department_ids: list[Id] | None = None
 
 
 class PoolRulesIO(Schema):
@@ -656,7 +656,7 @@ class TagIn(Schema):
 
 class CustomerSettingsIO(Schema):
     cross_library_duplicates: bool = False
-    masked_employee_ids: list[int] = []
+    masked_employee_ids: list[Id] = []
     forbid_delete: bool = False
 
 
@@ -723,7 +723,7 @@ def library_delete(request, library_id: int):
 
 
 @settings_router.get("/settings/pool-rules", response={200: PoolRulesIO, **ERRORS})
-def pool_rules_get(request, library_id: int | None = None):
+def pool_rules_get(request, library_id: Id | None = None):
     check(request.employee, "customer.settings")
     library = _library(library_id)
     return {
@@ -733,7 +733,7 @@ def pool_rules_get(request, library_id: int | None = None):
 
 
 @settings_router.put("/settings/pool-rules", response={200: PoolRulesIO, **ERRORS})
-def pool_rules_put(request, payload: PoolRulesIO, library_id: int | None = None):
+def pool_rules_put(request, payload: PoolRulesIO, library_id: Id | None = None):
     """Daily claim limit (POOL-13) and re-claim cooldown days (POOL-12) of a library's pool; null = off."""
     library = _library(library_id)
     library = config.library_update(actor=request.employee, library_id=library.pk, **payload.dict())
@@ -744,14 +744,14 @@ def pool_rules_put(request, payload: PoolRulesIO, library_id: int | None = None)
 
 
 @settings_router.get("/settings/duplicate-rules", response={200: DuplicateRulesIO, **ERRORS})
-def duplicate_rules_get(request, library_id: int | None = None):
+def duplicate_rules_get(request, library_id: Id | None = None):
     check(request.employee, "customer.settings")
     library = _library(library_id)
     return {"fields": library.duplicate_fields, "match": library.duplicate_match}
 
 
 @settings_router.put("/settings/duplicate-rules", response={200: DuplicateRulesIO, **ERRORS})
-def duplicate_rules_put(request, payload: DuplicateRulesIO, library_id: int | None = None):
+def duplicate_rules_put(request, payload: DuplicateRulesIO, library_id: Id | None = None):
     """``fields`` ⊆ customer_name, contact_name, contact_mobile; ``match`` any or all."""
     library = _library(library_id)
     library = config.library_update(
@@ -786,7 +786,7 @@ def stage_update(request, stage_id: int, payload: StagePatch):
 
 
 @settings_router.delete("/settings/customer-stages/{int:stage_id}", response={204: None, **ERRORS})
-def stage_delete(request, stage_id: int, move_to_id: int | None = None):
+def stage_delete(request, stage_id: int, move_to_id: Id | None = None):
     """Delete; its customers move to ``move_to_id`` (409 ``stage_in_use`` without one)."""
     config.stage_delete(actor=request.employee, stage_id=stage_id, move_to_id=move_to_id)
     return Status(204, None)

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from tidecrm.core import imports
-from tidecrm.core.api import BulkOut, ErrorOut, IdsIn, PageOut
+from tidecrm.core.api import BulkOut, DatetimeIn, ErrorOut, Id, IdsIn, PageOut
 from tidecrm.core.imports_api import ImportJobOut, failure_download, job_out
 from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import check
@@ -51,8 +51,8 @@ class LeadIn(Schema):
     wechat: str = Field("", max_length=40)
     source: str = Field("", max_length=40)
     remark: str = Field("", max_length=500)
-    tag_ids: list[int] = []
-    owner_id: int | None = None
+    tag_ids: list[Id] = []
+    owner_id: Id | None = None
 
 
 class LeadPatch(Schema):
@@ -67,7 +67,7 @@ class LeadPatch(Schema):
 
 
 class AllocateIn(IdsIn):
-    employee_id: int
+    employee_id: Id
 
 
 class ReasonIdsIn(IdsIn):
@@ -84,7 +84,7 @@ class LeadQuery(Schema):
     state: str = Lead.State.OWNED
     q: str | None = None
     status: str | None = None
-    owner_id: int | None = None
+    owner_id: Id | None = None
     recycled: bool | None = None
     created_from: date | None = None
     created_to: date | None = None
@@ -219,7 +219,7 @@ def lead_convert(request, lead_id: int, payload: ConvertIn):
 class FollowupIn(Schema):
     content: str = Field(..., max_length=2000)
     method: str = "call"
-    next_followup_at: datetime | None = None
+    next_followup_at: DatetimeIn | None = None
 
 
 class FollowupOut(Schema):
@@ -278,9 +278,9 @@ def leads_delete(request, payload: IdsIn):
 def lead_import(
     request,
     file: File[UploadedFile],
-    owner_id: Form[int | None] = None,
-    owner_ids: Form[list[int]] = None,
-    tag_ids: Form[list[int]] = None,
+    owner_id: Form[Id | None] = None,
+    owner_ids: Form[list[Id]] = None,
+    tag_ids: Form[list[Id]] = None,
 ):
     """Import leads from xlsx / xls / csv (LEAD-04): without owners they wait in 待分配; with
     several owners they are dealt round-robin, skipping anyone at their holding limit."""
