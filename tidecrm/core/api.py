@@ -232,11 +232,15 @@ def install_error_handlers(api):
 
     def out_of_range(request, exc):
         # The last line: a value the edge let through that the database or the calendar cannot
-        # hold (a number too large for its column, a date that overflows when moved to UTC).
+        # hold (a number too large for its column, a date that overflows when moved to UTC, a NUL
+        # character in a query parameter, which PostgreSQL text refuses).
         # Validation at the edge (Id, DatetimeIn, JsonParser) should have refused it; the log says
         # where it did not.
         logger.warning("Out-of-range input on %s %s", request.method, request.path, exc_info=exc)
-        return answer(request, ValidationFailed({"__all__": [_("数值或日期超出允许的范围")]}))
+        return answer(
+            request,
+            ValidationFailed({"__all__": [_("提交的值无法保存：数值或日期超出范围，或含有无效字符")]}),
+        )
 
     api.add_exception_handler(DataError, out_of_range)
     api.add_exception_handler(OverflowError, out_of_range)

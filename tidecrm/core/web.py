@@ -90,10 +90,10 @@ class BusinessErrorMiddleware:
         if request.path.startswith("/api/"):
             return None
         if isinstance(exception, DataError | OverflowError):
-            # The last line for pages, as in core.api: a number or date the form parsing let
-            # through that its column or the calendar cannot hold is invalid input, not a 500.
+            # The last line for pages, as in core.api: a number, date or NUL character the form
+            # parsing let through that its column or the calendar cannot hold is invalid input.
             logger.warning("Out-of-range input on %s %s", request.method, request.path, exc_info=exception)
-            exception = ValidationFailed(message=_("数值或日期超出允许的范围"))
+            exception = ValidationFailed(message=_("提交的值无法保存：数值或日期超出范围，或含有无效字符"))
         if not isinstance(exception, BusinessError):
             return None
         context = {"page_error": exception}
