@@ -279,14 +279,25 @@ def test_a_login_by_sms_code_proves_the_owner_too(attacker, victim, api, django_
     assert result.employee.tenant_id == attacker.tenant_id
 
 
-def test_tokens_of_the_invited_enterprise_do_not_exist_before_acceptance(attacker, victim, api):
+def test_no_token_is_minted_for_an_invited_employee(attacker, victim, api):
     invited = _invited(attacker, victim, api)
+
+    response = api(attacker).post("/me/tokens", {"name": "代建", "employee_id": invited.pk})
+
+    assert response.status_code == 409 and response.json()["code"] == "employee_not_active"
     with tenant_context(attacker.tenant):
         assert not ApiToken.objects.filter(employee=invited).exists()
-    # The attacker cannot mint one for the invited employee either: it is not active.
+
+
+def test_tokens_made_while_an_invitation_waited_die_when_it_is_accepted(attacker, victim, api):
+    invited = _invited(attacker, victim, api)
+    with tenant_context(attacker.tenant):  # e.g. made before this rule existed
+        ApiToken.objects.create(employee=invited, name="旧", key_hash="x" * 64, prefix="x", expires_at=None)
+
+    assert _login(victim.phone, PASSWORD, attacker.tenant_id).status_code == 200
+
     with tenant_context(attacker.tenant):
-        _token, raw = account_services.token_create(actor=attacker, name="x", employee=invited)
-    assert Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+        assert ApiToken.objects.get(name="旧").revoked_at is not None
 
 
 def test_an_email_of_another_account_does_not_become_a_second_login(attacker, victim, api):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from tidecrm.core.api import ErrorOut, Id, PageOut
-from tidecrm.core.errors import NotFound
+from tidecrm.core.errors import NotFound, PermissionDenied
 from tidecrm.core.pagination import paginate
 from tidecrm.core.tenancy import tenant_context
 
@@ -126,11 +126,24 @@ def me(request):
     return {
         "employee": employee_out(employee),
         "enterprise": enterprise_out(employee.tenant),
-        "enterprises": [enterprise_out(e.tenant) for e in services.memberships(employee.account)],
+        # A 代建 token sees only its own enterprise of the person's account.
+        "enterprises": [enterprise_out(employee.tenant)]
+        if getattr(employee, "token_issued_by", None)
+        else [enterprise_out(e.tenant) for e in services.memberships(employee.account)],
         "roles": [role.name for role in employee.role_list],
         "permissions": sorted(employee.permission_codes),
         "must_change_password": employee.must_change_password,
     }
+
+
+def _own_account(request):
+    """The caller's account for account-wide calls (its enterprises, invitations, password).
+
+    A token an admin created for the employee (代建) acts in that enterprise only: 403 here.
+    """
+    if getattr(request.employee, "token_issued_by", None):
+        raise PermissionDenied(message=_("管理员代建的令牌只能用于本企业的业务接口，不能操作个人账号"))
+    return request.employee.account
 
 
 def invitation_out(employee):
@@ -146,7 +159,7 @@ def invitation_out(employee):
 @router.get("/me/invitations", response={200: list[InvitationOut], **ERRORS})
 def invitations(request):
     """Enterprises that invited the caller's account and wait for an answer (issue 11)."""
-    return [invitation_out(e) for e in services.invitations(request.employee.account)]
+    return [invitation_out(e) for e in services.invitations(_own_account(request))]
 
 
 @router.post("/me/invitations/{int:enterprise_id}/accept", response={200: InvitationAcceptedOut, **ERRORS})
@@ -157,7 +170,7 @@ def invitation_accept(request, enterprise_id: int):
     invitation; 409 ``seats_full`` when the enterprise has no free seat (nothing changes).
     """
     employee = services.invitation_accept(
-        account=request.employee.account,
+        account=_own_account(request),
         enterprise_id=enterprise_id,
         ip=client_ip(request),
         device=device_of(request),
@@ -169,7 +182,7 @@ def invitation_accept(request, enterprise_id: int):
 @router.post("/me/invitations/{int:enterprise_id}/decline", response={204: None, **ERRORS})
 def invitation_decline(request, enterprise_id: int):
     services.invitation_decline(
-        account=request.employee.account,
+        account=_own_account(request),
         enterprise_id=enterprise_id,
         ip=client_ip(request),
         device=device_of(request),
@@ -180,6 +193,7 @@ def invitation_decline(request, enterprise_id: int):
 
 @router.post("/me/password", response={204: None, **ERRORS})
 def change_password(request, payload: PasswordChangeIn):
+    _own_account(request)
     services.password_change(employee=request.employee, **payload.dict(), ip=client_ip(request))
     return Status(204, None)
 

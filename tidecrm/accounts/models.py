@@ -21,6 +21,10 @@ class Account(models.Model):
     password = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     last_login_at = models.DateTimeField(null=True, blank=True)
+    # The enterprise whose admin set the current password (a new employee's initial password, an
+    # admin reset); empty once the owner set it with a code sent to the phone (reset, or
+    # registration). Such a password opens that enterprise only (issue 11): the admin knows it.
+    password_enterprise_id = models.BigIntegerField(null=True, blank=True)
     agreement_version = models.CharField(max_length=16, blank=True)
     agreed_at = models.DateTimeField(null=True, blank=True)
 
@@ -169,6 +173,9 @@ class ApiToken(TenantModel):
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Who created it when not the employee themselves (an admin's 代建 token): such a token works
+    # in this enterprise only, never for the person's account as a whole (issue 11).
+    issued_by_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "key_hash"], name="api_token_unique_hash")]

@@ -10,7 +10,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tidecrm.core import clock, timeline
@@ -180,13 +181,18 @@ def enterprise_register(
             raise BusinessError(
                 "phone_registered", _("该手机号已注册，请输入该账号的登录密码以创建新企业"), status=409
             )
+        check_password_opens(account, None)
     else:
         validate_password(password)
     now = clock.now()
     with transaction.atomic():
         if account is None:
+            # The e-mail becomes a login only while no other account uses it, in any case.
+            login_email = (
+                email if email and not Account.objects.filter(email__iexact=email).exists() else None
+            )
             account = Account(
-                phone=phone, email=email or None, agreement_version=AGREEMENT_VERSION, agreed_at=now
+                phone=phone, email=login_email, agreement_version=AGREEMENT_VERSION, agreed_at=now
             )
             account.set_password(password)
             try:
@@ -283,18 +289,16 @@ def _enterprise_choice(employee, invited=False):
 def _choose_membership(account, enterprise_id):
     """Return the employee to log in as. Called only once the account's own credentials passed.
 
-    Naming an enterprise that invited the account accepts the invitation (the owner's consent).
+    Naming an enterprise that invited the account picks that invitation's (still pending)
+    employee: the caller accepts it with :func:`_enter` once every other check has passed.
     Without a name, one joined enterprise is entered at once; several, or none but invitations,
     ask for a choice (``enterprise_required``, invitations flagged ``invitation: true``).
     """
     employees = memberships(account)
     if enterprise_id:
-        for employee in employees:
+        for employee in employees + invitations(account):
             if str(employee.tenant_id) == str(enterprise_id):
                 return employee
-        for employee in invitations(account):
-            if str(employee.tenant_id) == str(enterprise_id):
-                return invitation_accept(account=account, enterprise_id=employee.tenant_id)
         raise BusinessError("invalid_credentials", _("账号或密码错误"), status=401)
     if len(employees) == 1:
         return employees[0]
@@ -314,7 +318,33 @@ def _choose_membership(account, enterprise_id):
     )
 
 
-def invitation_accept(*, account, enterprise_id, ip=None, device="", client="web"):
+def check_password_opens(account, enterprise_id):
+    """Refuse to use the account beyond the enterprise whose admin set its password.
+
+    That admin knows the password, so it opens their enterprise only: logging in elsewhere by
+    password, switching, accepting an invitation or registering a new enterprise with it waits
+    until the owner sets their own password with a code sent to the phone (忘记密码).
+    """
+    origin = account.password_enterprise_id
+    if origin is not None and (enterprise_id is None or int(enterprise_id) != origin):
+        raise BusinessError(
+            "password_reset_required",
+            _("您的密码由企业管理员设置，只能登录该企业。请先在登录页「忘记密码」用手机验证码设置自己的密码"),
+            status=403,
+        )
+
+
+def _enter(account, employee, *, ip=None, device="", client="web"):
+    """Accept the invitation behind ``employee`` if it is one, then check it may log in."""
+    if employee.invitation:
+        return invitation_accept(
+            account=account, enterprise_id=employee.tenant_id, ip=ip, device=device, client=client
+        )
+    _check_can_log_in(employee)
+    return employee
+
+
+def invitation_accept(*, account, enterprise_id, ip=None, device="", client="web", phone_proven=False):
     """Join the enterprise that invited ``account``; return the employee there (now 在职).
 
     The caller has proven to own the account (its password or an SMS code to its phone). The
@@ -322,7 +352,9 @@ def invitation_accept(*, account, enterprise_id, ip=None, device="", client="web
     404 when there is no such invitation, ``seats_full`` (nothing changes).
     """
     with transaction.atomic():
-        Account.objects.select_for_update().filter(pk=account.pk).first()
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        if not phone_proven:  # a code to the phone proves the owner, whoever set the password
+            check_password_opens(account, enterprise_id)
         membership = (
             Membership.objects.select_for_update()
             .filter(account=account, enterprise_id=enterprise_id, joined_at__isnull=True)
@@ -338,6 +370,8 @@ def invitation_accept(*, account, enterprise_id, ip=None, device="", client="web
             if employee is None:
                 raise NotFound()
             employee = org_services.invitation_join(employee=employee)
+            # Nothing anyone minted for the invitation before the owner said yes survives it.
+            ApiToken.objects.filter(employee=employee, revoked_at__isnull=True).update(revoked_at=clock.now())
         membership.joined_at = clock.now()
         membership.save(update_fields=["joined_at"])
         employee.tenant = tenant
@@ -439,7 +473,9 @@ def login_with_password(
             _check_not_locked(ip_key, *[f"account:{c.pk}" for c in candidates])
         raise BusinessError("invalid_credentials", _("账号或密码错误"), status=401)
     employee = _choose_membership(account, enterprise_id)
-    _check_can_log_in(employee)
+    check_password_opens(account, employee.tenant_id)
+    if not employee.invitation:
+        _check_can_log_in(employee)
     if not _ip_is_trusted(account, ip):
         if challenge_id and code:
             code_verify(phone=account.phone, purpose=Purpose.NEW_IP, code=code, challenge_id=challenge_id)
@@ -452,6 +488,8 @@ def login_with_password(
                 status=409,
                 details={"challenge_id": challenge, "phone": mask_phone(account.phone)},
             )
+    # An invitation is accepted only now, when every check of the login has passed.
+    employee = _enter(account, employee, ip=ip, device=device, client=client)
     return _succeed(account, employee, method="password", ip=ip, device=device, client=client)
 
 
@@ -478,15 +516,27 @@ def login_with_code(*, phone, code, enterprise_id=None, ip=None, device="", clie
     if account is None:
         raise BusinessError("invalid_credentials", _("该手机号未注册"), status=401)
     employee = _choose_membership(account, enterprise_id)
-    _check_can_log_in(employee)
+    # The code proves the phone: its owner may accept an invitation with it, whoever set the
+    # password (which still opens only its own enterprise).
+    if employee.invitation:
+        employee = invitation_accept(
+            account=account,
+            enterprise_id=employee.tenant_id,
+            ip=ip,
+            device=device,
+            client=client,
+            phone_proven=True,
+        )
+    else:
+        _check_can_log_in(employee)
     return _succeed(account, employee, method="sms", ip=ip, device=device, client=client)
 
 
 def switch_enterprise(*, account, enterprise_id):
     """Return the account's employee in another enterprise (switch without a new login)."""
     employee = _choose_membership(account, enterprise_id)
-    _check_can_log_in(employee)
-    return employee
+    check_password_opens(account, employee.tenant_id)
+    return _enter(account, employee)
 
 
 # ---------------------------------------------------------------- passwords (TEN-11, TEN-23)
@@ -500,15 +550,17 @@ def _reset_target(login):
     the answers do not tell who is registered (issue 11, finding 8).
     """
     login = (login or "").strip()
+    if not login or len(login) > 254:
+        raise ValidationFailed({"login": [_("请输入手机号或邮箱")]})
     accounts = _accounts_for_login(login)
-    if accounts:
+    if len(accounts) == 1:
         return accounts[0], accounts[0].phone
     phone = normalize_phone(login)
     if is_mobile(phone):
         return None, phone
-    if "@" in login and len(login) <= 254:
-        return None, "mail:" + hashlib.sha256(login.lower().encode()).hexdigest()[:15]
-    raise ValidationFailed({"login": [_("请输入手机号或邮箱")]})
+    # An unknown e-mail or username, or a username that several enterprises use (whose phone
+    # would get the code?): a key of its own, and nothing is sent.
+    return None, "key:" + hashlib.sha256(login.lower().encode()).hexdigest()[:16]
 
 
 def password_reset_code_send(*, login):
@@ -528,7 +580,8 @@ def password_reset(*, login, code, new_password, ip=None, device=""):
         raise ValidationFailed({"code": [_("验证码错误")]}, code="invalid_code")
     with transaction.atomic():
         account.set_password(new_password)
-        account.save(update_fields=["password"])
+        account.password_enterprise_id = None  # set by the owner, proven by the phone
+        account.save(update_fields=["password", "password_enterprise_id"])
         credentials.revoke_tokens(account)
         _clear_failures(f"account:{account.pk}")
         _log_for_account(account, Kind.PASSWORD_RESET, method="sms", ip=ip, device=device)
@@ -667,10 +720,17 @@ def token_create(*, actor, name, employee=None, expires_at=None, ip=None, lifeti
     else ``lifetime_days`` or ``API_TOKEN_DAYS`` from now. A new password revokes them all.
     """
     employee = employee or actor
-    if employee.pk != actor.pk and not actor.has_permission("settings.api_tokens"):
-        raise PermissionDenied()
+    # A token minted through another's 代建 token carries the same issuer (no escape from it).
+    issued_by = getattr(actor, "token_issued_by", None)
+    if employee.pk != actor.pk:
+        if not actor.has_permission("settings.api_tokens"):
+            raise PermissionDenied()
+        _check_may_mint_for(actor, employee)
+        issued_by = actor.pk
     now = clock.now()
     latest = now + timedelta(days=settings.API_TOKEN_MAX_DAYS)
+    if expires_at is not None and timezone.is_naive(expires_at):
+        expires_at = timezone.make_aware(expires_at)  # read in the enterprise's zone
     if expires_at is None:
         expires_at = now + timedelta(days=lifetime_days or settings.API_TOKEN_DAYS)
     elif expires_at <= now or expires_at > latest:
@@ -687,9 +747,21 @@ def token_create(*, actor, name, employee=None, expires_at=None, ip=None, lifeti
         prefix=secret[:8],
         created_at=now,
         expires_at=expires_at,
+        issued_by_id=issued_by,
     )
     _log(actor, Kind.TOKEN_CREATED, ip=ip, client="api", detail=f"{name} ({employee.name})")
     return token, raw
+
+
+def _check_may_mint_for(actor, employee):
+    """A token for someone else acts as them: only for an active, joined employee whose account
+    the actor administers and whose rights the actor holds (as for a password reset); never the
+    super admin's, except by the super admin."""
+    if employee.is_super_admin:
+        raise PermissionDenied(message=_("不能为超级管理员创建令牌"))
+    if employee.status != Employee.Status.ACTIVE or employee.invitation:
+        raise BusinessError("employee_not_active", _("只能为在职且已启用的员工创建令牌"), status=409)
+    org_services.check_acting_as(actor=actor, employee=employee)
 
 
 def token_revoke(*, actor, token_id, ip=None):
@@ -713,13 +785,14 @@ def token_authenticate(raw):
         ApiToken.unscoped.filter(
             tenant_id=int(tenant_part), key_hash=_token_hash(secret), revoked_at__isnull=True
         )
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .filter(expires_at__gt=now)  # every token has a lifetime (migration 0004 gave old ones one)
         .select_related("employee", "employee__tenant", "employee__account")
         .first()
     )
     if token is None:
         return None
     employee = token.employee
+    employee.token_issued_by = token.issued_by_id  # an admin's 代建 token: this enterprise only
     if (
         employee.status != Employee.Status.ACTIVE
         or employee.invitation

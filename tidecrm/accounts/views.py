@@ -238,7 +238,7 @@ def account_page(request):
         try:
             if action == "invitation_decline":
                 enterprise_id = request.POST.get("enterprise_id", "")
-                if not enterprise_id.isascii() or not enterprise_id.isdigit():
+                if not (enterprise_id.isascii() and enterprise_id.isdigit() and len(enterprise_id) < 19):
                     raise NotFound()
                 services.invitation_decline(
                     account=request.account, enterprise_id=int(enterprise_id), ip=client_ip(request)
@@ -268,9 +268,10 @@ def account_page(request):
                 )
                 context["new_token"] = raw
             elif action == "token_revoke":
-                services.token_revoke(
-                    actor=request.employee, token_id=request.POST.get("token_id"), ip=client_ip(request)
-                )
+                token_id = request.POST.get("token_id", "")
+                if not (token_id.isascii() and token_id.isdigit() and len(token_id) < 19):
+                    raise NotFound()
+                services.token_revoke(actor=request.employee, token_id=int(token_id), ip=client_ip(request))
                 messages.success(request, _("令牌已撤销"))
                 return redirect("account")
         except BusinessError as error:

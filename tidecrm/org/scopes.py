@@ -106,6 +106,68 @@ def visible_owner_ids(actor, module, *, include_subordinates=True):
     return sorted(owners)
 
 
+# 员工管理 reads its scope without the supervisor rule (a supervisor does not administer reports).
+ADMINISTRATION_MODULE = "employee"
+
+
+def counts_subordinates(actor, module):
+    """Return whether the actor's subordinates are within the actor's scope for ``module``, as the
+    module's reads count them (员工管理: only by 本人及下属, never by the enterprise setting)."""
+    held, _departments = effective_scopes(actor, module)
+    if DataScope.SUBORDINATES in held:
+        return True
+    return module != ADMINISTRATION_MODULE and actor.tenant.supervisors_see_subordinates
+
+
+def visible_owner_sets(actor, modules=DATA_SCOPE_MODULES):
+    """Return ``{module: owner ids}``: whose records ``actor`` may see in each of ``modules`` (None
+    for the whole company), counted as each module's reads count them.
+
+    The supervisor chain, the actor's departments and each distinct department set are read
+    once for all modules (a handful of queries, not a few per module).
+    """
+    sets, subordinates, own_departments, members = {}, None, None, {}
+    for module in modules:
+        held, listed = effective_scopes(actor, module)
+        if DataScope.COMPANY in held:
+            sets[module] = None
+            continue
+        owners = {actor.pk}
+        if counts_subordinates(actor, module):
+            if subordinates is None:
+                subordinates = subordinate_ids(actor)
+            owners |= subordinates
+        department_ids = set(listed)
+        if DataScope.DEPARTMENT in held:
+            if own_departments is None:
+                own_departments = set(
+                    EmployeeDepartment.objects.filter(employee=actor).values_list("department_id", flat=True)
+                )
+            department_ids |= own_departments
+        if department_ids:
+            key = frozenset(department_ids)
+            if key not in members:
+                members[key] = _subtree_member_ids(key)
+            owners |= members[key]
+        sets[module] = owners
+    return sets
+
+
+def department_member_ids(department):
+    """Return the ids of the employees whose main department lies in the subtree of ``department``
+    (whose records a scope covering that subtree sees)."""
+    return set(
+        Employee.objects.filter(main_department__path__startswith=department.path).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def scope_is_company_everywhere(actor):
+    """Return whether ``actor`` sees the whole company in every data-scope module."""
+    return all(scope_is_company(actor, module) for module in DATA_SCOPE_MODULES)
+
+
 def visible_owner_q(actor, module, *, owner_field="owner_id", include_subordinates=True):
     """Return the ``Q`` that keeps records whose owner ``actor`` may see in ``module``."""
     owners = visible_owner_ids(actor, module, include_subordinates=include_subordinates)

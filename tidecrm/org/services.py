@@ -5,6 +5,7 @@ transaction and raises a typed error with a stable code (API.md "Organisation").
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
@@ -16,7 +17,7 @@ from tidecrm.accounts import credentials
 from tidecrm.accounts.models import Account, Membership
 from tidecrm.core import clock, timeline
 from tidecrm.core.bulk import each_independently
-from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
+from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Throttled, ValidationFailed
 from tidecrm.core.models import Tenant
 from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.permissions import REGISTRY, check, default_codes
@@ -354,6 +355,8 @@ def department_update(*, actor, department, name=None, parent_id=..., head_id=..
             parent = _department_parent(parent_id)
             if parent and parent.path.startswith(department.path):
                 raise BusinessError("invalid_parent", _("不能把部门移动到它自己或其下级部门之下"), status=409)
+            # Its members land in the scopes that cover the new parent: the actor's among them.
+            _check_administration(actor, subtree=department)
             _move_subtree(department, parent)
             changes["parent"] = [department.parent_id, parent.pk if parent else None]
             department.parent = parent
@@ -511,7 +514,8 @@ def employee_create(
         tenant_id = actor.tenant_id if actor else None
         invited = False
         if account is None:
-            account = Account.objects.filter(phone=phone).first()
+            # Locked: an admin's reset elsewhere checks who knows the account under this lock.
+            account = Account.objects.select_for_update().filter(phone=phone).first()
             if account is None:
                 # The e-mail becomes a login only while no other account uses it (never say whose).
                 login_email = (
@@ -523,6 +527,7 @@ def employee_create(
 
                     validate_password(password)
                     account.set_password(password)
+                    account.password_enterprise_id = tenant_id  # known to this enterprise's admin
                     must_change_password = True
                 try:
                     with transaction.atomic():
@@ -538,20 +543,26 @@ def employee_create(
             status, must_change_password = Status.INACTIVE, False
         if status in SEAT_STATUSES and tenant_id:
             _check_seat_free(tenant_id)
-        employee = Employee.objects.create(
-            account=account,
-            name=name.strip()[:40],
-            phone=phone,
-            email=email or "",
-            username=username or None,
-            title=title or "",
-            status=status,
-            supervisor=supervisor,
-            main_department=main_department,
-            must_change_password=must_change_password,
-            exclude_from_stats=exclude_from_stats,
-            invitation="pending" if invited else "",
-        )
+        if invited and tenant_id:
+            _check_invitations_allowed(tenant_id)
+        try:
+            with transaction.atomic():
+                employee = _employee_insert(
+                    account=account,
+                    name=name,
+                    phone=phone,
+                    email=email,
+                    username=username,
+                    title=title,
+                    status=status,
+                    supervisor=supervisor,
+                    main_department=main_department,
+                    must_change_password=must_change_password,
+                    exclude_from_stats=exclude_from_stats,
+                    invited=invited,
+                )
+        except IntegrityError:  # the same phone added by a second admin at the same moment
+            raise BusinessError("employee_exists", _("该手机号已是本企业员工"), status=409) from None
         now = clock.now()
         Membership.objects.update_or_create(
             account=account,
@@ -577,6 +588,32 @@ def employee_create(
         _set_departments(employee, list(departments), main_department)
         timeline.record(actor=actor or employee, verb="employee.created", obj=employee)
     return employee
+
+
+def _employee_insert(*, name, email, username, title, invited, **fields):
+    return Employee.objects.create(
+        name=name.strip()[:40],
+        email=email or "",
+        username=username or None,
+        title=title or "",
+        invitation="pending" if invited else "",
+        **fields,
+    )
+
+
+# Invitations an enterprise may send a day, and invitation SMS one phone may get a day: enough
+# for onboarding a team, too few to use the product to spam or to probe who is registered.
+INVITATIONS_PER_DAY = 200
+INVITATION_SMS_PER_PHONE_PER_DAY = 3
+
+
+def _check_invitations_allowed(tenant_id):
+    since = clock.now() - timedelta(days=1)
+    if (
+        Membership.objects.filter(enterprise_id=tenant_id, invited_at__gte=since).count()
+        >= INVITATIONS_PER_DAY
+    ):
+        raise Throttled("too_many_invitations", _("今日邀请已达上限，请明天再试"))
 
 
 def _set_departments(employee, departments, main_department):
@@ -698,7 +735,19 @@ def _refuse_beyond(actor, permissions, rights, message):
         )
 
 
-def _check_administration(actor, employee=None, *, departments=None, roles=None, role=None, role_values=None):
+def _check_administration(
+    actor,
+    employee=None,
+    *,
+    departments=None,
+    roles=None,
+    role=None,
+    role_values=None,
+    placed=None,
+    supervisor=None,
+    subtree=None,
+    opened=None,
+):
     """The one rule against privilege escalation (ROLE-06/12, TEN-15): nobody grants what they do
     not hold, and nobody below an administrator manages an administrator.
 
@@ -709,6 +758,9 @@ def _check_administration(actor, employee=None, *, departments=None, roles=None,
     scope wider than the actor's (管理员 itself: administrators only). ``role_values`` creating
     (``role`` None) or editing ``role``: it may add only permissions the actor holds and set only
     scopes within the actor's, and a role an administrator holds is edited by administrators only.
+    A change of the organisation must not widen the actor's own data access (``_check_reach``):
+    ``placed`` employees get new departments or a new ``supervisor``, the department ``subtree``
+    moves, the account of ``opened`` is opened (a password set).
     The super admin passes (the owner-only rules are ``_refuse_owner``'s).
     """
     if actor is None or actor.is_super_admin:
@@ -743,6 +795,91 @@ def _check_administration(actor, employee=None, *, departments=None, roles=None,
         _refuse_beyond(
             actor, after_permissions - before_permissions, changed, _("不能给角色授予超出自己的权限")
         )
+    if placed is not None or subtree is not None or opened is not None:
+        _check_reach(actor, placed=placed or (), supervisor=supervisor, subtree=subtree, opened=opened)
+
+
+def _module_names(modules):
+    return "、".join(str(DATA_SCOPE_LABELS[module]) for module in modules)
+
+
+def _modules_not_covering(reach, owner_ids, modules=DATA_SCOPE_MODULES):
+    """Return the modules of ``modules`` whose ``reach`` (``scopes.visible_owner_sets``) misses
+    some of ``owner_ids``."""
+    return [module for module in modules if reach[module] is not None and not owner_ids <= reach[module]]
+
+
+def _check_reach(actor, *, placed=(), supervisor=None, subtree=None, opened=None):
+    """Refuse an organisation change that would widen the actor's own data access (issue 11).
+
+    Data scopes follow the organisation (本部门 covers the members of departments, supervisors
+    see their reports), so reshaping it is granting: whoever is ``placed`` (new departments, main
+    department or ``supervisor``) must already be within the actor's scope in every data-scope
+    module; the actor's own place is changed by an administrator only; a new ``supervisor`` that
+    is the actor or one of their reports must not bring reports the actor cannot see; a moved
+    department ``subtree`` must hold only members the actor sees; and an ``opened`` account (a
+    password set) must see nobody the actor does not. The super admin and whoever sees the whole
+    company everywhere pass. Set-based: a few queries, not a few per employee.
+    """
+    if actor.is_super_admin or scopes.scope_is_company_everywhere(actor):
+        return
+    placed_ids = {employee.pk for employee in placed}
+    if actor.pk in placed_ids and not _is_administrator(actor):
+        raise PermissionDenied(
+            message=_("不能调整自己的部门或直属上级：这会改变您自己的数据权限范围，请联系管理员")
+        )
+    reach = scopes.visible_owner_sets(actor)
+    if placed_ids:
+        outside_modules = _modules_not_covering(reach, placed_ids)
+        if outside_modules:
+            outside_ids = set().union(*(placed_ids - reach[module] for module in outside_modules))
+            names = list(
+                Employee.objects.filter(pk__in=sorted(outside_ids)[:3]).values_list("name", flat=True)
+            )
+            raise PermissionDenied(
+                message=_(
+                    "只能调整数据都在您数据权限范围内的员工的部门或上级：%(names)s的%(modules)s不在您的范围内"
+                )
+                % {
+                    "names": "、".join(names)
+                    + (_("等%(n)s人") % {"n": len(outside_ids)} if len(outside_ids) > 3 else ""),
+                    "modules": _module_names(outside_modules),
+                }
+            )
+    if supervisor is not None and supervisor.pk in {actor.pk} | scopes.subordinate_ids(actor):
+        # The placed employees' reports come along into the actor's supervisor chain.
+        reports = set().union(*(scopes.subordinate_ids(employee) for employee in placed))
+        chain_modules = [module for module in DATA_SCOPE_MODULES if scopes.counts_subordinates(actor, module)]
+        outside_modules = _modules_not_covering(reach, reports, chain_modules)
+        if outside_modules:
+            raise PermissionDenied(
+                message=_(
+                    "不能把该员工设为您或您下属的下级：其下属的%(modules)s不在您的数据权限范围内，这会扩大您的数据范围"
+                )
+                % {"modules": _module_names(outside_modules)}
+            )
+    if subtree is not None:
+        outside_modules = _modules_not_covering(reach, scopes.department_member_ids(subtree))
+        if outside_modules:
+            raise PermissionDenied(
+                message=_(
+                    "不能移动部门“%(name)s”：其中有员工的%(modules)s不在您的数据权限范围内，移动会扩大您的数据范围"
+                )
+                % {"name": subtree.name, "modules": _module_names(outside_modules)}
+            )
+    if opened is not None:
+        # Logging in as them gives their reach: it must lie within the actor's, module by module.
+        theirs = scopes.visible_owner_sets(opened)
+        outside_modules = [
+            module
+            for module in DATA_SCOPE_MODULES
+            if reach[module] is not None and (theirs[module] is None or not theirs[module] <= reach[module])
+        ]
+        if outside_modules:
+            raise PermissionDenied(
+                message=_("该员工可见的%(modules)s超出您的数据范围，不能由您重置密码，请联系管理员")
+                % {"modules": _module_names(outside_modules)}
+            )
 
 
 def _refuse_owner(employee, action):
@@ -775,6 +912,26 @@ def employee_update(*, actor, employee, **fields):
     with transaction.atomic():
         employee = Employee.objects.select_for_update().get(pk=employee.pk)
         _check_administration(actor, employee)
+        supervisor = departments = None
+        supervisor_changed = departments_changed = False
+        if "supervisor_id" in fields:
+            supervisor = _employee_or_404(fields["supervisor_id"]) if fields["supervisor_id"] else None
+            _check_supervisor(employee, supervisor)
+            supervisor_changed = employee.supervisor_id != (supervisor.pk if supervisor else None)
+        if fields.get("department_ids") is not None:
+            departments = _departments(fields["department_ids"])
+            _check_administration(actor, departments=departments)
+            before = sorted(
+                EmployeeDepartment.objects.filter(employee=employee).values_list("department_id", flat=True)
+            )
+            departments_changed = before != sorted(
+                d.pk for d in departments
+            ) or employee.main_department_id != (departments[0].pk if departments else None)
+        if supervisor_changed or departments_changed:
+            # Scopes follow departments and supervisors: the new place must not widen the actor's.
+            _check_administration(
+                actor, placed=[employee], supervisor=supervisor if supervisor_changed else None
+            )
         changes = timeline.diff(employee, simple, list(simple))
         if fields.get("username") is not None and fields["username"] != (employee.username or ""):
             if employee.username:
@@ -786,21 +943,13 @@ def employee_update(*, actor, employee, **fields):
             Membership.objects.filter(
                 account_id=employee.account_id, enterprise_id=employee.tenant_id
             ).update(username=fields["username"])
-        if "supervisor_id" in fields:
-            supervisor = _employee_or_404(fields["supervisor_id"]) if fields["supervisor_id"] else None
-            _check_supervisor(employee, supervisor)
-            if employee.supervisor_id != (supervisor.pk if supervisor else None):
-                changes["supervisor"] = [employee.supervisor_id, supervisor.pk if supervisor else None]
-                employee.supervisor = supervisor
+        if supervisor_changed:
+            changes["supervisor"] = [employee.supervisor_id, supervisor.pk if supervisor else None]
+            employee.supervisor = supervisor
         for field, value in simple.items():
             setattr(employee, field, value)
         employee.save()
-        if fields.get("department_ids") is not None:
-            departments = _departments(fields["department_ids"])
-            _check_administration(actor, departments=departments)
-            before = sorted(
-                EmployeeDepartment.objects.filter(employee=employee).values_list("department_id", flat=True)
-            )
+        if departments is not None:
             _set_departments(employee, departments, departments[0] if departments else None)
             if before != sorted(d.pk for d in departments):
                 changes["departments"] = [before, [d.pk for d in departments]]
@@ -961,9 +1110,11 @@ def employees_move(*, actor, employee_ids, department_id):
     employees = list(Employee.objects.filter(pk__in=employee_ids, deleted_at__isnull=True))
     if len(employees) != len(set(employee_ids)):
         raise NotFound()
+    for employee in employees:
+        _check_administration(actor, employee)
+    _check_administration(actor, placed=employees)
     with transaction.atomic():
         for employee in employees:
-            _check_administration(actor, employee)
             _set_departments(employee, [department], department)
             timeline.record(
                 actor=actor,
@@ -994,6 +1145,8 @@ def password_reset_by_admin(*, actor, employee, password):
         raise PermissionDenied(
             message=_("该员工拥有超出您的权限或数据范围，不能由您重置密码，请联系管理员")
         ) from None
+    # Equal scopes mean other people for them (本人, 本部门, their reports): compare whom each sees.
+    _check_administration(actor, opened=employee)
     validate_password(password)
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=employee.account_id)
@@ -1004,7 +1157,8 @@ def password_reset_by_admin(*, actor, employee, password):
         shared = not credentials.is_exclusive_to(account, employee.tenant_id)
         if not shared:
             account.set_password(password)
-            account.save(update_fields=["password"])
+            account.password_enterprise_id = employee.tenant_id  # known to this enterprise's admin
+            account.save(update_fields=["password", "password_enterprise_id"])
             credentials.revoke_tokens(account)
             Employee.objects.filter(pk=employee.pk).update(must_change_password=True)
             timeline.record(actor=actor, verb="employee.password_reset", obj=employee)
@@ -1033,7 +1187,15 @@ def _send_reset_code(phone):
 def _send_invitation(employee, actor):
     """Tell an invited person by SMS, once the employee row is committed (never for a rollback)."""
     tenant_name = Tenant.objects.filter(pk=employee.tenant_id).values_list("name", flat=True).first()
-    inviter = actor.name if actor else tenant_name
+    since = clock.now() - timedelta(days=1)
+    if (
+        Membership.objects.filter(account_id=employee.account_id, invited_at__gte=since).count()
+        > INVITATION_SMS_PER_PHONE_PER_DAY
+    ):
+        return  # the invitation stands (the person sees it when they log in); no more SMS today
+    # Names typed by whoever registered an enterprise: short, on one line, in the SMS.
+    tenant_name = " ".join((tenant_name or "").split())[:30]
+    inviter = " ".join((actor.name if actor else tenant_name).split())[:20]
     text = _(
         "【潮汐CRM】%(who)s邀请您加入企业「%(tenant)s」。请用本手机号登录潮汐CRM，"
         "在企业列表中选择「%(tenant)s」即可接受邀请；如不认识对方，请忽略本短信。"
@@ -1078,3 +1240,15 @@ def invitation_decline(*, employee):
     if not updated:
         raise NotFound()
     timeline.record(actor=employee, verb="employee.invitation_declined", obj=employee)
+
+
+def check_acting_as(*, actor, employee):
+    """Refuse ``actor`` a way to act as ``employee`` (a password they set, a token they mint):
+    that is granting themselves the employee's rights, so it needs what a grant needs."""
+    _check_administration(actor, employee)
+    try:
+        _check_administration(actor, roles=employee.role_list)
+    except PermissionDenied:
+        raise PermissionDenied(
+            message=_("该员工拥有超出您的权限或数据范围，不能代其操作，请联系管理员")
+        ) from None
