@@ -419,3 +419,28 @@ def test_form_numbers_are_ascii_digits_below_bigint():
     ]
     assert parse_int("9223372036854775807") == 2**63 - 1
     assert parse_ids(["1", "²", "٣", "x", "9223372036854775808", "0", "3"]) == [1, 3]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/org/?department=²",
+        "/org/?department=99999999999999999999",
+        "/settings/security-log/?employee_id=²",
+        "/settings/security-log/?employee_id=٣",
+    ],
+)
+def test_unicode_digits_in_page_queries_are_no_500(enterprise, path):
+    """Page queries read numbers with core.web.parse_int (ASCII digits, within a bigint)."""
+    from django.test import Client
+
+    from tidecrm.accounts.sessions import SESSION_SUDO
+    from tidecrm.core import clock
+
+    client = Client()
+    client.post("/login/", {"login": enterprise.phone, "password": factories.PASSWORD, "agree": "1"})
+    session = client.session
+    session[SESSION_SUDO] = clock.now().isoformat()  # past the sudo page, onto the log itself
+    session.save()
+
+    assert client.get(path).status_code < 500

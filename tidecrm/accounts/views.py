@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Throttled, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.pagination import paginate
-from tidecrm.core.web import is_htmx, login_required, safe_next, sudo_required
+from tidecrm.core.web import is_htmx, login_required, parse_int, safe_next, sudo_required
 from tidecrm.integrations.sms import sandbox_outbox
 
 from . import selectors, services
@@ -353,8 +353,7 @@ def security_log_page(request):
         "date_to": None,
         "success": {"1": True, "0": False}.get(request.GET.get("success", "")),
     }
-    if (request.GET.get("employee_id") or "").isdigit():
-        filters["employee_id"] = int(request.GET["employee_id"])
+    filters["employee_id"] = parse_int(request.GET.get("employee_id"))
     for name in ("date_from", "date_to"):
         try:
             filters[name] = date.fromisoformat(request.GET[name]) if request.GET.get(name) else None

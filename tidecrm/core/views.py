@@ -15,7 +15,7 @@ from tidecrm.core.pagination import Page, clamp_page
 from tidecrm.org import services as org_services
 from tidecrm.org.models import Employee
 
-from .web import is_htmx, login_required, sudo_required
+from .web import is_htmx, login_required, parse_int, sudo_required
 
 # The workbench's module cards: (icon, avatar colour, title, what it holds).
 WORKBENCH_MODULES = (
@@ -66,11 +66,12 @@ def settings_home(request):
                 messages.info(request, _("验证码已发送到您的手机"))
                 return redirect("settings_home")
             if action == "transfer":
-                if not (request.POST.get("to_employee_id") or "").isdigit():
+                to_employee_id = parse_int(request.POST.get("to_employee_id"))
+                if not to_employee_id:
                     raise ValidationFailed({"to_employee_id": [_("请选择新的超级管理员")]})
                 target = account_services.owner_transfer(
                     actor=request.employee,
-                    to_employee_id=int(request.POST["to_employee_id"]),
+                    to_employee_id=to_employee_id,
                     code=request.POST.get("code", ""),
                     ip=client_ip(request),
                 )

@@ -24,6 +24,7 @@ from tidecrm.core.errors import ValidationFailed
 from tidecrm.core.imports import Column, Importer, register
 from tidecrm.core.models import TimelineEvent
 from tidecrm.core.permissions import check
+from tidecrm.core.web import parse_ids, parse_int
 from tidecrm.org.models import Employee
 from tidecrm.org.scopes import visible_owner_q
 from tidecrm.rules import holding
@@ -302,7 +303,7 @@ class CustomerImporter(Importer):
         return {"customer_owners": owners}
 
     def options_from_form(self, data):
-        return {"owner_ids": [int(pk) for pk in data.getlist("owner_ids") if str(pk).isdigit()]}
+        return {"owner_ids": parse_ids(data.getlist("owner_ids"))}
 
     def prepare(self, actor, options):
         owner_ids = list(dict.fromkeys(int(pk) for pk in options.get("owner_ids") or []))
@@ -496,7 +497,7 @@ class CustomerPoolImporter(CustomerImporter):
 
     def options_from_form(self, data):
         value = data.get("library_id")
-        return {"library_id": int(value) if str(value or "").isdigit() else None}
+        return {"library_id": parse_int(value)}
 
     def prepare(self, actor, options):
         check(actor, "customer.assign")

@@ -17,7 +17,14 @@ from django.views.decorators.http import require_POST
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import grouped
-from tidecrm.core.web import is_htmx, login_required, page_permission_required, toast_response
+from tidecrm.core.web import (
+    is_htmx,
+    login_required,
+    page_permission_required,
+    parse_ids,
+    parse_int,
+    toast_response,
+)
 
 from . import inheritance, selectors, services
 from .models import DATA_SCOPE_LABELS, DATA_SCOPE_MODULES, DataScope, Employee
@@ -31,11 +38,11 @@ MODULE_LABELS = DATA_SCOPE_LABELS
 
 def _ids(values):
     """Return the integer ids among ``values`` (form lists), ignoring blanks and junk."""
-    return [int(value) for value in values if str(value).strip().isdigit()]
+    return parse_ids(values)
 
 
 def _int_or_none(value):
-    return int(value) if str(value or "").strip().isdigit() else None
+    return parse_int(value)
 
 
 def _error_context(error):
