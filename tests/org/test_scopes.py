@@ -164,3 +164,30 @@ def test_specified_departments_must_lie_in_what_the_grantor_sees(org):
     assert scopes.scope_within(actor, "customer", "departments", [org["one"].pk])
     assert not scopes.scope_within(actor, "customer", "departments", [org["centre"].pk])
     assert scopes.scope_within(Employee.objects.get(pk=org["owner"].pk), "customer", "company")
+
+
+def test_the_sets_of_every_module_are_those_each_module_reads(org, django_assert_max_num_queries):
+    """``visible_owner_sets`` (what an organisation change is checked against) answers as
+    ``visible_owner_ids`` does per module (员工管理 without the supervisor rule), in a few queries."""
+    from tidecrm.org.models import DATA_SCOPE_MODULES
+
+    role = services.role_create(
+        actor=org["owner"],
+        name="混合",
+        data_scopes={
+            "customer": "department",
+            "lead": "departments",
+            "opportunity": "subordinates",
+            "contract": "company",
+            "employee": "department",
+        },
+        scope_departments={"lead": [org["market"].pk]},
+    )
+    services.employee_set_roles(actor=org["owner"], employee=org["manager"], roles=[role])
+    for person in ("manager", "a", "owner"):
+        actor = Employee.objects.get(pk=org[person].pk)
+        with django_assert_max_num_queries(len(DATA_SCOPE_MODULES)):
+            sets = scopes.visible_owner_sets(actor)
+        for module in DATA_SCOPE_MODULES:
+            expected = scopes.visible_owner_ids(actor, module, include_subordinates=module != "employee")
+            assert sets[module] == (None if expected is None else set(expected)), (person, module)

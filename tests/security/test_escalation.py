@@ -11,6 +11,10 @@ Two matrices, each through the open API (the pages and the import call the same 
 * every action on an account (edit, roles, departments, disable, resign, delete, password, move,
   batch status, batch roles, role membership) by an employee manager who is no administrator,
   on an administrator: refused and nothing changed; on a sales rep, or by an administrator, allowed.
+
+And reshaping the organisation grants too (data scopes follow departments and supervisors):
+every change of a supervisor, of departments, a move of people or of a department, and a reset
+password that would widen the actor's own data access is refused; inside it, it goes through.
 """
 
 import pytest
@@ -22,16 +26,26 @@ from tidecrm.core import imports
 from tidecrm.core.models import ImportJob
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services
-from tidecrm.org.models import Employee, EmployeeRole, Role
+from tidecrm.org.models import (
+    DATA_SCOPE_MODULES,
+    Department,
+    Employee,
+    EmployeeDepartment,
+    EmployeeRole,
+    Role,
+)
 
 CUSTOMER_DEPARTMENT = {"employee": "company", "customer": "department"}
+# A department manager: 本部门 in every module, employees 全公司.
+EVERYTHING_DEPARTMENT = {**{module: "department" for module in DATA_SCOPE_MODULES}, "employee": "company"}
 
 
 @pytest.fixture
 def world(enterprise):
     """一部 / 二部; a role manager and an employee manager in 一部 (customers: 本部门, employees:
-    全公司, no administrators); an administrator (管理员) and a second one; a sales rep; and the
-    roles one may try to hand out."""
+    全公司, no administrators); a department manager in 一部 (本部门 everywhere, employees 全公司,
+    also manages departments); an administrator (管理员) and a second one; a sales rep in 一部 and
+    one in 二部 (who may only enter customers); and the roles one may try to hand out."""
     owner = enterprise
     with tenant_context(owner.tenant):
         one = services.department_create(actor=owner, name="一部")
@@ -52,6 +66,12 @@ def world(enterprise):
         staff_manager_role = role(
             "人事专员", ["org.view", "org.manage_employees", "customer.create"], CUSTOMER_DEPARTMENT
         )
+        department_manager_role = role(
+            "部门经理",
+            ["org.view", "org.manage_employees", "org.manage_departments", "customer.create"],
+            EVERYTHING_DEPARTMENT,
+        )
+        customers_only = role("录入客户", ["customer.create"])
         grants = {
             # inside both managers' rights: the control
             "within": role("一部客户", ["customer.create"], {"customer": "department"}),
@@ -71,22 +91,33 @@ def world(enterprise):
         "admin": factories.employee(owner, name="管理员丙", role_keys=("admin",), main_department=one),
         "admin2": factories.employee(owner, name="管理员丁", role_keys=("admin",), main_department=two),
         "rep": factories.employee(owner, name="销售戊", role_keys=("sales",), main_department=one),
+        "department_manager": factories.employee(owner, name="经理己", role_keys=(), main_department=one),
+        "rep2": factories.employee(owner, name="销售庚", role_keys=(), main_department=two),
     }
     with tenant_context(owner.tenant):
         services.employee_set_roles(actor=owner, employee=people["role_manager"], roles=[role_manager_role])
         services.employee_set_roles(actor=owner, employee=people["staff_manager"], roles=[staff_manager_role])
+        services.employee_set_roles(
+            actor=owner, employee=people["department_manager"], roles=[department_manager_role]
+        )
+        services.employee_set_roles(actor=owner, employee=people["rep2"], roles=[customers_only])
     return {
         "owner": owner,
         "one": one,
         "two": two,
         "grants": grants,
-        "own_roles": {"role_manager": role_manager_role, "staff_manager": staff_manager_role},
+        "own_roles": {
+            "role_manager": role_manager_role,
+            "staff_manager": staff_manager_role,
+            "department_manager": department_manager_role,
+        },
         **people,
     }
 
 
 def snapshot(world):
-    """Everything a refused call must leave as it was: roles, who holds them, accounts."""
+    """Everything a refused call must leave as it was: roles, who holds them, accounts, the
+    organisation (supervisors, departments, the department tree)."""
     with tenant_context(world["owner"].tenant):
         return (
             list(Role.objects.values_list("pk", "name", "permissions", "data_scopes", "scope_departments")),
@@ -100,8 +131,11 @@ def snapshot(world):
                     "main_department_id",
                     "deleted_at",
                     "must_change_password",
+                    "supervisor_id",
                 )
             ),
+            sorted(EmployeeDepartment.objects.values_list("employee_id", "department_id", "is_main")),
+            list(Department.objects.order_by("pk").values_list("pk", "parent_id", "path", "depth")),
             list(Account.objects.order_by("pk").values_list("pk", "password")),
             ImportJob.objects.filter(succeeded__gt=0).count(),
         )
@@ -209,7 +243,7 @@ def test_the_import_refuses_a_role_beyond_the_importer(world, api, grant, django
     before = snapshot(world)
     reason = _import(world, world["grants"][grant], django_capture_on_commit_callbacks)
     assert reason is not None and ("不能分配" in reason or "管理员" in reason), reason
-    assert snapshot(world)[:4] == before[:4]
+    assert snapshot(world)[:6] == before[:6]
 
 
 def test_the_import_gives_a_role_within_the_importer(world, api, django_capture_on_commit_callbacks):
@@ -420,9 +454,16 @@ def test_below_an_administrator_nobody_manages_an_administrator(world, api, acti
     assert snapshot(world) == before
 
 
+# Actions that reshape the organisation around the rep or open their account: the rep's records
+# must lie within the actor's data scope in every module, so a department manager does them.
+REACHING = {"move_departments", "batch_move", "password_reset"}
+
+
 @pytest.mark.parametrize("action", ACCOUNT_ACTIONS)
 def test_the_same_actions_on_a_sales_rep_go_through(world, api, action):
     who, how = ACCOUNT_ACTIONS[action]
+    if action in REACHING:
+        who = "department_manager"
     if action == "password_reset":  # a password opens only an account within the actor's rights
         with tenant_context(world["owner"].tenant):
             services.employee_set_roles(
@@ -473,6 +514,212 @@ def test_a_reset_password_does_not_open_an_administrator_account(world, api):
     )
     account = Account.objects.get(pk=world["admin"].account_id)
     assert not account.check_password("Takeover123") and account.check_password(factories.PASSWORD)
+
+
+# ---------------------------------------------------------------- reshaping the organisation
+
+
+def _as_owner(world, change):
+    with tenant_context(world["owner"].tenant):
+        change(world["owner"])
+
+
+def _rep2_reports_to_rep(world):
+    """销售庚 (二部) reports to 销售戊 (一部), who holds 一部客户 (customers: 本部门)."""
+
+    def change(owner):
+        services.employee_update(actor=owner, employee=world["rep2"], supervisor_id=world["rep"].pk)
+        services.employee_set_roles(actor=owner, employee=world["rep"], roles=[world["grants"]["within"]])
+
+    _as_owner(world, change)
+
+
+def _rep_also_in_two(world):
+    """销售戊 holds 一部客户 (customers: 本部门) and belongs to 二部 as well as 一部."""
+
+    def change(owner):
+        services.employee_update(
+            actor=owner, employee=world["rep"], department_ids=[world["one"].pk, world["two"].pk]
+        )
+        services.employee_set_roles(actor=owner, employee=world["rep"], roles=[world["grants"]["within"]])
+
+    _as_owner(world, change)
+
+
+def _password(target):
+    return lambda w, c: c.post(f"/employees/{w[target].pk}/password", {"password": "Takeover123"})
+
+
+WIDENING = {
+    # case: (who acts, setup or None, how) — each would let the actor see records they do not
+    "supervisor_of_someone_outside": (
+        "staff_manager",
+        None,
+        lambda w, c: c.patch(f"/employees/{w['rep2'].pk}", {"supervisor_id": w["staff_manager"].pk}),
+    ),
+    "supervisor_of_someone_with_reports_outside": (
+        "department_manager",
+        _rep2_reports_to_rep,
+        lambda w, c: c.patch(f"/employees/{w['rep'].pk}", {"supervisor_id": w["department_manager"].pk}),
+    ),
+    "joining_a_department": (
+        "staff_manager",
+        None,
+        lambda w, c: c.patch(
+            f"/employees/{w['staff_manager'].pk}", {"department_ids": [w["one"].pk, w["two"].pk]}
+        ),
+    ),
+    "changing_own_department": (
+        "department_manager",
+        None,
+        lambda w, c: c.patch(f"/employees/{w['department_manager'].pk}", {"department_ids": [w["two"].pk]}),
+    ),
+    "changing_own_supervisor": (
+        "department_manager",
+        None,
+        lambda w, c: c.patch(f"/employees/{w['department_manager'].pk}", {"supervisor_id": w["rep"].pk}),
+    ),
+    "moving_self": (
+        "department_manager",
+        None,
+        lambda w, c: c.post(
+            "/employees/move", {"ids": [w["department_manager"].pk], "department_id": w["two"].pk}
+        ),
+    ),
+    "departments_of_someone_outside": (
+        "department_manager",
+        None,
+        lambda w, c: c.patch(f"/employees/{w['rep2'].pk}", {"department_ids": [w["one"].pk]}),
+    ),
+    "moving_someone_in": (
+        "staff_manager",
+        None,
+        lambda w, c: c.post("/employees/move", {"ids": [w["rep2"].pk], "department_id": w["one"].pk}),
+    ),
+    "moving_someone_in_with_others": (
+        "department_manager",
+        None,
+        lambda w, c: c.post(
+            "/employees/move", {"ids": [w["rep"].pk, w["rep2"].pk], "department_id": w["one"].pk}
+        ),
+    ),
+    "moving_a_department_in": (
+        "department_manager",
+        None,
+        lambda w, c: c.patch(f"/departments/{w['two'].pk}", {"parent_id": w["one"].pk}),
+    ),
+    "password_of_someone_outside": ("staff_manager", None, _password("rep2")),
+    "password_of_a_supervisor_of_someone_outside": (
+        "department_manager",
+        _rep2_reports_to_rep,
+        _password("rep"),
+    ),
+    "password_of_a_member_of_another_department": ("department_manager", _rep_also_in_two, _password("rep")),
+}
+
+
+@pytest.mark.parametrize("case", WIDENING)
+def test_reshaping_the_organisation_does_not_widen_the_actors_own_data_access(world, api, case):
+    who, setup, how = WIDENING[case]
+    if setup:
+        setup(world)
+    before = snapshot(world)
+
+    message = assert_denied(how(world, api(world[who])))
+
+    assert "数据" in message, message
+    if case.startswith("password"):
+        assert "不能由您重置密码" in message
+    assert snapshot(world) == before
+
+
+def test_the_refusal_says_whose_data_and_which_modules(world, api):
+    message = assert_denied(WIDENING["moving_someone_in"][2](world, api(world["staff_manager"])))
+    assert "销售庚" in message and "线索" in message
+    message = assert_denied(WIDENING["moving_a_department_in"][2](world, api(world["department_manager"])))
+    assert "二部" in message
+
+
+def _department_with_member(world, parent, name):
+    owner = world["owner"]
+    with tenant_context(owner.tenant):
+        department = services.department_create(actor=owner, name=name, parent_id=parent.pk)
+    member = factories.employee(owner, name=f"{name}的人", role_keys=(), main_department=department)
+    return department, member
+
+
+def test_within_the_actors_data_the_organisation_is_reshaped(world, api):
+    """The refusals are no broken path: a department manager reorganises what they already see."""
+    client = api(world["department_manager"])
+    rep, one, two = world["rep"], world["one"], world["two"]
+    response = client.patch(f"/employees/{rep.pk}", {"supervisor_id": world["department_manager"].pk})
+    assert response.status_code == 200, response.content
+    response = client.patch(f"/employees/{rep.pk}", {"department_ids": [one.pk, two.pk]})
+    assert response.status_code == 200, response.content
+    # the same departments again, and a profile edit of their own: no change of place
+    response = client.patch(f"/employees/{rep.pk}", {"department_ids": [one.pk, two.pk]})
+    assert response.status_code == 200, response.content
+    response = client.patch(
+        f"/employees/{world['department_manager'].pk}", {"title": "经理", "department_ids": [one.pk]}
+    )
+    assert response.status_code == 200, response.content
+    # a sub-department of 一部 (its people seen) moves out; an empty one moves in
+    team, member = _department_with_member(world, one, "甲组")
+    response = client.patch(f"/departments/{team.pk}", {"parent_id": two.pk})
+    assert response.status_code == 200, response.content
+    with tenant_context(world["owner"].tenant):
+        empty = services.department_create(actor=world["owner"], name="新组", parent_id=two.pk)
+    response = client.patch(f"/departments/{empty.pk}", {"parent_id": one.pk})
+    assert response.status_code == 200, response.content
+    with tenant_context(world["owner"].tenant):
+        assert Employee.objects.get(pk=rep.pk).supervisor_id == world["department_manager"].pk
+        assert Department.objects.get(pk=team.pk).parent_id == two.pk
+        assert Department.objects.get(pk=empty.pk).parent_id == one.pk
+
+
+def test_whoever_sees_the_whole_company_reshapes_it(world, api):
+    client = api(world["admin"])
+    assert client.patch(f"/departments/{world['two'].pk}", {"parent_id": world["one"].pk}).status_code == 200
+    response = client.patch(f"/employees/{world['admin'].pk}", {"department_ids": [world["two"].pk]})
+    assert response.status_code == 200, response.content
+    response = client.patch(f"/employees/{world['rep2'].pk}", {"supervisor_id": world["admin"].pk})
+    assert response.status_code == 200, response.content
+    assert (
+        client.post(f"/employees/{world['rep2'].pk}/password", {"password": "Reset1234"}).status_code == 204
+    )
+
+
+def test_an_administrator_with_a_narrower_scope_places_themselves(world, api):
+    """Changing one's own departments or supervisor is for administrators (企业设置 holders too)."""
+    owner = world["owner"]
+    with tenant_context(owner.tenant):
+        settings_role = services.role_create(
+            actor=owner,
+            name="企业设置员",
+            permissions=["org.view", "org.manage_employees", "settings.enterprise"],
+            data_scopes=CUSTOMER_DEPARTMENT,
+        )
+    person = factories.employee(owner, name="设置辛", role_keys=(), main_department=world["one"])
+    with tenant_context(owner.tenant):
+        services.employee_set_roles(actor=owner, employee=person, roles=[settings_role])
+    response = api(person).patch(
+        f"/employees/{person.pk}", {"department_ids": [world["one"].pk, world["two"].pk]}
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_the_check_reads_sets_not_rows(world, django_assert_max_num_queries):
+    """Moving many people is checked with a few set queries, not a few per person."""
+    owner = world["owner"]
+    many = [
+        factories.employee(owner, name=f"一部{n}", role_keys=(), main_department=world["one"])
+        for n in range(30)
+    ]
+    with tenant_context(owner.tenant):
+        actor = Employee.objects.get(pk=world["department_manager"].pk)
+        actor.role_list  # noqa: B018 (the roles are read by the permission check before)
+        with django_assert_max_num_queries(len(DATA_SCOPE_MODULES)):
+            services._check_administration(actor, placed=many)
 
 
 # ---------------------------------------------------------------- the pages call the same rule
