@@ -21,7 +21,7 @@ import pytest
 
 from tests import factories
 from tests.core.test_imports import xlsx
-from tidecrm.accounts.models import Account
+from tidecrm.accounts.models import Account, ApiToken
 from tidecrm.core import imports
 from tidecrm.core.models import ImportJob
 from tidecrm.core.tenancy import tenant_context
@@ -631,6 +631,28 @@ def test_reshaping_the_organisation_does_not_widen_the_actors_own_data_access(wo
     if case.startswith("password"):
         assert "不能由您重置密码" in message
     assert snapshot(world) == before
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["password_of_someone_outside", "password_of_a_supervisor_of_someone_outside"],
+)
+def test_a_minted_token_opens_no_more_than_a_password_would(world, api, case):
+    """代建 tokens (settings.api_tokens) go through the same rule as a password reset."""
+    who, setup, _how = WIDENING[case]
+    target = world["rep2"] if case == "password_of_someone_outside" else world["rep"]
+    owner = world["owner"]
+    with tenant_context(owner.tenant):
+        minting = services.role_create(actor=owner, name="令牌管理", permissions=["settings.api_tokens"])
+        services.role_set_members(actor=owner, role=minting, add_ids=[world[who].pk])
+    if setup:
+        setup(world)
+
+    response = api(world[who]).post("/me/tokens", {"name": "代建", "employee_id": target.pk})
+
+    assert_denied(response)
+    with tenant_context(owner.tenant):
+        assert not ApiToken.objects.filter(name="代建").exists()
 
 
 def test_the_refusal_says_whose_data_and_which_modules(world, api):

@@ -58,7 +58,16 @@ def _deployed_settings(tmp_path, **env):
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DEBUG", "HTTPS", "SECURE_COOKIES", "SECURE_SSL_REDIRECT", "TRUSTED_PROXIES"}
+        # DJANGO_ALLOW_ASYNC_UNSAFE: set for Playwright by tests/e2e/conftest.py in the same worker.
+        if key
+        not in {
+            "DEBUG",
+            "HTTPS",
+            "SECURE_COOKIES",
+            "SECURE_SSL_REDIRECT",
+            "TRUSTED_PROXIES",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
         and not key.startswith("HSTS_")
     }
     environment.update({"DJANGO_SETTINGS_MODULE": "tidecrm.settings", "VAR_DIR": str(tmp_path), **env})

@@ -1137,16 +1137,12 @@ def password_reset_by_admin(*, actor, employee, password):
 
     check(actor, "org.manage_employees")
     _refuse_owner(employee, _("重置密码"))
-    _check_administration(actor, employee)
-    # Setting someone's password is logging in as them: it grants their roles to the actor.
-    try:
-        _check_administration(actor, roles=employee.role_list)
-    except PermissionDenied:
-        raise PermissionDenied(
-            message=_("该员工拥有超出您的权限或数据范围，不能由您重置密码，请联系管理员")
-        ) from None
-    # Equal scopes mean other people for them (本人, 本部门, their reports): compare whom each sees.
-    _check_administration(actor, opened=employee)
+    # Setting someone's password is logging in as them: it grants their rights to the actor.
+    check_acting_as(
+        actor=actor,
+        employee=employee,
+        message=_("该员工拥有超出您的权限或数据范围，不能由您重置密码，请联系管理员"),
+    )
     validate_password(password)
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=employee.account_id)
@@ -1242,13 +1238,17 @@ def invitation_decline(*, employee):
     timeline.record(actor=employee, verb="employee.invitation_declined", obj=employee)
 
 
-def check_acting_as(*, actor, employee):
+def check_acting_as(*, actor, employee, message=None):
     """Refuse ``actor`` a way to act as ``employee`` (a password they set, a token they mint):
-    that is granting themselves the employee's rights, so it needs what a grant needs."""
+    that is granting themselves the employee's rights, so it needs what a grant needs — the
+    account within the actor's administration, the employee's roles within the actor's, and
+    everyone the employee sees already seen by the actor."""
     _check_administration(actor, employee)
     try:
         _check_administration(actor, roles=employee.role_list)
     except PermissionDenied:
         raise PermissionDenied(
-            message=_("该员工拥有超出您的权限或数据范围，不能代其操作，请联系管理员")
+            message=message or _("该员工拥有超出您的权限或数据范围，不能代其操作，请联系管理员")
         ) from None
+    # Equal scopes mean other people for them (本人, 本部门, their reports): compare whom each sees.
+    _check_administration(actor, opened=employee)
