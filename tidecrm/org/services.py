@@ -1238,6 +1238,17 @@ def invitation_decline(*, employee):
     timeline.record(actor=employee, verb="employee.invitation_declined", obj=employee)
 
 
+def may_act_as(*, actor, employee):
+    """Whether the drawer offers 重置密码: :func:`check_acting_as` asked without acting."""
+    if employee.is_super_admin or employee.invitation or not actor.has_permission("org.manage_employees"):
+        return False
+    try:
+        check_acting_as(actor=actor, employee=employee)
+    except BusinessError:
+        return False
+    return True
+
+
 def check_acting_as(*, actor, employee, message=None):
     """Refuse ``actor`` a way to act as ``employee`` (a password they set, a token they mint):
     that is granting themselves the employee's rights, so it needs what a grant needs — the

@@ -226,6 +226,7 @@ def _drawer(request, employee_id, *, status=200):
         "employee": employee,
         "can_manage_employees": actor.has_permission("org.manage_employees"),
         "can_manage_this": services.can_administer(actor=actor, employee=employee),
+        "can_reset_password": services.may_act_as(actor=actor, employee=employee),
     }
     return render(request, "org/_employee_drawer.html", context, status=status)
 
