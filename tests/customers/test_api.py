@@ -164,7 +164,12 @@ CASES = [
         permission="customer.settings",
         record="library",
     ),
-    C("get", "/settings/duplicate-rules?library_id={library}", permission="customer.settings", record="library"),
+    C(
+        "get",
+        "/settings/duplicate-rules?library_id={library}",
+        permission="customer.settings",
+        record="library",
+    ),
     C(
         "put",
         "/settings/duplicate-rules?library_id={library}",
