@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "tidecrm.sales",
     "tidecrm.office",
     "tidecrm.integrations",
+    "tidecrm.shell",
+    "tidecrm.demo",
 ]
 
 MIDDLEWARE = [
@@ -98,7 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
                 "django.contrib.messages.context_processors.messages",
-                "tidecrm.core.context_processors.shell",
+                "tidecrm.shell.context_processors.shell",
             ],
         },
     },

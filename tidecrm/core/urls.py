@@ -1,11 +1,8 @@
 from django.urls import path
 
-from . import import_views, views
+from . import import_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("settings/", views.settings_home, name="settings_home"),
-    path("dev/components/", views.components_demo, name="components_demo"),
     path("imports/<str:kind>/new/", import_views.import_modal, name="import_modal"),
     path("imports/<str:kind>/", import_views.import_records, name="import_records"),
     path("imports/<str:kind>/template/", import_views.import_template, name="import_template"),

@@ -12,10 +12,9 @@ from tidecrm.accounts import services as account_services
 from tidecrm.accounts.middleware import client_ip
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.pagination import Page, clamp_page
+from tidecrm.core.web import is_htmx, login_required, parse_int, sudo_required
 from tidecrm.org import services as org_services
 from tidecrm.org.models import Employee
-
-from .web import is_htmx, login_required, parse_int, sudo_required
 
 # The workbench's module cards: (icon, avatar colour, title, what it holds).
 WORKBENCH_MODULES = (

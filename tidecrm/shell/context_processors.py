@@ -2,7 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from .pagination import PAGE_SIZES
+from tidecrm.accounts.services import memberships
+from tidecrm.core.pagination import PAGE_SIZES
 
 # Left navigation by module (issue: 客户管理, 线索, 商机/合同, 统计, 办公, 设置). Entries whose
 # URL is not built yet show as "即将上线" so the shell is complete from day one.
@@ -23,8 +24,6 @@ def shell(request):
     employee = getattr(request, "employee", None)
     if employee is None:
         return {"page_sizes": PAGE_SIZES}
-    from tidecrm.accounts.services import memberships
-
     return {
         "me": employee,
         "my_enterprises": memberships(employee.account),
