@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils.translation import gettext as _
 
-from . import clock, sheet_reader, sheets
+from . import clock, hooks, sheet_reader, sheets
 from .errors import BusinessError, NotFound, ValidationFailed
 from .models import ImportJob
 from .permissions import check
@@ -430,9 +430,7 @@ def visible_jobs(*, actor, kind):
     """
     importer = get_importer(kind)
     check(actor, importer.permission)
-    from tidecrm.org.scopes import visible_owner_q  # the scope engine lives above core
-
-    uploaders = visible_owner_q(
+    uploaders = hooks.get(hooks.OWNER_SCOPE)(  # org.scopes.visible_owner_q: the scope engine is above core
         actor,
         importer.scope_module,
         owner_field="created_by_id",

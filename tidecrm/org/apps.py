@@ -7,4 +7,8 @@ class OrgConfig(AppConfig):
     verbose_name = "Organisation"
 
     def ready(self):
-        from . import imports, permissions  # noqa: F401
+        from tidecrm.core import hooks
+
+        from . import imports, permissions, scopes  # noqa: F401
+
+        hooks.provide(hooks.OWNER_SCOPE, scopes.visible_owner_q)

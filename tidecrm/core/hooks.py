@@ -1,0 +1,27 @@
+"""What apps above ``core`` provide to it, named in one place (issue 12: dependencies one way).
+
+``core`` imports no app above it. Where a core mechanism needs an answer only a higher app has
+— today: which owners' records a caller may see, from ``org.scopes`` — that app provides the
+function at start-up (its ``AppConfig.ready``) and core asks for it by name. A missing provider is
+a start-up bug, so asking for one raises at once rather than answering something permissive.
+"""
+
+_PROVIDED = {}
+
+# name → what the function answers (the contract a provider must keep)
+OWNER_SCOPE = "owner_scope"  # (actor, module, *, owner_field, include_subordinates) → Q over owners
+
+
+def provide(name, function):
+    """Register ``function`` as the provider of ``name`` (idempotent for the same function)."""
+    current = _PROVIDED.get(name)
+    if current is not None and current is not function:
+        raise RuntimeError(f"core hook {name!r} is already provided by {current!r}")
+    _PROVIDED[name] = function
+
+
+def get(name):
+    try:
+        return _PROVIDED[name]
+    except KeyError:
+        raise RuntimeError(f"no app provides the core hook {name!r}") from None
