@@ -1,0 +1,55 @@
+"""Collaborators (SPEC CUST-17): the owner or a manager over the owner adds, changes or removes
+a read-only or writing collaborator; each change is a timeline event."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tidecrm.core import timeline
+from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
+
+from ..models import Collaborator, Customer
+from ._common import _locked, _require_state, active_employee, may_manage
+
+State = Customer.State
+
+
+def collaborator_set(*, actor, customer_id, employee_id, access=Collaborator.Access.READ):
+    if access not in Collaborator.Access.values:
+        raise ValidationFailed({"access": [_("权限只能是只读或可编辑")]})
+    employee = active_employee(employee_id)
+    with transaction.atomic():
+        customer = _locked(customer_id, actor)
+        _require_state(customer, State.OWNED, action=_("添加协作人"))
+        may_manage(actor, customer)
+        if customer.owner_id == employee.pk:
+            raise BusinessError("collaborator_is_owner", _("跟进人无需添加为协作人"))
+        collaborator, created = Collaborator.objects.update_or_create(
+            customer=customer, employee=employee, defaults={"access": access}
+        )
+        timeline.record(
+            actor=actor,
+            verb="customer.collaborator_added" if created else "customer.collaborator_changed",
+            obj=customer,
+            data={"employee": employee.name, "access": str(Collaborator.Access(access).label)},
+        )
+    return collaborator
+
+
+def collaborator_remove(*, actor, customer_id, employee_id):
+    with transaction.atomic():
+        customer = _locked(customer_id, actor)
+        may_manage(actor, customer)
+        collaborator = (
+            Collaborator.objects.filter(customer=customer, employee_id=employee_id)
+            .select_related("employee")
+            .first()
+        )
+        if collaborator is None:
+            raise NotFound()
+        collaborator.delete()
+        timeline.record(
+            actor=actor,
+            verb="customer.collaborator_removed",
+            obj=customer,
+            data={"employee": collaborator.employee.name},
+        )
