@@ -3,12 +3,15 @@ history, money tabs, the kanban, products and the approval to-do list."""
 
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
+from django.utils.translation import gettext as _
 
+from tidecrm.core import clock
 from tidecrm.core.dates import filter_dates
 from tidecrm.core.errors import NotFound
+from tidecrm.org.scopes import visible_owner_q
 
-from . import services
 from .models import (
+    ZERO,
     Contract,
     Invoice,
     LineItem,
@@ -20,6 +23,37 @@ from .models import (
     ProductCategory,
     StageHistory,
 )
+
+
+def visible_q(actor, module="opportunity"):
+    """Opportunities/contracts the caller may see: owner within their scope for the module, or
+    the customer is shared with them (CUST-17)."""
+    from tidecrm.customers.models import Collaborator
+
+    scope = visible_owner_q(actor, module)
+    if not scope:
+        return Q()
+    return scope | Q(customer_id__in=Collaborator.objects.filter(employee=actor).values("customer_id"))
+
+
+def plan_statuses(plans, payments):
+    """Each plan's status: 已回款 / 部分回款 / 逾期 / 未回款 (CON-05), from payments linked to it."""
+    paid = {}
+    for payment in payments:
+        if payment.plan_id:
+            paid[payment.plan_id] = paid.get(payment.plan_id, ZERO) + payment.amount
+    today = clock.today()
+    for plan in plans:
+        plan.paid = paid.get(plan.pk, ZERO)
+        if plan.paid >= plan.amount:
+            plan.state, plan.state_label = "paid", _("已回款")
+        elif plan.due_on < today:
+            plan.state, plan.state_label = "overdue", _("逾期")
+        elif plan.paid > 0:
+            plan.state, plan.state_label = "partial", _("部分回款")
+        else:
+            plan.state, plan.state_label = "unpaid", _("未回款")
+    return plans
 
 
 def opportunity_list(
@@ -34,7 +68,7 @@ def opportunity_list(
     created_to=None,
     mine=False,
 ):
-    opportunities = Opportunity.objects.filter(services.visible_q(actor), deleted_at__isnull=True)
+    opportunities = Opportunity.objects.filter(visible_q(actor), deleted_at__isnull=True)
     if mine:
         opportunities = opportunities.filter(owner=actor)
     if q:
@@ -57,7 +91,7 @@ def opportunity_list(
 
 def opportunity_get(*, actor, opportunity_id):
     opportunity = (
-        Opportunity.objects.filter(services.visible_q(actor), pk=opportunity_id, deleted_at__isnull=True)
+        Opportunity.objects.filter(visible_q(actor), pk=opportunity_id, deleted_at__isnull=True)
         .select_related("customer", "owner", "stage", "closed_by", "created_by")
         .first()
     )
@@ -68,9 +102,11 @@ def opportunity_get(*, actor, opportunity_id):
 
 def kanban(*, actor, mine=False, per_stage=50):
     """Open opportunities by stage (for the board): [(stage, count, amount, [opportunities])]."""
+    from . import services  # the stage list is seeded on first use, by the services
+
     stages = services.stages()
     base = Opportunity.objects.filter(
-        services.visible_q(actor), deleted_at__isnull=True, status=Opportunity.Status.OPEN
+        visible_q(actor), deleted_at__isnull=True, status=Opportunity.Status.OPEN
     )
     if mine:
         base = base.filter(owner=actor)
@@ -125,7 +161,7 @@ def contract_list(
     signed_to=None,
     mine=False,
 ):
-    contracts = Contract.objects.filter(services.visible_q(actor, "contract"))
+    contracts = Contract.objects.filter(visible_q(actor, "contract"))
     if mine:
         contracts = contracts.filter(owner=actor)
     if q:
@@ -146,7 +182,7 @@ def contract_list(
 
 def contract_get(*, actor, contract_id):
     contract = (
-        Contract.objects.filter(services.visible_q(actor, "contract"), pk=contract_id)
+        Contract.objects.filter(visible_q(actor, "contract"), pk=contract_id)
         .select_related("customer", "owner", "opportunity", "created_by")
         .first()
     )
@@ -158,7 +194,7 @@ def contract_get(*, actor, contract_id):
 def money_of(**target):
     """Plans (with their derived status), payments and invoices of a contract or order."""
     payments = list(Payment.objects.filter(**target).select_related("created_by", "plan"))
-    plans = services.plan_statuses(list(PaymentPlan.objects.filter(**target)), payments)
+    plans = plan_statuses(list(PaymentPlan.objects.filter(**target)), payments)
     invoices = list(Invoice.objects.filter(**target).select_related("created_by"))
     return {"plans": plans, "payments": payments, "invoices": invoices}
 
@@ -166,8 +202,10 @@ def money_of(**target):
 def order_list(
     *, actor, q=None, status=None, owner_id=None, customer_id=None, ordered_from=None, ordered_to=None
 ):
+    from . import services  # the orders switch lives on the settings row the services seed
+
     services.require_orders()
-    orders = Order.objects.filter(services.visible_q(actor, "contract"))
+    orders = Order.objects.filter(visible_q(actor, "contract"))
     if q:
         orders = orders.filter(
             Q(number__icontains=q.strip())
@@ -185,9 +223,11 @@ def order_list(
 
 
 def order_get(*, actor, order_id):
+    from . import services  # the orders switch lives on the settings row the services seed
+
     services.require_orders()
     order = (
-        Order.objects.filter(services.visible_q(actor, "contract"), pk=order_id)
+        Order.objects.filter(visible_q(actor, "contract"), pk=order_id)
         .select_related("customer", "owner", "contract", "created_by")
         .first()
     )
