@@ -14,6 +14,7 @@ from tidecrm.accounts.models import Account, ApiToken, Membership
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.integrations.models import SandboxSms
 from tidecrm.org import services as org_services
+from tidecrm.org.services import invitations as org_invitations
 
 PASSWORD = factories.PASSWORD
 ADMIN_SET = "Init1234"
@@ -218,7 +219,8 @@ def test_one_phone_gets_at_most_three_invitation_texts_a_day(db, django_capture_
 
 
 def test_an_enterprise_sends_a_bounded_number_of_invitations_a_day(enterprise, api, monkeypatch):
-    monkeypatch.setattr(org_services, "INVITATIONS_PER_DAY", 2)
+    # Read where the limit is checked (org.services.invitations._check_invitations_allowed).
+    monkeypatch.setattr(org_invitations, "INVITATIONS_PER_DAY", 2)
     phones = [factories.enterprise(name=f"别家{i}").phone for i in range(3)]
 
     answers = [
