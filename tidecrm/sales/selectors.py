@@ -10,6 +10,7 @@ from tidecrm.core.dates import filter_dates
 from tidecrm.core.errors import NotFound
 from tidecrm.org.scopes import visible_owner_q
 
+from . import defaults
 from .models import (
     ZERO,
     Contract,
@@ -102,9 +103,8 @@ def opportunity_get(*, actor, opportunity_id):
 
 def kanban(*, actor, mine=False, per_stage=50):
     """Open opportunities by stage (for the board): [(stage, count, amount, [opportunities])]."""
-    from . import services  # the stage list is seeded on first use, by the services
 
-    stages = services.stages()
+    stages = defaults.stages()
     base = Opportunity.objects.filter(
         visible_q(actor), deleted_at__isnull=True, status=Opportunity.Status.OPEN
     )
@@ -202,9 +202,8 @@ def money_of(**target):
 def order_list(
     *, actor, q=None, status=None, owner_id=None, customer_id=None, ordered_from=None, ordered_to=None
 ):
-    from . import services  # the orders switch lives on the settings row the services seed
 
-    services.require_orders()
+    defaults.require_orders()
     orders = Order.objects.filter(visible_q(actor, "contract"))
     if q:
         orders = orders.filter(
@@ -223,9 +222,8 @@ def order_list(
 
 
 def order_get(*, actor, order_id):
-    from . import services  # the orders switch lives on the settings row the services seed
 
-    services.require_orders()
+    defaults.require_orders()
     order = (
         Order.objects.filter(visible_q(actor, "contract"), pk=order_id)
         .select_related("customer", "owner", "contract", "created_by")

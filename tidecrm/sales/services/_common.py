@@ -16,7 +16,8 @@ from tidecrm.customers import services as customer_services
 from tidecrm.customers.models import Customer
 from tidecrm.org.scopes import visible_owner_q
 
-from ..models import Contract, ContractSettings, NumberSequence, Opportunity
+from ..defaults import require_orders, sales_settings  # noqa: F401 - re-exported to the package
+from ..models import Contract, NumberSequence, Opportunity
 
 Status = Opportunity.Status
 CStatus = Contract.Status
@@ -33,12 +34,6 @@ def money(value, field="amount", *, positive=True, allow_zero=False):
     if positive and (amount < 0 or (amount == 0 and not allow_zero)):
         raise ValidationFailed({field: [_("金额必须大于0")]})
     return amount
-
-
-def sales_settings():
-    from tidecrm.customers.config import _get_or_create
-
-    return _get_or_create(ContractSettings, {}, {})
 
 
 def _next_number(kind, prefix):
@@ -82,14 +77,3 @@ def _may_change(actor, record, module):
     ).exists():
         return
     raise BusinessError("permission_denied", _("您是该客户的只读协作人，不能修改"), status=403)
-
-
-def require_orders():
-    """ORD-04: orders -- pages, reads and writes -- are behind the enterprise's switch; return
-    the settings when it is on, else 403 ``feature_disabled``."""
-    settings = sales_settings()
-    if not settings.orders_enabled:
-        raise BusinessError(
-            "feature_disabled", _("企业未开启订单功能，请管理员在 合同设置 中开启"), status=403
-        )
-    return settings

@@ -10,24 +10,8 @@ from tidecrm.core import timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
 
+from ..defaults import stages, won_stage  # noqa: F401 - re-exported to the package
 from ..models import Opportunity, OpportunityStage, StageHistory
-
-
-def stages():
-    found = list(OpportunityStage.objects.order_by("position", "id"))
-    if found:
-        return found
-    from tidecrm.customers.config import _get_or_create
-
-    for position, (name, probability) in enumerate(OpportunityStage.DEFAULTS):
-        _get_or_create(
-            OpportunityStage, {"name": name}, {"position": position, "win_probability": probability}
-        )
-    return list(OpportunityStage.objects.order_by("position", "id"))
-
-
-def won_stage():
-    return stages()[-1]
 
 
 def _probability(value):

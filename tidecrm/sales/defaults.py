@@ -1,0 +1,43 @@
+"""What an enterprise's sales module starts with, read by services and selectors alike: its
+opportunity stages (OPP-04, seeded with ``OpportunityStage.DEFAULTS`` on first use), its sales
+settings row (contract numbering, approvals, the orders switch) and the orders switch itself
+(ORD-04). A neutral module, so the reads need no import of the writes.
+"""
+
+from django.utils.translation import gettext as _
+
+from tidecrm.core.errors import BusinessError
+from tidecrm.customers.config import _get_or_create
+
+from .models import ContractSettings, OpportunityStage
+
+
+def stages():
+    """The enterprise's stages in order (the last is the won stage); seeds the defaults once."""
+    found = list(OpportunityStage.objects.order_by("position", "id"))
+    if found:
+        return found
+    for position, (name, probability) in enumerate(OpportunityStage.DEFAULTS):
+        _get_or_create(
+            OpportunityStage, {"name": name}, {"position": position, "win_probability": probability}
+        )
+    return list(OpportunityStage.objects.order_by("position", "id"))
+
+
+def won_stage():
+    return stages()[-1]
+
+
+def sales_settings():
+    return _get_or_create(ContractSettings, {}, {})
+
+
+def require_orders():
+    """ORD-04: orders -- pages, reads and writes -- are behind the enterprise's switch; return
+    the settings when it is on, else 403 ``feature_disabled``."""
+    settings = sales_settings()
+    if not settings.orders_enabled:
+        raise BusinessError(
+            "feature_disabled", _("企业未开启订单功能，请管理员在 合同设置 中开启"), status=403
+        )
+    return settings
