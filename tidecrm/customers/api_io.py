@@ -11,7 +11,8 @@ from tidecrm.core.api import Id
 from tidecrm.core.imports_api import ImportJobOut, job_out
 
 from . import exports
-from .api import ERRORS, CustomerQuery, _view
+from .api._common import ERRORS, _view
+from .api.schemas import CustomerQuery
 
 router = Router(tags=["customers"])
 
