@@ -1,0 +1,116 @@
+"""API tokens (SPEC BEYOND-08): create one for oneself or, as an admin, for an employee one may act
+as (``org.services.check_acting_as``); revoke; authenticate a raw token. Every token has a
+lifetime, and a new password revokes them all (``credentials.revoke_tokens``)."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tidecrm.core import clock
+from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
+from tidecrm.core.models import Tenant
+from tidecrm.org import services as org_services
+from tidecrm.org.models import Employee
+
+from ..models import ApiToken
+from ._common import Kind, _log
+
+
+def _token_hash(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_create(*, actor, name, employee=None, expires_at=None, ip=None, lifetime_days=None):
+    """Create an API token for ``employee`` (default: the actor); return (token row, raw text).
+
+    The raw text is shown once; an admin may create tokens for other employees. Every token has
+    a lifetime: ``expires_at`` if given (in the future, at most ``API_TOKEN_MAX_DAYS`` ahead),
+    else ``lifetime_days`` or ``API_TOKEN_DAYS`` from now. A new password revokes them all.
+    """
+    employee = employee or actor
+    # A token minted through another's 代建 token carries the same issuer (no escape from it).
+    issued_by = getattr(actor, "token_issued_by", None)
+    if employee.pk != actor.pk:
+        if not actor.has_permission("settings.api_tokens"):
+            raise PermissionDenied()
+        _check_may_mint_for(actor, employee)
+        issued_by = actor.pk
+    now = clock.now()
+    latest = now + timedelta(days=settings.API_TOKEN_MAX_DAYS)
+    if expires_at is not None and timezone.is_naive(expires_at):
+        expires_at = timezone.make_aware(expires_at)  # read in the enterprise's zone
+    if expires_at is None:
+        expires_at = now + timedelta(days=lifetime_days or settings.API_TOKEN_DAYS)
+    elif expires_at <= now or expires_at > latest:
+        raise ValidationFailed(
+            {"expires_at": [_("有效期须在现在之后、%(d)s 天以内") % {"d": settings.API_TOKEN_MAX_DAYS}]}
+        )
+    name = (name or "").strip() or _("API 令牌")
+    secret = secrets.token_urlsafe(32)
+    raw = f"{employee.tenant_id}.{secret}"
+    token = ApiToken.objects.create(
+        employee=employee,
+        name=name[:60],
+        key_hash=_token_hash(secret),
+        prefix=secret[:8],
+        created_at=now,
+        expires_at=expires_at,
+        issued_by_id=issued_by,
+    )
+    _log(actor, Kind.TOKEN_CREATED, ip=ip, client="api", detail=f"{name} ({employee.name})")
+    return token, raw
+
+
+def _check_may_mint_for(actor, employee):
+    """A token for someone else acts as them: only for an active, joined employee whose account
+    the actor administers and whose rights the actor holds (as for a password reset); never the
+    super admin's, except by the super admin."""
+    if employee.is_super_admin:
+        raise PermissionDenied(message=_("不能为超级管理员创建令牌"))
+    if employee.status != Employee.Status.ACTIVE or employee.invitation:
+        raise BusinessError("employee_not_active", _("只能为在职且已启用的员工创建令牌"), status=409)
+    org_services.check_acting_as(actor=actor, employee=employee)
+
+
+def token_revoke(*, actor, token_id, ip=None):
+    token = ApiToken.objects.filter(pk=token_id, revoked_at__isnull=True).select_related("employee").first()
+    if token is None or (token.employee_id != actor.pk and not actor.has_permission("settings.api_tokens")):
+        raise NotFound()
+    token.revoked_at = clock.now()
+    token.save(update_fields=["revoked_at"])
+    _log(actor, Kind.TOKEN_REVOKED, ip=ip, detail=token.name)
+    return token
+
+
+def token_authenticate(raw):
+    """Return the active employee a raw token belongs to, or None."""
+    tenant_part, _sep, secret = (raw or "").partition(".")
+    # ASCII digits only ("²".isdigit() is True) and within the id column's range.
+    if not (tenant_part.isascii() and tenant_part.isdigit()) or len(tenant_part) > 18 or not secret:
+        return None
+    now = clock.now()
+    token = (
+        ApiToken.unscoped.filter(
+            tenant_id=int(tenant_part), key_hash=_token_hash(secret), revoked_at__isnull=True
+        )
+        .filter(expires_at__gt=now)  # every token has a lifetime (migration 0004 gave old ones one)
+        .select_related("employee", "employee__tenant", "employee__account")
+        .first()
+    )
+    if token is None:
+        return None
+    employee = token.employee
+    employee.token_issued_by = token.issued_by_id  # an admin's 代建 token: this enterprise only
+    if (
+        employee.status != Employee.Status.ACTIVE
+        or employee.invitation
+        or employee.tenant.status != Tenant.Status.ACTIVE
+    ):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.unscoped.filter(pk=token.pk).update(last_used_at=now)
+    return employee
