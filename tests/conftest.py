@@ -39,6 +39,25 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+def mark_sudo(client):
+    """Mark ``client``'s web session as freshly re-authenticated (sudo mode, Q-21), as the sudo
+    page does: enterprise-settings pages then open for an admin. Call it after logging in (a
+    login clears the mark); return the client."""
+    from tidecrm.accounts.sessions import SESSION_SUDO
+    from tidecrm.core import clock
+
+    session = client.session
+    session[SESSION_SUDO] = clock.now().isoformat()
+    session.save()
+    return client
+
+
+@pytest.fixture
+def sudo():
+    """Return ``mark_sudo``: ``sudo(client)`` puts a logged-in test client in sudo mode."""
+    return mark_sudo
+
+
 @pytest.fixture
 def enterprise(db):
     """A fresh enterprise; returns its super admin (owner) employee."""

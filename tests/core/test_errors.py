@@ -122,6 +122,7 @@ def test_an_out_of_range_value_the_edge_let_through_is_a_validation_error(
 def test_an_out_of_range_value_on_a_page_is_the_error_page(enterprise, monkeypatch):
     from django.db import DataError
 
+    from tests.conftest import mark_sudo
     from tidecrm.accounts.sessions import SESSION_AUTH_HASH, SESSION_EMPLOYEE, auth_hash
     from tidecrm.org import selectors
 
@@ -133,6 +134,7 @@ def test_an_out_of_range_value_on_a_page_is_the_error_page(enterprise, monkeypat
     session = client.session
     session.update({SESSION_EMPLOYEE: enterprise.pk, SESSION_AUTH_HASH: auth_hash(enterprise.account)})
     session.save()
+    mark_sudo(client)  # /org/ is an enterprise-settings page
 
     page = client.get("/org/")
     assert page.status_code == 422

@@ -80,3 +80,14 @@ def screenshot(request):
         return path
 
     return take
+
+
+def enter_sudo(page, base_url, password, next_path="/settings/"):
+    """Re-authenticate for enterprise settings (sudo mode, Q-21) as an admin does: open the sudo
+    page, type the password, and land on ``next_path`` (the settings home by default)."""
+    from urllib.parse import urlencode
+
+    page.goto(f"{base_url}/settings/sudo/?{urlencode({'next': next_path})}")
+    page.get_by_test_id("sudo-form").locator('input[name="password"]').fill(password)
+    page.get_by_test_id("sudo-submit").click()
+    page.wait_for_url(f"{base_url}{next_path}")

@@ -3,6 +3,7 @@
 import pytest
 
 from tests import factories
+from tests.e2e.conftest import enter_sudo
 from tests.e2e.test_org_journey import log_in
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.rules import holding
@@ -19,7 +20,7 @@ def test_admin_sets_a_lead_limit(page, live_server, screenshot):
     base = live_server.url
     log_in(page, base, "13866667777", factories.PASSWORD)
     page.wait_for_url(f"{base}/")
-    page.goto(f"{base}/settings/holding-limits/")
+    enter_sudo(page, base, factories.PASSWORD, "/settings/holding-limits/")
     page.get_by_test_id("default-lead").fill("20")
     page.get_by_role("button", name="添加规则").first.click()
     page.get_by_label("规则名").first.fill("新人限额")

@@ -4,6 +4,7 @@ import pytest
 
 from tests import factories
 from tests.core.test_imports import xlsx
+from tests.e2e.conftest import enter_sudo
 from tests.e2e.test_org_journey import log_in
 from tidecrm.core import imports
 from tidecrm.core.tenancy import tenant_context
@@ -20,7 +21,7 @@ def test_admin_imports_employees_and_downloads_the_failures(page, live_server, s
     base = live_server.url
     log_in(page, base, "13822223333", factories.PASSWORD)
     page.wait_for_url(f"{base}/")
-    page.goto(f"{base}/org/")
+    enter_sudo(page, base, factories.PASSWORD, "/org/")
     page.get_by_test_id("import-employees").click()
     with page.expect_download() as template:
         page.get_by_test_id("import-template").click()

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.e2e.conftest import enter_sudo
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services
 
@@ -43,7 +44,7 @@ def test_admin_builds_the_organisation_and_the_employee_sees_only_their_role(pag
 
     log_in(page, base, ADMIN_PHONE, PASSWORD)
     page.wait_for_url(f"{base}/")
-    page.goto(f"{base}/org/")
+    enter_sudo(page, base, PASSWORD, "/org/")  # the org pages are enterprise settings
     assert page.get_by_test_id("dept-root").inner_text().startswith("全公司")
 
     # A department through the modal.
@@ -116,7 +117,7 @@ def test_admin_builds_the_organisation_and_the_employee_sees_only_their_role(pag
     log_out(page, base)
     log_in(page, base, ADMIN_PHONE, PASSWORD)
     page.wait_for_url(f"{base}/")
-    page.goto(f"{base}/org/inheritance/")
+    enter_sudo(page, base, PASSWORD, "/org/inheritance/")  # a new login asks again
     table = page.get_by_test_id("inheritance-table")
     assert "李雷" in table.inner_text()
     assert not page.get_by_test_id("bulk-bar").is_visible()
@@ -141,7 +142,7 @@ def test_the_tree_sits_above_the_list_on_a_phone(browser, live_server, screensho
         page.set_default_timeout(10_000)
         log_in(page, live_server.url, ADMIN_PHONE, PASSWORD)
         page.wait_for_url(f"{live_server.url}/")
-        page.goto(f"{live_server.url}/org/")
+        enter_sudo(page, live_server.url, PASSWORD, "/org/")
         tree = page.get_by_test_id("dept-tree")
         assert tree.bounding_box()["y"] < page.get_by_test_id("member-table").bounding_box()["y"]
         assert not tree.get_by_text("销售一部").is_visible()  # collapsed on phones

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.e2e.conftest import enter_sudo
 from tests.e2e.test_org_journey import log_in, log_out
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.customers import services as customer_services
@@ -190,6 +191,7 @@ def test_sales_pages_at_a_glance(page, live_server, screenshot):
     expect(page.get_by_test_id("plan-table")).to_contain_text("逾期")
     screenshot(page, "sales-contract-plans")
     page.keyboard.press("Escape")
+    enter_sudo(page, base, factories.PASSWORD)  # the two settings pages below
     for path, name in (
         ("/sales/products/", "sales-products"),
         ("/sales/settings/stages/", "sales-stage-settings"),

@@ -3,6 +3,7 @@
 import json
 
 from tests import factories
+from tests.conftest import mark_sudo
 from tests.org.test_import_views import logged_in
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.leads import services
@@ -13,7 +14,7 @@ def test_save_rules_and_show_usage(enterprise, django_assert_max_num_queries):
     rep = factories.employee(enterprise, name="销售王")
     with tenant_context(enterprise.tenant):
         services.lead_create(actor=rep, phone="13900000001")
-    client = logged_in(enterprise)
+    client = mark_sudo(logged_in(enterprise))
     payload = {
         "lead": {
             "default_limit": "",
@@ -33,7 +34,7 @@ def test_save_rules_and_show_usage(enterprise, django_assert_max_num_queries):
 
 
 def test_bad_limits_are_refused_and_change_nothing(enterprise):
-    client = logged_in(enterprise)
+    client = mark_sudo(logged_in(enterprise))
     bad = {"lead": {"default_limit": "-2", "rules": []}}
     response = client.post("/settings/holding-limits/", {"payload": json.dumps(bad)}, follow=True)
     assert "上限应为不小于 0 的整数" in response.content.decode()

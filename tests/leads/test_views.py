@@ -4,6 +4,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests import factories
+from tests.conftest import mark_sudo
 from tests.org.test_import_views import logged_in
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.leads import services
@@ -103,7 +104,7 @@ def test_list_query_count_does_not_grow(enterprise):
 
 
 def test_lead_settings_page(enterprise):
-    client = logged_in(enterprise)
+    client = mark_sudo(logged_in(enterprise))
     assert client.post("/leads/settings/", {"daily_claim_limit": "5"}).status_code == 302
     with tenant_context(enterprise.tenant):
         assert services.lead_settings().daily_claim_limit == 5

@@ -6,6 +6,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests import factories
+from tests.conftest import mark_sudo
 from tidecrm.accounts.sessions import SESSION_ACCOUNT, SESSION_AUTH_HASH, SESSION_EMPLOYEE, auth_hash
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services
@@ -27,7 +28,7 @@ def web_client(employee):
 
 @pytest.fixture
 def admin(enterprise):
-    return web_client(enterprise)
+    return mark_sudo(web_client(enterprise))  # the org pages are enterprise settings
 
 
 def department(owner, name, parent=None):

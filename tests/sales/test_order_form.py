@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 from tests import factories
+from tests.conftest import mark_sudo
 from tests.org.test_import_views import logged_in
 from tidecrm.core.errors import BusinessError, PermissionDenied
 from tidecrm.core.models import TimelineEvent
@@ -235,7 +236,7 @@ def test_left_out_fields_are_appended_visible(shop):
 
 def test_settings_page_saves_moves_and_refuses(shop):
     owner = shop["owner"]
-    client = logged_in(owner)
+    client = mark_sudo(logged_in(owner))
     page = client.get("/sales/settings/contracts/").content.decode()
     assert 'data-testid="order-form-settings"' in page and page.count('data-testid="order-form-row"') == 5
     form = {"action": "order_form", "field": DEFAULT, "visible": [f for f in DEFAULT if f != "contract"]}

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests import factories
+from tests.conftest import mark_sudo
 from tests.org.test_import_views import logged_in
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.customers import services as customer_services
@@ -56,7 +57,7 @@ def world(enterprise):
 
 
 def test_pages_render(world):
-    client = logged_in(world["owner"])
+    client = mark_sudo(logged_in(world["owner"]))  # the settings pages among them
     opportunity, contract = world["opportunities"]["open"], world["contract"]
     paths = [
         "/sales/opportunities/",
@@ -204,7 +205,7 @@ def test_kanban_drag_refused_for_a_colleague_out_of_scope(world):
 
 def test_stage_settings_add_and_delete_with_migration(world):
     owner = world["owner"]
-    client = logged_in(owner)
+    client = mark_sudo(logged_in(owner))
     client.post("/sales/settings/stages/", {"action": "create", "name": "试用", "win_probability": "40"})
     with tenant_context(owner.tenant):
         stages = services.stages()
@@ -240,7 +241,7 @@ def test_products_read_for_everyone_write_with_product_manage(world):
 def test_contract_flow_with_approval_and_overpayment(world):
     owner = world["owner"]
     approver = factories.employee(owner, name="审批人", role_keys=("sales",))
-    client = logged_in(owner)
+    client = mark_sudo(logged_in(owner))
     response = client.post(
         "/sales/settings/contracts/",
         {"number_prefix": "HT", "approval_enabled": "1", "level1_approver_ids": [approver.pk]},
@@ -312,7 +313,7 @@ def test_contract_from_an_opportunity_opens_in_the_drawer(world):
 
 
 def test_contract_settings_validate(world):
-    response = logged_in(world["owner"]).post(
+    response = mark_sudo(logged_in(world["owner"])).post(
         "/sales/settings/contracts/", {"number_prefix": "合同!", "approval_enabled": "1"}, follow=True
     )
     html = response.content.decode()

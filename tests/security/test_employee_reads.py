@@ -9,6 +9,7 @@ of ``org.manage_employees`` within their 员工管理 scope (the super admin: ev
 import pytest
 
 from tests import factories
+from tests.conftest import mark_sudo
 from tests.org.test_views import web_client
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services
@@ -185,7 +186,7 @@ def test_the_org_page_lists_active_colleagues_without_account_details(world):
 
 
 def test_the_org_page_shows_everything_to_an_employee_administrator(world):
-    html = web_client(world["owner"]).get("/org/", {"page_size": 100}).content.decode()
+    html = mark_sudo(web_client(world["owner"])).get("/org/", {"page_size": 100}).content.decode()
     for state in HIDDEN_STATES:
         assert world["people"][("二部", state)].name in html
     assert world["people"][("二部", "active")].username in html

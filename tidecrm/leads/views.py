@@ -22,6 +22,7 @@ from tidecrm.core.web import (
     parse_ids,
     parse_int,
     parse_local_datetime,
+    sudo_required,
     toast_response,
 )
 from tidecrm.customers.models import Followup
@@ -270,6 +271,7 @@ def lead_convert(request, lead_id):
 
 
 @page_permission_required("lead.settings")
+@sudo_required
 def lead_settings(request):
     """线索规则: daily claim limit, re-claim cooldown (and the timeout, used by the scheduler)."""
     settings = services.lead_settings()

@@ -3,6 +3,9 @@
 Thin callers of ``selectors``, ``services`` and ``inheritance``. Modal forms re-render with the
 Chinese message and field errors when a service refuses; one-click actions (htmx) let the
 refusal propagate so ``BusinessErrorMiddleware`` shows it as a toast.
+
+Every page and action here administers the enterprise (企业设置) and sits behind sudo mode
+(``sudo_required``, Q-21) — except the 通讯录 (``address_book``), which every employee reads.
 """
 
 from django.contrib import messages
@@ -23,6 +26,7 @@ from tidecrm.core.web import (
     page_permission_required,
     parse_ids,
     parse_int,
+    sudo_required,
     toast_response,
 )
 
@@ -81,6 +85,7 @@ def _employee_form_options(actor):
 
 
 @page_permission_required("org.view")
+@sudo_required
 def org_index(request):
     """组织架构: the department tree on the left, the members of the chosen department on the right.
 
@@ -118,6 +123,7 @@ def org_index(request):
 
 
 @page_permission_required("org.view")
+@sudo_required
 def department_create(request):
     """添加部门 / 添加子部门 (modal)."""
     parent_id = _int_or_none(request.POST.get("parent_id") or request.GET.get("parent"))
@@ -138,6 +144,7 @@ def department_create(request):
 
 
 @page_permission_required("org.view")
+@sudo_required
 def department_edit(request, department_id):
     """编辑部门: rename and move (modal)."""
     department = selectors.department_get(actor=request.employee, department_id=department_id)
@@ -165,6 +172,7 @@ def department_edit(request, department_id):
 
 
 @page_permission_required("org.view")
+@sudo_required
 def department_delete(request, department_id):
     """删除部门 (confirmation modal); a department with members or children is refused."""
     department = selectors.department_get(actor=request.employee, department_id=department_id)
@@ -180,6 +188,7 @@ def department_delete(request, department_id):
 
 
 @page_permission_required("org.view")
+@sudo_required
 def employee_create(request):
     """添加员工 (modal, ORG-04)."""
     actor = request.employee
@@ -232,6 +241,7 @@ def _drawer(request, employee_id, *, status=200):
 
 
 @page_permission_required("org.view")
+@sudo_required
 def employee_drawer(request, employee_id):
     """员工详情 drawer: profile and actions."""
     return _drawer(request, employee_id)
@@ -267,6 +277,7 @@ def _bulk_summary(result, done_format):
 
 @page_permission_required("org.view")
 @require_POST
+@sudo_required
 def employee_status(request, employee_id, action):
     """禁用 / 启用 / 办理离职 / 恢复 / 激活 from the drawer (refusals become a toast)."""
     if action not in services.STATUS_CHANGES:
@@ -293,6 +304,7 @@ def _drawer_modal_done(request, employee_id):
 
 
 @page_permission_required("org.view")
+@sudo_required
 def employee_edit(request, employee_id, field):
     """调整角色 / 调整部门 / 重置密码 modals of the drawer."""
     if field not in ("roles", "departments", "password"):
@@ -337,6 +349,7 @@ def employee_edit(request, employee_id, field):
 
 @page_permission_required("org.view")
 @require_POST
+@sudo_required
 def employees_bulk_status(request, action):
     """Batch 禁用 / 办理离职: each employee succeeds or fails on its own (API.md bulk rule)."""
     if action not in BULK_DONE:
@@ -355,6 +368,7 @@ def employees_bulk_status(request, action):
 
 
 @page_permission_required("org.view")
+@sudo_required
 def employees_bulk_edit(request, field):
     """Batch 移动部门 / 分配角色 (modal; 分配角色 replaces the employees' roles, ROLE-06)."""
     if field not in ("move", "role"):
@@ -400,6 +414,7 @@ def employees_bulk_edit(request, field):
 
 
 @page_permission_required("org.manage_roles")
+@sudo_required
 def role_list(request):
     """角色权限: the roles with their member counts."""
     return render(request, "org/roles.html", {**NAV, "roles": selectors.role_list(actor=request.employee)})
@@ -471,12 +486,14 @@ def _role_editor(request, role):
 
 
 @page_permission_required("org.manage_roles")
+@sudo_required
 def role_create(request):
     """新建角色."""
     return _role_editor(request, None)
 
 
 @page_permission_required("org.manage_roles")
+@sudo_required
 def role_edit(request, role_id):
     """编辑角色: function permissions, data scopes, members."""
     return _role_editor(request, selectors.role_get(actor=request.employee, role_id=role_id))
@@ -484,6 +501,7 @@ def role_edit(request, role_id):
 
 @page_permission_required("org.manage_roles")
 @require_POST
+@sudo_required
 def role_delete(request, role_id):
     """删除角色 (system roles are refused; members fall back to 普通员工)."""
     role = selectors.role_get(actor=request.employee, role_id=role_id)
@@ -499,6 +517,7 @@ def role_delete(request, role_id):
 
 @page_permission_required("org.manage_roles")
 @require_POST
+@sudo_required
 def role_members(request, role_id):
     """Add employees to a role or remove one from it (ROLE-06/08)."""
     role = selectors.role_get(actor=request.employee, role_id=role_id)
@@ -522,6 +541,7 @@ def role_members(request, role_id):
 
 
 @page_permission_required("org.inherit")
+@sudo_required
 def inheritance_list(request):
     """离职继承: resigned employees with the records waiting for a new owner."""
     employees = inheritance.pending_employees(actor=request.employee)
@@ -529,6 +549,7 @@ def inheritance_list(request):
 
 
 @page_permission_required("org.inherit")
+@sudo_required
 def inheritance_inherit(request):
     """Batch 继承 (modal): move everything of the chosen resigned employees to one active employee."""
     actor = request.employee
@@ -572,6 +593,7 @@ def address_book(request):
 
 
 @page_permission_required("org.manage_employees")
+@sudo_required
 def recycle_bin(request):
     """帐号回收站 (ORG-11): deleted employees, with 恢复."""
     if request.method == "POST":

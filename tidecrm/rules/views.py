@@ -7,13 +7,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from tidecrm.core.errors import BusinessError, ValidationFailed
-from tidecrm.core.web import page_permission_required
+from tidecrm.core.web import page_permission_required, sudo_required
 from tidecrm.org.models import Department, Employee
 
 from . import holding
 
 
 @page_permission_required("rules.holding_limits")
+@sudo_required
 def holding_limits(request):
     actor = request.employee
     if request.method == "POST":

@@ -19,6 +19,7 @@ from tidecrm.core.web import (
     page_permission_required,
     parse_ids,
     parse_local_datetime,
+    sudo_required,
 )
 from tidecrm.customers import selectors as customer_selectors
 from tidecrm.customers.models import Followup
@@ -445,6 +446,7 @@ def approval_decide(request, request_id):
 
 
 @page_permission_required("contract.settings")
+@sudo_required
 def contract_settings(request):
     """合同设置: number prefix, approval flow (levels, or-sign, CC), orders switch."""
     actor = request.employee

@@ -10,7 +10,14 @@ from django.views.decorators.http import require_POST
 
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
-from tidecrm.core.web import add_toast, error_text, is_htmx, login_required, page_permission_required
+from tidecrm.core.web import (
+    add_toast,
+    error_text,
+    is_htmx,
+    login_required,
+    page_permission_required,
+    sudo_required,
+)
 from tidecrm.customers import selectors as customer_selectors
 from tidecrm.customers.models import Followup
 
@@ -299,6 +306,7 @@ def opportunity_followup(request, opportunity_id):
 
 
 @page_permission_required("opportunity.settings")
+@sudo_required
 def stage_settings(request):
     """商机阶段设置: add, rename, probability, move up, delete with a migration target."""
     actor = request.employee
