@@ -13,6 +13,7 @@ enterprise's employee, or of nobody, is refused with 422 ``validation_error`` na
 import pytest
 
 from tests import factories
+from tests.conftest import mark_sudo
 from tests.org.test_import_views import logged_in
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.customers import config
@@ -134,7 +135,7 @@ def test_masked_employee_ids_name_employees_of_this_enterprise_only(people, othe
 def test_settings_page_refuses_a_stranger_in_masked_employees(people, other_enterprise):
     admin, rep = people["admin"], people["rep"]
     stranger = factories.employee(other_enterprise, name="外企员工")
-    response = logged_in(admin).post(
+    response = mark_sudo(logged_in(admin)).post(
         "/customers/settings/general/",
         {"action": "general", "masked_employee_ids": [rep.pk, stranger.pk]},
         follow=True,

@@ -46,17 +46,7 @@ SETTINGS_PAGES = [
     "/sales/settings/stages/",
     "/sales/settings/contracts/",
 ]
-# 客户设置 lives in tidecrm/customers/views, which is being split into a package while sudo mode
-# goes on the other settings pages: the decorator goes on there afterwards (then drop the mark).
-CUSTOMER_SETTINGS_PAGES = [
-    pytest.param(
-        path,
-        marks=pytest.mark.xfail(
-            strict=True, reason="@sudo_required still to be added to customers.views.customer_settings"
-        ),
-    )
-    for path in ("/customers/settings/", "/customers/settings/tags/")
-]
+CUSTOMER_SETTINGS_PAGES = ["/customers/settings/", "/customers/settings/tags/"]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
-from tidecrm.core.web import error_text, page_permission_required, parse_ids, parse_int
+from tidecrm.core.web import error_text, page_permission_required, parse_ids, parse_int, sudo_required
 from tidecrm.org.models import Department
 
 from .. import config
@@ -28,6 +28,7 @@ SETTINGS_TABS = (
 
 
 @page_permission_required("customer.settings")
+@sudo_required
 def customer_settings(request, tab="libraries"):
     """客户设置: libraries with their pool rules and duplicate rule (CUST-13/14, POOL-12/13),
     progress stages (CUST-11), tag groups (CUST-10), general switches (CUST-13/15/21)."""
