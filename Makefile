@@ -22,8 +22,8 @@ PYTEST_ARGS  ?=
 help:
 	@echo "make run          migrate, load demo data, serve on http://127.0.0.1:$(PORT)/"
 	@echo "make test         lint + tests on SQLite (incl. e2e) + tests on PostgreSQL (what CI runs)"
-	@echo "make test-sqlite  pytest on SQLite, browser (e2e) tests included"
-	@echo "make test-pg      pytest on a throwaway PostgreSQL cluster, e2e excluded"
+	@echo "make test-sqlite  pytest on SQLite, browser (e2e) tests and the schemathesis fuzz run included"
+	@echo "make test-pg      pytest on a throwaway PostgreSQL cluster, e2e and the fuzz run excluded"
 	@echo "make lint | fmt | bench | clean | install"
 
 # --- environment ------------------------------------------------------------------------------
@@ -48,10 +48,12 @@ run: install
 	exec bin/serve
 
 # --- quality ----------------------------------------------------------------------------------
+# ruff, and the dependency layers of pyproject.toml [tool.importlinter] (import-linter).
 lint: install
 	rc=0; \
 	$(RUFF) check . || rc=1; \
 	$(RUFF) format --check . || rc=1; \
+	$(VENV)/bin/lint-imports || rc=1; \
 	exit $$rc
 
 fmt: install
@@ -62,7 +64,7 @@ test-sqlite: install
 	env -u DATABASE_URL $(PYTEST) $(PYTEST_XDIST) -ra $(PYTEST_ARGS)
 
 test-pg: install
-	scripts/with-postgres $(PYTEST) $(PYTEST_XDIST) -ra -m "not e2e" $(PYTEST_ARGS)
+	scripts/with-postgres $(PYTEST) $(PYTEST_XDIST) -ra -m "not e2e and not fuzz" $(PYTEST_ARGS)
 
 # Every stage runs even if an earlier one failed, so one CI run shows all failures; any failure
 # (including pytest exit 5, "no tests collected") fails the target.

@@ -166,3 +166,15 @@ def test_fixed_employee_paths_are_not_taken_for_ids(enterprise, api):
     assert moved.status_code == 200 and moved.json()[0]["main_department_id"] == target.pk
     roles = client.post("/employees/roles", {"ids": [person.pk], "role_ids": [manager.pk]})
     assert roles.status_code == 200 and roles.json()["succeeded"] == [person.pk]
+
+
+def test_permissions_say_which_codes_a_role_may_carry(enterprise, api):
+    from tidecrm.core.permissions import REGISTRY
+
+    listed = {p["code"]: p["assignable"] for p in api(enterprise).get("/permissions").json()}
+
+    owner_only = {code for code, p in REGISTRY.items() if p.owner_only}
+    assert owner_only, "the registry names the super admin's own codes"
+    assert {code for code, assignable in listed.items() if not assignable} == owner_only
+    refused = api(enterprise).post("/roles", {"name": "越权角色", "permissions": sorted(owner_only)[:1]})
+    assert refused.status_code == 422

@@ -22,6 +22,8 @@ class PermissionOut(Schema):
     label: str
     module: str
     module_label: str
+    # False for the super admin's own codes (transfer the enterprise, ...): no role may carry them.
+    assignable: bool = True
 
 
 class DepartmentOut(Schema):
@@ -183,9 +185,17 @@ def _employee(request, employee_id):
 
 @router.get("/permissions", response={200: list[PermissionOut], **ERRORS})
 def permission_list(request):
-    """Every function-permission code with its label, grouped by module."""
+    """Every function-permission code with its label, grouped by module; ``assignable`` says
+    whether a role may carry it (the super admin's own codes may not: ``permissions`` of a role
+    naming one answers 422)."""
     return [
-        {"code": p.code, "label": str(p.label), "module": p.module, "module_label": str(p.module_label)}
+        {
+            "code": p.code,
+            "label": str(p.label),
+            "module": p.module,
+            "module_label": str(p.module_label),
+            "assignable": not p.owner_only,
+        }
         for p in permissions.REGISTRY.values()
     ]
 
