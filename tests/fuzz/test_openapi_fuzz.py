@@ -4,8 +4,9 @@ A bounded, deterministic schemathesis run over ``/api/v1/openapi.json`` loaded f
 process (WSGI, no network): every operation gets a fixed number of generated cases, positive
 (valid for the schema) and negative (invalid on purpose), sent with a Bearer token of a seeded
 enterprise's super admin (the demo's 张总, beside another enterprise; in positive cases half the
-integer path ids are drawn from the seeded range so operations get past their 404). Only ``not_a_server_error`` is checked; a failure lists each
-operation with the case (as curl) and the last line of the server's traceback.
+integer path ids are drawn from the seeded range so operations get past their 404). Only
+``not_a_server_error`` is checked; a failure lists each operation with the case (as curl) and
+the last line of the server's traceback.
 
 Hypothesis is derandomized, keeps no example database and does not shrink, so the run takes the
 same path and the same time every time (about a minute here: 165 operations, 3,300 cases). Uploads
