@@ -1,4 +1,4 @@
-"""Sudo mode on every enterprise-settings page (SPEC Q-21, TEN-14; ``core.web.sudo_required``).
+"""Sudo mode on every enterprise-settings page (SPEC Q-21, TEN-14; ``accounts.web.sudo_required``).
 
 An admin without a re-authentication in the last SUDO_MINUTES is sent to the sudo page and comes
 back afterwards; an htmx request gets ``HX-Redirect`` to it with the page it came from as

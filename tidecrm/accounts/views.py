@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Throttled, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.pagination import paginate
-from tidecrm.core.web import is_htmx, login_required, parse_int, safe_next, sudo_required
+from tidecrm.core.web import is_htmx, login_required, parse_int, safe_next
 from tidecrm.integrations.sms import sandbox_outbox
 
 from . import selectors, services
@@ -24,6 +24,7 @@ from .codes import RESEND_AFTER
 from .middleware import client_ip, device_of
 from .models import SecurityEvent
 from .sessions import session_login, session_logout, session_switch, sudo_mark
+from .web import sudo_required
 
 
 def _error_context(error):

@@ -2,7 +2,7 @@
 
 import functools
 import logging
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.db import DataError
 from django.http import HttpResponse
@@ -59,51 +59,6 @@ def page_permission_required(code):
     return decorator
 
 
-def sudo_required(view):
-    """Enterprise settings need a re-authentication within SUDO_MINUTES (Q-21, TEN-14).
-
-    Without a fresh one a page is sent to the sudo page with ``next`` pointing back to it; an
-    htmx request (a modal, a drawer action) gets ``HX-Redirect`` there instead, so the browser
-    leaves the page rather than swapping the sudo form into a fragment, and comes back to the
-    page it was on. Only those the sudo page lets in are asked (``Employee.is_admin``: the super
-    admin and the 管理员 role); someone holding a single settings permission through a custom
-    role has no sudo page to go to and passes as before. Put it below the permission gate, so
-    an employee without the permission gets the 403 page rather than a password prompt.
-    """
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        from tidecrm.accounts.services import sudo_is_fresh
-        from tidecrm.accounts.sessions import SESSION_SUDO
-
-        if not request.employee.is_admin or sudo_is_fresh(request.session.get(SESSION_SUDO)):
-            return view(request, *args, **kwargs)
-        if not is_htmx(request):
-            return redirect(_sudo_url(request.get_full_path()))
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = _sudo_url(_htmx_page(request))
-        return response
-
-    return wrapper
-
-
-def _sudo_url(next_path):
-    return f"{reverse('sudo')}?{urlencode({'next': next_path})}"
-
-
-def _htmx_page(request):
-    """The page an htmx request came from (``HX-Current-URL``, when on this site) to return to
-    after sudo; the request's own URL is a fragment or an action. Else the settings home."""
-    current = request.headers.get("HX-Current-URL", "")
-    if current and url_has_allowed_host_and_scheme(
-        current, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        parts = urlsplit(current)
-        return f"{parts.path}?{parts.query}" if parts.query else parts.path or "/"
-    return reverse("settings_home")
-
-
 class BusinessErrorMiddleware:
     """Render a refused action on a page: an error page, or a toast for htmx requests.
 
@@ -148,7 +103,6 @@ class BusinessErrorMiddleware:
 def toast_response(text, level="success", *, trigger=None, close=None):
     """Answer an htmx action with a toast (into #toasts), tell listeners of ``trigger`` to refresh,
     and optionally close the modal or drawer (``close="modal"`` / ``"drawer"``) after the swap."""
-    from django.http import HttpResponse
     from django.template.loader import render_to_string
 
     response = HttpResponse(render_to_string("components/toast.html", {"level": level, "text": text}))

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tidecrm.accounts.web import sudo_required
 from tidecrm.core import timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.pagination import paginate
@@ -22,7 +23,6 @@ from tidecrm.core.web import (
     parse_ids,
     parse_int,
     parse_local_datetime,
-    sudo_required,
     toast_response,
 )
 from tidecrm.customers.models import Followup

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tidecrm.accounts.web import sudo_required
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import grouped
@@ -26,7 +27,6 @@ from tidecrm.core.web import (
     page_permission_required,
     parse_ids,
     parse_int,
-    sudo_required,
     toast_response,
 )
 

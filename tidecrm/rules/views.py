@@ -6,8 +6,9 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from tidecrm.accounts.web import sudo_required
 from tidecrm.core.errors import BusinessError, ValidationFailed
-from tidecrm.core.web import page_permission_required, sudo_required
+from tidecrm.core.web import page_permission_required
 from tidecrm.org.models import Department, Employee
 
 from . import holding

@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tidecrm.accounts.web import sudo_required
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
-from tidecrm.core.web import error_text, page_permission_required, parse_ids, parse_int, sudo_required
+from tidecrm.core.web import error_text, page_permission_required, parse_ids, parse_int
 from tidecrm.org.models import Department
 
 from .. import config

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tidecrm.accounts.web import sudo_required
 from tidecrm.core import clock
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
@@ -19,7 +20,6 @@ from tidecrm.core.web import (
     page_permission_required,
     parse_ids,
     parse_local_datetime,
-    sudo_required,
 )
 from tidecrm.customers import selectors as customer_selectors
 from tidecrm.customers.models import Followup

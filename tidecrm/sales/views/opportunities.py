@@ -8,16 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tidecrm.accounts.web import sudo_required
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
-from tidecrm.core.web import (
-    add_toast,
-    error_text,
-    is_htmx,
-    login_required,
-    page_permission_required,
-    sudo_required,
-)
+from tidecrm.core.web import add_toast, error_text, is_htmx, login_required, page_permission_required
 from tidecrm.customers import selectors as customer_selectors
 from tidecrm.customers.models import Followup
 
