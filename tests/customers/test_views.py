@@ -128,3 +128,36 @@ def test_delete_is_not_offered_where_the_enterprise_forbids_it(world):
         config.settings_update(actor=owner, forbid_delete=True)
     assert 'data-testid="bulk-delete"' not in client.get("/customers/").content.decode()
     assert 'data-testid="action-delete"' not in client.get(f"/customers/{customer.pk}/").content.decode()
+
+
+def test_drawer_shows_the_opportunities_and_contracts_sales_registers(world):
+    from tidecrm.sales import services as sales_services
+
+    owner, customer = world["owner"], world["customers"][0]
+    with tenant_context(owner.tenant):
+        sales_services.opportunity_create(
+            actor=owner, customer_id=customer.pk, name="抽屉商机", amount="5000"
+        )
+        sales_services.contract_create(actor=owner, customer_id=customer.pk, title="抽屉合同", amount="8000")
+    client = logged_in(owner)
+    for path in (f"/customers/{customer.pk}/drawer/", f"/customers/{customer.pk}/"):
+        html = client.get(path).content.decode()
+        assert html.count('data-testid="customer-opportunity"') == 1 and "抽屉商机" in html
+        assert html.count('data-testid="customer-contract"') == 1 and "抽屉合同" in html
+
+
+def test_drawer_renders_with_no_section_registered(world, monkeypatch):
+    from tidecrm.customers import sections
+    from tidecrm.sales import services as sales_services
+
+    owner, customer = world["owner"], world["customers"][0]
+    with tenant_context(owner.tenant):
+        sales_services.opportunity_create(
+            actor=owner, customer_id=customer.pk, name="抽屉商机", amount="5000"
+        )
+    monkeypatch.setattr(sections, "DETAIL_SECTIONS", [])
+    response = logged_in(owner).get(f"/customers/{customer.pk}/drawer/")
+    html = response.content.decode()
+    assert response.status_code == 200 and "客户旅程" in html
+    assert "opportunities" not in response.context and "contracts" not in response.context
+    assert 'data-testid="customer-opportunity"' not in html

@@ -1,9 +1,12 @@
 """What sales plugs into: the customer's derived deal status (CUST-09) and ownership moves
 (OPP-14, CON-09, POOL-14): opportunities and contracts followed by the old owner go with the
-customer — released with it into the pool, restored to whoever claims or receives it."""
+customer — released with it into the pool, restored to whoever claims or receives it; and the
+商机 / 合同 tabs of the customer detail (CUST-05), its newest 20 opportunities and contracts."""
 
 from tidecrm.customers import services as customer_services
+from tidecrm.customers.sections import register_detail_section
 
+from . import selectors
 from .models import Contract, Opportunity
 
 
@@ -38,6 +41,18 @@ def no_contract_in_approval(customer):
         raise BusinessError("contract_in_approval", _("该客户有审批中的合同，不能移入公海"))
 
 
+def customer_opportunities(actor, customer):
+    """The 商机 tab of the customer detail: the opportunities the caller sees, newest 20."""
+    return {"opportunities": selectors.opportunity_list(actor=actor, customer_id=customer.pk)[:20]}
+
+
+def customer_contracts(actor, customer):
+    """The 合同 tab of the customer detail: the contracts the caller sees, newest 20."""
+    return {"contracts": selectors.contract_list(actor=actor, customer_id=customer.pk)[:20]}
+
+
 customer_services.DEAL_SOURCES.append(statuses)
 customer_services.RELEASE_GUARDS.append(no_contract_in_approval)
 customer_services.OWNER_LISTENERS.append(follow_customer)
+register_detail_section("sales.opportunities", customer_opportunities)
+register_detail_section("sales.contracts", customer_contracts)

@@ -10,10 +10,10 @@ from django.views.decorators.http import require_POST
 from tidecrm.core import uploads
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.web import error_text, is_htmx, login_required, parse_ids, parse_int, parse_local_datetime
-from tidecrm.sales import selectors as sales_selectors
 
 from .. import config, selectors, services
 from ..models import Collaborator, Contact, Customer, Followup
+from ..sections import detail_sections_context
 from ._common import DETAIL_CHANGED, _employees, _toast, _with_toast
 
 # ---------------------------------------------------------------- create / edit
@@ -127,8 +127,8 @@ def _detail_context(request, customer):
         "access_choices": Collaborator.Access.choices,
         "employees": _employees(),
         "call_number": customer.primary.mobile if customer.primary and not customer.masked else "",
-        "opportunities": sales_selectors.opportunity_list(actor=actor, customer_id=customer.pk)[:20],
-        "contracts": sales_selectors.contract_list(actor=actor, customer_id=customer.pk)[:20],
+        # What other apps add (sales: "opportunities" and "contracts", newest 20 each).
+        **detail_sections_context(actor, customer),
     }
 
 
