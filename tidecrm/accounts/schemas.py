@@ -2,14 +2,18 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from tidecrm.core.api import DatetimeIn, Id
+from tidecrm.core.api import DatetimeIn, Id, enum_of
+from tidecrm.core.models import Tenant
+from tidecrm.org.models import Employee
+
+from .models import SecurityEvent
 
 
 class EnterpriseOut(Schema):
     id: int
     name: str
     code: str
-    status: str
+    status: str = enum_of(Tenant.Status.choices)
 
 
 class EmployeeBriefOut(Schema):
@@ -19,7 +23,7 @@ class EmployeeBriefOut(Schema):
     email: str
     username: str | None
     title: str
-    status: str
+    status: str = enum_of(Employee.Status.choices)
     is_super_admin: bool
 
 
@@ -67,7 +71,7 @@ class SmsTokenIn(Schema):
 
 class CodeIn(Schema):
     phone: str = Field(..., description="手机号；找回密码时也可填邮箱")
-    purpose: str = Field(..., pattern="^(login|register|reset)$")
+    purpose: str = enum_of(("login", "register", "reset"), pattern="^(login|register|reset)$")
 
 
 class CodeOut(Schema):
@@ -121,7 +125,7 @@ class SecurityEventOut(Schema):
     created_at: datetime
     employee_id: int | None
     employee_name: str | None
-    kind: str
+    kind: str = enum_of(SecurityEvent.Kind.choices)
     kind_label: str
     success: bool
     method: str

@@ -54,6 +54,24 @@ DatetimeIn = Annotated[datetime, AfterValidator(_within_the_calendar)]
 """A datetime a request carries: one that every time zone can show."""
 
 
+def enum_of(choices, default=..., **field_kwargs):
+    """A ``Field`` whose JSON schema lists the allowed values of an enum-valued string field.
+
+    ``choices`` is a model's ``TextChoices.choices`` (or any ``(value, label)`` pairs, or bare
+    values), so the document never drifts from the models. Only the OpenAPI document changes:
+    validation stays with the services, which refuse a value outside the list with their own
+    codes and messages. For ``str | None`` the list lands on the string branch of ``anyOf``, so
+    ``null`` stays allowed (API.md "Enums appear in the OpenAPI document")."""
+    values = [str(choice[0] if isinstance(choice, (tuple, list)) else choice) for choice in choices]
+
+    def add_enum(schema):
+        branches = [branch for branch in schema.get("anyOf", ()) if branch.get("type") == "string"]
+        for branch in branches or [schema]:
+            branch["enum"] = list(values)
+
+    return Field(default, json_schema_extra=add_enum, **field_kwargs)
+
+
 class ErrorOut(Schema):
     code: str
     message: str

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from . import imports
-from .api import ErrorOut
+from .api import ErrorOut, enum_of
 from .errors import NotFound
 from .exports import XLSX, content_disposition
+from .models import ImportJob
 
 router = Router(tags=["imports"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -24,7 +25,7 @@ class ImportJobOut(Schema):
     id: int
     kind: str
     file_name: str
-    status: str
+    status: str = enum_of(ImportJob.Status.choices)
     total: int
     processed: int
     succeeded: int

@@ -5,10 +5,11 @@ from datetime import date, datetime
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from tidecrm.core import imports
-from tidecrm.core.api import BulkOut, DatetimeIn, ErrorOut, Id, IdsIn, PageOut
+from tidecrm.core.api import BulkOut, DatetimeIn, ErrorOut, Id, IdsIn, PageOut, enum_of
 from tidecrm.core.imports_api import ImportJobOut, failure_download, job_out
 from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import check
+from tidecrm.customers.models import Customer, Followup
 
 from . import exports, selectors, services
 from .models import Lead
@@ -30,8 +31,8 @@ class LeadOut(Schema):
     tag_ids: list[int]
     owner_id: int | None
     owner_name: str | None
-    state: str
-    status: str | None
+    state: str = enum_of(Lead.State.choices)
+    status: str | None = enum_of(Lead.Status.choices)
     recycled: bool
     masked: bool
     created_at: datetime
@@ -75,15 +76,15 @@ class ReasonIdsIn(IdsIn):
 
 
 class StatusIn(Schema):
-    status: str
+    status: str = enum_of(Lead.Status.choices)
 
 
 class LeadQuery(Schema):
     """What selects the leads of a list, and of its export."""
 
-    state: str = Lead.State.OWNED
+    state: str = enum_of(Lead.State.choices, Lead.State.OWNED)
     q: str | None = None
-    status: str | None = None
+    status: str | None = enum_of(Lead.Status.choices, None)
     owner_id: Id | None = None
     recycled: bool | None = None
     created_from: date | None = None
@@ -185,7 +186,7 @@ class CustomerBriefOut(Schema):
     id: int
     name: str
     owner_id: int | None
-    state: str
+    state: str = enum_of(Customer.State.choices)
     primary_contact: str
     created_at: datetime
 
@@ -218,14 +219,14 @@ def lead_convert(request, lead_id: int, payload: ConvertIn):
 
 class FollowupIn(Schema):
     content: str = Field(..., max_length=2000)
-    method: str = "call"
+    method: str = enum_of(Followup.Method.choices, Followup.Method.CALL)
     next_followup_at: DatetimeIn | None = None
 
 
 class FollowupOut(Schema):
     id: int
     content: str
-    method: str
+    method: str = enum_of(Followup.Method.choices)
     next_followup_at: datetime | None
     created_by_id: int | None
     created_at: datetime

@@ -3,12 +3,13 @@
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
 from tidecrm.core import imports, permissions
-from tidecrm.core.api import BulkOut, ErrorOut, Id, PageOut
+from tidecrm.core.api import BulkOut, ErrorOut, Id, PageOut, enum_of
 from tidecrm.core.imports_api import ImportJobOut, job_out
 from tidecrm.core.pagination import paginate
 from tidecrm.core.permissions import permission_required
 
 from . import inheritance, selectors, services
+from .models import Employee
 
 router = Router(tags=["organisation"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -90,7 +91,7 @@ class EmployeeOut(Schema):
     email: str
     username: str | None
     title: str
-    status: str
+    status: str = enum_of(Employee.Status.choices)
     department_ids: list[int]
     main_department_id: int | None
     role_ids: list[int]
@@ -282,7 +283,7 @@ def role_members(request, role_id: int, payload: RoleMembersIn):
 
 
 class EmployeeFilters(Schema):
-    status: str | None = None
+    status: str | None = enum_of(Employee.Status.choices, None)
     department_id: Id | None = None
     role_id: Id | None = None
     q: str | None = None
@@ -361,7 +362,7 @@ class BulkRolesIn(Schema):
 
 class BulkStatusIn(Schema):
     ids: list[Id]
-    action: str = Field(..., description="disable, enable, activate, resign or restore")
+    action: str = enum_of(services.STATUS_CHANGES, description="disable, enable, activate, resign or restore")
 
 
 @router.post("/employees/bulk-status", response={200: BulkOut, **ERRORS})

@@ -8,9 +8,11 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 
-from tidecrm.core.api import DatetimeIn, Id, IdsIn
+from tidecrm.core.api import DatetimeIn, Id, IdsIn, enum_of
 
-from ..models import Collaborator, Customer, Followup, Library
+from ..models import Collaborator, Contact, Customer, Followup, Library
+
+SCOPES = ("mine", "team", "all", "collaborating")  # the ``scope`` of a list of owned customers
 
 
 class ContactOut(Schema):
@@ -18,7 +20,7 @@ class ContactOut(Schema):
     customer_id: int
     name: str
     mobile: str
-    gender: str
+    gender: str = enum_of(Contact.Gender.choices)
     title: str
     email: str
     qq: str
@@ -38,12 +40,12 @@ class PrimaryContactOut(Schema):
 class CustomerOut(Schema):
     id: int
     name: str
-    kind: str
+    kind: str = enum_of(Customer.Kind.choices)
     library_id: int
     owner_id: int | None
     owner_name: str | None
-    state: str
-    deal_status: str
+    state: str = enum_of(Customer.State.choices)
+    deal_status: str = enum_of(Customer.DealStatus.choices)
     has_won: bool
     stage_id: int | None
     stage_name: str | None
@@ -72,7 +74,7 @@ class PoolTargetIn(Schema):
 class ContactIn(Schema):
     name: str = Field(..., max_length=40)
     mobile: str = Field("", max_length=20)
-    gender: str = "unknown"
+    gender: str = enum_of(Contact.Gender.choices, Contact.Gender.UNKNOWN)
     title: str = Field("", max_length=40)
     email: str = Field("", max_length=100)
     qq: str = Field("", max_length=20)
@@ -84,7 +86,7 @@ class ContactIn(Schema):
 class ContactPatch(Schema):
     name: str | None = Field(None, max_length=40)
     mobile: str | None = Field(None, max_length=20)
-    gender: str | None = None
+    gender: str | None = enum_of(Contact.Gender.choices, None)
     title: str | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=100)
     qq: str | None = Field(None, max_length=20)
@@ -95,7 +97,7 @@ class ContactPatch(Schema):
 
 class CustomerIn(Schema):
     name: str = Field(..., max_length=100)
-    kind: str = Customer.Kind.ENTERPRISE
+    kind: str = enum_of(Customer.Kind.choices, Customer.Kind.ENTERPRISE)
     source: str = Field("", max_length=40)
     remark: str = Field("", max_length=500)
     stage_id: Id | None = None
@@ -108,21 +110,21 @@ class CustomerIn(Schema):
 
 class CustomerPatch(Schema):
     name: str | None = Field(None, max_length=100)
-    kind: str | None = None
+    kind: str | None = enum_of(Customer.Kind.choices, None)
     source: str | None = Field(None, max_length=40)
     remark: str | None = Field(None, max_length=500)
     stage_id: Id | None = None
 
 
 class CustomerQuery(Schema):
-    scope: str = "mine"
-    state: str = Customer.State.OWNED
+    scope: str = enum_of(SCOPES, "mine")
+    state: str = enum_of(Customer.State.choices, Customer.State.OWNED)
     library_id: Id | None = None
     q: str | None = None
     tag_id: Id | None = None
     stage_id: Id | None = None
     owner_id: Id | None = None
-    deal_status: str | None = None
+    deal_status: str | None = enum_of(Customer.DealStatus.choices, None)
     source: str | None = None
     created_from: date | None = None
     created_to: date | None = None
@@ -153,12 +155,12 @@ class TagsIn(Schema):
 
 class CollaboratorIn(Schema):
     employee_id: Id
-    access: str = Collaborator.Access.READ
+    access: str = enum_of(Collaborator.Access.choices, Collaborator.Access.READ)
 
 
 class FollowupIn(Schema):
     content: str = Field(..., max_length=2000)
-    method: str = Followup.Method.CALL
+    method: str = enum_of(Followup.Method.choices, Followup.Method.CALL)
     contact_id: Id | None = None
     next_followup_at: DatetimeIn | None = None
 
@@ -178,7 +180,7 @@ class FollowupOut(Schema):
     customer_name: str | None
     contact_id: int | None
     content: str
-    method: str
+    method: str = enum_of(Followup.Method.choices)
     next_followup_at: datetime | None
     created_by_id: int | None
     created_by_name: str | None
@@ -195,7 +197,7 @@ class TimelineItemOut(Schema):
 class FollowupQuery(Schema):
     employee_id: Id | None = None
     customer_id: Id | None = None
-    method: str | None = None
+    method: str | None = enum_of(Followup.Method.choices, None)
     created_from: date | None = None
     created_to: date | None = None
     page: int = 1
@@ -209,7 +211,7 @@ class LibraryOut(Schema):
     department_ids: list[int]
     customer_count: int
     duplicate_fields: list[str]
-    duplicate_match: str
+    duplicate_match: str = enum_of(Library.Match.choices)
     daily_claim_limit: int | None
     reclaim_cooldown_days: int | None
 
@@ -231,7 +233,7 @@ class PoolRulesIO(Schema):
 
 class DuplicateRulesIO(Schema):
     fields: list[str]
-    match: str = Library.Match.ANY
+    match: str = enum_of(Library.Match.choices, Library.Match.ANY)
 
 
 class StageOut(Schema):

@@ -8,9 +8,14 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
-from tidecrm.core.api import DatetimeIn, Id
+from tidecrm.core.api import DatetimeIn, Id, enum_of
+from tidecrm.customers.models import Followup
+from tidecrm.office.models import ApprovalRequest
 
-from ..models import Invoice
+from ..models import Contract, Invoice, Opportunity, Order
+
+# The ``status`` of a payment plan is computed (sales.selectors), not stored: these are its values.
+PLAN_STATUSES = ("unpaid", "partial", "paid", "overdue")
 
 
 class LineIn(Schema):
@@ -61,7 +66,7 @@ class OpportunityOut(Schema):
     stage_name: str
     win_probability: int
     amount: str
-    status: str
+    status: str = enum_of(Opportunity.Status.choices)
     expected_close_date: date | None
     closed_at: date | None
     closed_by_id: int | None
@@ -92,7 +97,7 @@ class OpportunityPatch(Schema):
 
 class OpportunityQuery(Schema):
     q: str | None = None
-    status: str | None = None
+    status: str | None = enum_of(Opportunity.Status.choices, None)
     stage_id: Id | None = None
     owner_id: Id | None = None
     customer_id: Id | None = None
@@ -117,7 +122,7 @@ class StageHistoryOut(Schema):
 
 class FollowupIn(Schema):
     content: str = Field(..., max_length=2000)
-    method: str = "call"
+    method: str = enum_of(Followup.Method.choices, Followup.Method.CALL)
     next_followup_at: DatetimeIn | None = None
 
 
@@ -136,7 +141,7 @@ class ContractOut(Schema):
     signed_on: date | None
     start_on: date | None
     end_on: date | None
-    status: str
+    status: str = enum_of(Contract.Status.choices)
     remark: str
     created_at: datetime
     product_lines: list[LineOut]
@@ -166,7 +171,7 @@ class ContractPatch(Schema):
 
 class ContractQuery(Schema):
     q: str | None = None
-    status: str | None = None
+    status: str | None = enum_of(Contract.Status.choices, None)
     owner_id: Id | None = None
     customer_id: Id | None = None
     signed_from: date | None = None
@@ -187,7 +192,7 @@ class PlanOut(Schema):
     due_on: date
     amount: str
     paid: str
-    status: str
+    status: str = enum_of(PLAN_STATUSES)
     remark: str
 
 
@@ -212,7 +217,7 @@ class PaymentOut(Schema):
 
 class InvoiceIn(Schema):
     amount: Decimal
-    type: str = Invoice.Type.NORMAL
+    type: str = enum_of(Invoice.Type.choices, Invoice.Type.NORMAL)
     title: str = Field("", max_length=100)
     tax_number: str = Field("", max_length=30)
     number: str = Field("", max_length=40)
@@ -222,12 +227,12 @@ class InvoiceIn(Schema):
 class InvoiceOut(Schema):
     id: int
     amount: str
-    type: str
+    type: str = enum_of(Invoice.Type.choices)
     title: str
     tax_number: str
     number: str
     issued_on: date | None
-    status: str
+    status: str = enum_of(Invoice.Status.choices)
 
 
 class ApprovalOut(Schema):
@@ -238,7 +243,7 @@ class ApprovalOut(Schema):
     initiator_id: int
     current_level: int
     levels: list[list[int]]
-    status: str
+    status: str = enum_of(ApprovalRequest.Status.choices)
     created_at: datetime
 
 
@@ -311,7 +316,7 @@ class OrderOut(Schema):
     amount: str
     received_amount: str
     invoiced_amount: str
-    status: str
+    status: str = enum_of(Order.Status.choices)
 
 
 class ProductQuery(Schema):
