@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from tidecrm.core.api import ErrorOut, Id, PageOut
+from tidecrm.core.api import ErrorOut, Id, PageOut, enum_of
 from tidecrm.core.errors import NotFound, PermissionDenied
 from tidecrm.core.pagination import paginate
 from tidecrm.core.tenancy import tenant_context
@@ -243,7 +243,7 @@ def token_revoke(request, token_id: int):
 
 
 class SecurityLogFilters(Schema):
-    kind: str | None = None
+    kind: str | None = enum_of(SecurityEvent.Kind.choices, None)
     employee_id: Id | None = None
     date_from: date | None = None
     date_to: date | None = None
