@@ -10,7 +10,7 @@ from django.db import DataError
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
-from ninja import Schema
+from ninja import Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -268,3 +268,16 @@ class JsonRenderer(JSONRenderer):
     """Answer JSON with Chinese as it is (not \\u escapes): readable for integrators and logs."""
 
     json_dumps_params = {"ensure_ascii": False}
+
+
+class PackageRouter(Router):
+    """A router for an API split into a package of modules: its default operation id is
+    ``<API package>_<view name>`` (``tidecrm_sales_api_opportunity_list``), the id the endpoint
+    had while the API was one module, so splitting an app's ``api.py`` leaves the OpenAPI
+    document -- and the clients generated from it -- as they were."""
+
+    def add_api_operation(self, path, methods, view_func, *, operation_id=None, **options):
+        if operation_id is None:
+            package = view_func.__module__.rpartition(".")[0]
+            operation_id = f"{package}_{view_func.__name__}".replace(".", "_")
+        return super().add_api_operation(path, methods, view_func, operation_id=operation_id, **options)

@@ -26,14 +26,7 @@ def invitation_accept(*, account, enterprise_id, ip=None, device="", client="web
         account = Account.objects.select_for_update().get(pk=account.pk)
         if not phone_proven:  # a code to the phone proves the owner, whoever set the password
             check_password_opens(account, enterprise_id)
-        membership = (
-            Membership.objects.select_for_update()
-            .filter(account=account, enterprise_id=enterprise_id, joined_at__isnull=True)
-            .first()
-        )
-        if membership is None:
-            raise NotFound()
-        tenant = Tenant.objects.get(pk=enterprise_id)
+        membership, tenant = _pending(account, enterprise_id)
         with tenant_context(tenant):
             employee = Employee.objects.filter(
                 pk=membership.employee_id, account=account, deleted_at__isnull=True
@@ -51,17 +44,22 @@ def invitation_accept(*, account, enterprise_id, ip=None, device="", client="web
     return employee
 
 
+def _pending(account, enterprise_id):
+    """The account's invitation from ``enterprise_id``, locked, and that enterprise; else 404."""
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(account=account, enterprise_id=enterprise_id, joined_at__isnull=True)
+        .first()
+    )
+    if membership is None:
+        raise NotFound()
+    return membership, Tenant.objects.get(pk=enterprise_id)
+
+
 def invitation_decline(*, account, enterprise_id, ip=None, device="", client="web"):
     """Refuse an enterprise's invitation: the account stays out of it; its admin sees 已拒绝."""
     with transaction.atomic():
-        membership = (
-            Membership.objects.select_for_update()
-            .filter(account=account, enterprise_id=enterprise_id, joined_at__isnull=True)
-            .first()
-        )
-        if membership is None:
-            raise NotFound()
-        tenant = Tenant.objects.get(pk=enterprise_id)
+        membership, tenant = _pending(account, enterprise_id)
         with tenant_context(tenant):
             employee = Employee.objects.filter(pk=membership.employee_id, account=account).first()
             if employee is not None:

@@ -1,10 +1,8 @@
-"""What the customer API modules share: the ``Router`` that keeps their OpenAPI operation ids, the
+"""What the customer API modules share: the ``Router`` (``core.api.PackageRouter``), the
 error responses every endpoint documents, the customer serialiser, and the lookups of one customer,
 of a list view and of a library (CUST-02, CUST-03, CUST-05, CUST-13)."""
 
-import ninja
-
-from tidecrm.core.api import ErrorOut
+from tidecrm.core.api import ErrorOut, PackageRouter
 from tidecrm.core.errors import NotFound, ValidationFailed
 
 from .. import config, selectors
@@ -13,17 +11,7 @@ from ..models import Customer, Library
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-class Router(ninja.Router):
-    """A router whose default operation id is ``<API package>_<view name>``
-    (``tidecrm_customers_api_customer_list``), the id the endpoint had while the API was one
-    module, so splitting the package leaves the OpenAPI document -- and the clients generated
-    from it -- as they were."""
-
-    def add_api_operation(self, path, methods, view_func, *, operation_id=None, **options):
-        if operation_id is None:
-            package = view_func.__module__.rpartition(".")[0]
-            operation_id = f"{package}_{view_func.__name__}".replace(".", "_")
-        return super().add_api_operation(path, methods, view_func, operation_id=operation_id, **options)
+Router = PackageRouter  # keeps the operation ids the one-module API had
 
 
 def customer_out(customer):

@@ -1,28 +1,16 @@
-"""What the sales API modules share: the ``Router`` that keeps their OpenAPI operation ids, the
+"""What the sales API modules share: the ``Router`` (``core.api.PackageRouter``), the
 error responses every endpoint documents, and the serialisers of product lines, payments and
 invoices that opportunities, contracts and orders all answer with (OPP-12, CON-06, CON-07,
 ORD-01, PROD-04)."""
 
-import ninja
-
-from tidecrm.core.api import ErrorOut
+from tidecrm.core.api import ErrorOut, PackageRouter
 
 from .. import selectors
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-class Router(ninja.Router):
-    """A router whose default operation id is ``<API package>_<view name>``
-    (``tidecrm_sales_api_opportunity_list``), the id the endpoint had while the API was one
-    module, so splitting the package leaves the OpenAPI document -- and the clients generated
-    from it -- as they were."""
-
-    def add_api_operation(self, path, methods, view_func, *, operation_id=None, **options):
-        if operation_id is None:
-            package = view_func.__module__.rpartition(".")[0]
-            operation_id = f"{package}_{view_func.__name__}".replace(".", "_")
-        return super().add_api_operation(path, methods, view_func, operation_id=operation_id, **options)
+Router = PackageRouter  # keeps the operation ids the one-module API had
 
 
 def _lines(**owner):
