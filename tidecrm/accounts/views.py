@@ -238,11 +238,11 @@ def account_page(request):
         action = request.POST.get("action")
         try:
             if action == "invitation_decline":
-                enterprise_id = request.POST.get("enterprise_id", "")
-                if not (enterprise_id.isascii() and enterprise_id.isdigit() and len(enterprise_id) < 19):
+                enterprise_id = parse_int(request.POST.get("enterprise_id"))
+                if not enterprise_id:
                     raise NotFound()
                 services.invitation_decline(
-                    account=request.account, enterprise_id=int(enterprise_id), ip=client_ip(request)
+                    account=request.account, enterprise_id=enterprise_id, ip=client_ip(request)
                 )
                 messages.success(request, _("已拒绝该企业的邀请"))
                 return redirect("account")
@@ -269,10 +269,10 @@ def account_page(request):
                 )
                 context["new_token"] = raw
             elif action == "token_revoke":
-                token_id = request.POST.get("token_id", "")
-                if not (token_id.isascii() and token_id.isdigit() and len(token_id) < 19):
+                token_id = parse_int(request.POST.get("token_id"))
+                if not token_id:
                     raise NotFound()
-                services.token_revoke(actor=request.employee, token_id=int(token_id), ip=client_ip(request))
+                services.token_revoke(actor=request.employee, token_id=token_id, ip=client_ip(request))
                 messages.success(request, _("令牌已撤销"))
                 return redirect("account")
         except BusinessError as error:
