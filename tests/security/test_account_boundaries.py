@@ -223,11 +223,10 @@ def test_an_enterprise_sends_a_bounded_number_of_invitations_a_day(enterprise, a
     monkeypatch.setattr(org_invitations, "INVITATIONS_PER_DAY", 2)
     phones = [factories.enterprise(name=f"别家{i}").phone for i in range(3)]
 
-    answers = [
-        api(enterprise).post("/employees", {"name": "甲", "phone": phone}).status_code for phone in phones
-    ]
+    responses = [api(enterprise).post("/employees", {"name": "甲", "phone": phone}) for phone in phones]
 
-    assert answers == [201, 201, 429]
+    assert [r.status_code for r in responses] == [201, 201, 429]
+    assert responses[-1].json()["code"] == "too_many_invitations"
 
 
 # ---------------------------------------------------------------- nobody is told who is registered

@@ -798,3 +798,13 @@ def test_the_drawer_offers_no_actions_on_an_administrator_and_refuses_them(world
     )
     assert "只有管理员可以管理管理员的账号" in response.content.decode()
     assert snapshot(world) == before
+
+
+def test_the_employee_list_gives_no_account_details_of_an_administrator_below_one(world, api):
+    """The list follows the services: 人事乙 administers 销售戊, not 管理员丙."""
+    rows = {row["id"]: row for row in api(world["staff_manager"]).get("/employees").json()["items"]}
+
+    assert rows[world["rep"].pk]["role_ids"] != []
+    assert rows[world["admin"].pk]["role_ids"] == [] and rows[world["admin"].pk]["username"] is None
+    admin_rows = {row["id"]: row for row in api(world["admin"]).get("/employees").json()["items"]}
+    assert admin_rows[world["admin2"].pk]["role_ids"] != []

@@ -9,7 +9,15 @@ outside it is answered 404.
 
 from django.db.models import Q
 
-from .models import DATA_SCOPE_MODULES, DataScope, Department, Employee, EmployeeDepartment
+from .models import (
+    DATA_SCOPE_MODULES,
+    DataScope,
+    Department,
+    Employee,
+    EmployeeDepartment,
+    EmployeeRole,
+    Role,
+)
 
 SCOPE_RANK = {
     DataScope.SELF: 0,
@@ -156,11 +164,7 @@ def visible_owner_sets(actor, modules=DATA_SCOPE_MODULES):
 def department_member_ids(department):
     """Return the ids of the employees whose main department lies in the subtree of ``department``
     (whose records a scope covering that subtree sees)."""
-    return set(
-        Employee.objects.filter(main_department__path__startswith=department.path).values_list(
-            "pk", flat=True
-        )
-    )
+    return _subtree_member_ids({department.pk})
 
 
 def scope_is_company_everywhere(actor):
@@ -243,3 +247,27 @@ def scope_within(actor, module, scope, department_ids=()):
         return all(any(path.startswith(own) for own in paths) for path in wanted)
     best = max((RELATIVE_RANK[s] for s in actor_scopes if s in RELATIVE_RANK), default=0)
     return RELATIVE_RANK.get(scope, RELATIVE_RANK[DataScope.COMPANY]) <= best
+
+
+# ---------------------------------------------------------------- administrators (ROLE-12, TEN-15)
+
+
+def is_administrator(employee):
+    """Return whether ``employee`` is an administrator: the super admin, a holder of the 管理员
+    system role, or of 企业设置 (``Employee.is_admin``). Only administrators manage them."""
+    return employee.is_admin or any(role.system_key == "admin" for role in employee.role_list)
+
+
+def administrator_role_ids():
+    """The ids of the roles that make their holders administrators (one query over the roles)."""
+    return [
+        role.pk
+        for role in Role.objects.only("pk", "system_key", "permissions")
+        if role.system_key == "admin" or "settings.enterprise" in role.permissions
+    ]
+
+
+def administrators_q(owner_id):
+    """The ``Q`` of the administrators among employees (the owner, holders of an admin role)."""
+    holders = EmployeeRole.objects.filter(role_id__in=administrator_role_ids()).values("employee_id")
+    return Q(pk=owner_id) | Q(pk__in=holders)

@@ -14,13 +14,17 @@ def administered_q(actor):
     """Return the ``Q`` of the employees whose accounts ``actor`` administers, or None for nobody.
 
     The super admin administers everyone (an empty ``Q``); a holder of 管理员工 the employees in
-    their 员工管理 scope (ROLE-12); anyone else nobody.
+    their 员工管理 scope (ROLE-12) — administrators only if they are one themselves, as the
+    services rule (``services.administration``); anyone else nobody.
     """
     if actor.is_super_admin:
         return Q()
     if not actor.has_permission("org.manage_employees"):
         return None
-    return scopes.visible_owner_q(actor, "employee", owner_field="pk", include_subordinates=False)
+    scope = scopes.visible_owner_q(actor, "employee", owner_field="pk", include_subordinates=False)
+    if scopes.is_administrator(actor):
+        return scope
+    return scope & ~scopes.administrators_q(actor.tenant.owner_id)
 
 
 def employee_list(*, actor, status=None, department_id=None, q=None, role_id=None, include_deleted=False):

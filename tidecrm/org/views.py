@@ -40,15 +40,6 @@ MODULE_LABELS = DATA_SCOPE_LABELS
 # ---------------------------------------------------------------- small helpers
 
 
-def _ids(values):
-    """Return the integer ids among ``values`` (form lists), ignoring blanks and junk."""
-    return parse_ids(values)
-
-
-def _int_or_none(value):
-    return parse_int(value)
-
-
 def _error_context(error):
     return {"error": error, "field_errors": error.fields if isinstance(error, ValidationFailed) else {}}
 
@@ -93,7 +84,7 @@ def org_index(request):
     the account columns of those they administer; others the active colleagues only.
     """
     actor = request.employee
-    department_id = _int_or_none(request.GET.get("department"))
+    department_id = parse_int(request.GET.get("department"))
     filters = {"q": request.GET.get("q", "").strip(), "status": request.GET.get("status", "")}
     if filters["status"] not in Employee.Status.values:
         filters["status"] = ""
@@ -126,7 +117,7 @@ def org_index(request):
 @sudo_required
 def department_create(request):
     """添加部门 / 添加子部门 (modal)."""
-    parent_id = _int_or_none(request.POST.get("parent_id") or request.GET.get("parent"))
+    parent_id = parse_int(request.POST.get("parent_id") or request.GET.get("parent"))
     context = {"values": request.POST or {"parent_id": parent_id}, "mode": "create"}
     if request.method == "POST":
         try:
@@ -159,7 +150,7 @@ def department_edit(request, department_id):
                 actor=request.employee,
                 department=department,
                 name=request.POST.get("name", ""),
-                parent_id=_int_or_none(request.POST.get("parent_id")),
+                parent_id=parse_int(request.POST.get("parent_id")),
             )
         except BusinessError as error:
             context.update(_error_context(error))
@@ -192,10 +183,10 @@ def department_delete(request, department_id):
 def employee_create(request):
     """添加员工 (modal, ORG-04)."""
     actor = request.employee
-    department_id = _int_or_none(request.GET.get("department"))
+    department_id = parse_int(request.GET.get("department"))
     context = {"values": request.POST, "initial_departments": [department_id] if department_id else []}
     if request.method == "POST":
-        context["initial_departments"] = _ids(request.POST.getlist("department_ids"))
+        context["initial_departments"] = parse_ids(request.POST.getlist("department_ids"))
         try:
             employee = services.employee_create_by_admin(
                 actor=actor,
@@ -205,8 +196,8 @@ def employee_create(request):
                 email=request.POST.get("email", "").strip(),
                 username=request.POST.get("username", "").strip() or None,
                 department_ids=context["initial_departments"],
-                role_ids=_ids(request.POST.getlist("role_ids")),
-                supervisor_id=_int_or_none(request.POST.get("supervisor_id")),
+                role_ids=parse_ids(request.POST.getlist("role_ids")),
+                supervisor_id=parse_int(request.POST.get("supervisor_id")),
                 password=request.POST.get("password") or None,
             )
         except BusinessError as error:
@@ -316,13 +307,13 @@ def employee_edit(request, employee_id, field):
         try:
             if field == "roles":
                 services.employee_update(
-                    actor=actor, employee=employee, role_ids=_ids(request.POST.getlist("role_ids"))
+                    actor=actor, employee=employee, role_ids=parse_ids(request.POST.getlist("role_ids"))
                 )
             elif field == "departments":
                 services.employee_update(
                     actor=actor,
                     employee=employee,
-                    department_ids=_ids(request.POST.getlist("department_ids")),
+                    department_ids=parse_ids(request.POST.getlist("department_ids")),
                 )
             else:
                 services.password_reset_by_admin(
@@ -354,7 +345,7 @@ def employees_bulk_status(request, action):
     """Batch 禁用 / 办理离职: each employee succeeds or fails on its own (API.md bulk rule)."""
     if action not in BULK_DONE:
         raise ValidationFailed(message=_("未知操作"))
-    employee_ids = _ids(request.POST.getlist("employee_ids"))
+    employee_ids = parse_ids(request.POST.getlist("employee_ids"))
     if not employee_ids:
         raise ValidationFailed(message=_("请先选择员工"))
     result = services.employees_change_status(
@@ -375,19 +366,19 @@ def employees_bulk_edit(request, field):
         raise ValidationFailed(message=_("未知操作"))
     actor = request.employee
     source = request.POST if request.method == "POST" else request.GET
-    employee_ids = _ids(source.getlist("employee_ids"))
+    employee_ids = parse_ids(source.getlist("employee_ids"))
     context = {"field": field, "employee_ids": employee_ids, "values": request.POST}
     if request.method == "POST":
         try:
             if not employee_ids:
                 raise ValidationFailed(message=_("请先选择员工"))
             if field == "move":
-                department_id = _int_or_none(request.POST.get("department_id"))
+                department_id = parse_int(request.POST.get("department_id"))
                 if department_id is None:
                     raise ValidationFailed({"department_id": [_("请选择部门")]})
                 services.employees_move(actor=actor, employee_ids=employee_ids, department_id=department_id)
             else:
-                role_id = _int_or_none(request.POST.get("role_id"))
+                role_id = parse_int(request.POST.get("role_id"))
                 if role_id is None:
                     raise ValidationFailed({"role_id": [_("请选择角色")]})
                 result = services.employees_set_roles(
@@ -424,7 +415,7 @@ def _role_form_values(post):
     """Read the role editor's fields; ``permissions`` is None when the form does not edit them."""
     data_scopes = {module: post.get(f"scope_{module}", DataScope.SELF) for module in DATA_SCOPE_MODULES}
     scope_departments = {
-        module: _ids(post.getlist(f"scope_departments_{module}"))
+        module: parse_ids(post.getlist(f"scope_departments_{module}"))
         for module in DATA_SCOPE_MODULES
         if data_scopes[module] == DataScope.DEPARTMENTS
     }
@@ -525,8 +516,8 @@ def role_members(request, role_id):
         services.role_set_members(
             actor=request.employee,
             role=role,
-            add_ids=_ids(request.POST.getlist("add_ids")),
-            remove_ids=_ids(request.POST.getlist("remove_ids")),
+            add_ids=parse_ids(request.POST.getlist("add_ids")),
+            remove_ids=parse_ids(request.POST.getlist("remove_ids")),
         )
     except BusinessError as error:
         if is_htmx(request):
@@ -554,13 +545,13 @@ def inheritance_inherit(request):
     """Batch 继承 (modal): move everything of the chosen resigned employees to one active employee."""
     actor = request.employee
     source = request.POST if request.method == "POST" else request.GET
-    employee_ids = _ids(source.getlist("employee_ids"))
+    employee_ids = parse_ids(source.getlist("employee_ids"))
     context = {"employee_ids": employee_ids, "values": request.POST}
     if request.method == "POST":
         try:
             if not employee_ids:
                 raise ValidationFailed(message=_("请先选择离职员工"))
-            to_employee_id = _int_or_none(request.POST.get("to_employee_id"))
+            to_employee_id = parse_int(request.POST.get("to_employee_id"))
             if to_employee_id is None:
                 raise ValidationFailed({"to_employee_id": [_("请选择接收人")]})
             result = inheritance.inherit_many(
@@ -599,7 +590,7 @@ def recycle_bin(request):
     if request.method == "POST":
         employee = selectors.employee_get(
             actor=request.employee,
-            employee_id=_int_or_none(request.POST.get("employee_id")),
+            employee_id=parse_int(request.POST.get("employee_id")),
             include_deleted=True,
         )
         services.employee_undelete(actor=request.employee, employee=employee)

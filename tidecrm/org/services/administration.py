@@ -5,7 +5,6 @@ employee (``check_acting_as``, ``may_act_as``), and which acts are refused on th
 ``_check_administration``; nobody grants what they do not hold, and a change of the organisation
 must not widen the actor's own data access (``_check_reach``)."""
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from tidecrm.core.errors import BusinessError, PermissionDenied, ValidationFailed
@@ -13,25 +12,18 @@ from tidecrm.core.models import Tenant
 from tidecrm.core.permissions import REGISTRY
 
 from .. import scopes
-from ..models import DATA_SCOPE_LABELS, DATA_SCOPE_MODULES, DataScope, Employee, Role
+from ..models import DATA_SCOPE_LABELS, DATA_SCOPE_MODULES, DataScope, Employee
 
-
-def _is_administrator(employee):
-    """Return whether ``employee`` is an administrator: the super admin, a holder of the 管理员
-    system role, or of 企业设置 (``Employee.is_admin``)."""
-    return employee.is_admin or any(role.system_key == "admin" for role in employee.role_list)
+_is_administrator = scopes.is_administrator
 
 
 def _held_by_administrator(role):
     """Return whether ``role`` is 管理员 or an administrator holds it (editing it edits them)."""
     if role.system_key == "admin":
         return True
-    admin_role_ids = [
-        r.pk for r in Role.objects.all() if r.system_key == "admin" or "settings.enterprise" in r.permissions
-    ]
     members = Employee.objects.filter(role_links__role=role, deleted_at__isnull=True)
     owner_id = Tenant.objects.filter(pk=role.tenant_id).values_list("owner_id", flat=True).first()
-    return members.filter(Q(pk=owner_id) | Q(role_links__role_id__in=admin_role_ids)).exists()
+    return members.filter(scopes.administrators_q(owner_id)).exists()
 
 
 def _role_rights(role=None, values=None):

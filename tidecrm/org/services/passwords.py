@@ -38,7 +38,11 @@ def password_reset_by_admin(*, actor, employee, password):
         account = Account.objects.select_for_update().get(pk=employee.account_id)
         if employee.invitation:
             raise BusinessError(
-                "invitation_pending", _("对方尚未接受加入企业的邀请，不能为其设置密码"), status=409
+                "invitation_pending",
+                _("对方尚未接受加入企业的邀请，不能为其设置密码")
+                if employee.invitation == "pending"
+                else _("对方已拒绝加入企业的邀请，不能为其设置密码"),
+                status=409,
             )
         shared = not credentials.is_exclusive_to(account, employee.tenant_id)
         if not shared:
