@@ -48,12 +48,14 @@ run: install
 	exec bin/serve
 
 # --- quality ----------------------------------------------------------------------------------
-# ruff, and the dependency layers of pyproject.toml [tool.importlinter] (import-linter).
+# ruff, the dependency layers of pyproject.toml [tool.importlinter] (import-linter), and mypy with
+# django-stubs over the files of [tool.mypy] (cached in .mypy_cache).
 lint: install
 	rc=0; \
 	$(RUFF) check . || rc=1; \
 	$(RUFF) format --check . || rc=1; \
 	$(VENV)/bin/lint-imports || rc=1; \
+	$(VENV)/bin/mypy || rc=1; \
 	exit $$rc
 
 fmt: install
@@ -83,5 +85,5 @@ bench: install
 	for f in "$${files[@]}"; do echo "==> $$f"; $(PY) "$$f"; done
 
 clean:
-	rm -rf var test-artifacts staticfiles .pytest_cache .ruff_cache
+	rm -rf var test-artifacts staticfiles .pytest_cache .ruff_cache .mypy_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

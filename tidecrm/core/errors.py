@@ -4,15 +4,20 @@ Services raise these; the API maps them to ``{"code", "message", "details"}`` wi
 below, and pages show ``message`` (zh-Hans by default) to the user.
 """
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class BusinessError(Exception):
     """A refused business action: a stable ``code``, a human ``message``, optional ``details``."""
 
-    status = 409
-    default_code = "conflict"
-    default_message = _("操作无法完成")
+    status: int = 409
+    default_code: str = "conflict"
+    default_message: "StrOrPromise" = _("操作无法完成")
 
     def __init__(self, code=None, message=None, *, details=None, status=None):
         self.code = code or self.default_code

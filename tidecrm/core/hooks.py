@@ -6,7 +6,10 @@ function at start-up (its ``AppConfig.ready``) and core asks for it by name. A m
 a start-up bug, so asking for one raises at once rather than answering something permissive.
 """
 
-_PROVIDED = {}
+from collections.abc import Callable
+from typing import Any
+
+_PROVIDED: dict[str, Callable[..., Any]] = {}
 
 # name → what the function answers (the contract a provider must keep)
 OWNER_SCOPE = "owner_scope"  # (actor, module, *, owner_field, include_subordinates) → Q over owners

@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xlsxwriter
 from django.conf import settings
@@ -30,6 +31,9 @@ from .errors import BusinessError, NotFound, ValidationFailed
 from .models import ImportJob
 from .permissions import check
 from .tenancy import tenant_context
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -51,7 +55,7 @@ class Importer:
     """What one kind of record needs to be imported. Subclass and override ``import_rows``."""
 
     kind: str
-    label: str
+    label: "StrOrPromise"
     permission: str
     columns: tuple = field(default_factory=tuple)
     max_rows: int = MAX_ROWS

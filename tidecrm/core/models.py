@@ -54,7 +54,10 @@ class TenantQuerySet(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
 
-class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+_TenantBaseManager = models.Manager.from_queryset(TenantQuerySet)
+
+
+class TenantManager(_TenantBaseManager):
     """Scope every query to the bound tenant; refuse to query without one."""
 
     def get_queryset(self):

@@ -244,7 +244,7 @@ _CELL = re.compile(rb"<" + _NS + rb"c\b")
 _CELL_REFERENCE = re.compile(rb"<" + _NS + rb"c\b[^>]*?\sr\s*=\s*[\"']([A-Za-z]{1,3})\d{1,7}[\"']")
 _VALUE = re.compile(rb"<" + _NS + rb"(?:v|is)\b")
 _MERGE = re.compile(rb"<" + _NS + rb"mergeCell\b")
-_COLUMNS = {}
+_COLUMNS: dict[bytes, int] = {}
 
 
 def _column(letters):

@@ -5,6 +5,7 @@ account recycle bin, and batch moves. Every write passes
 ``administration._check_administration``."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -22,6 +23,9 @@ from ._common import SEAT_STATUSES, Status, _check_seat_free, _employee_or_404
 from .administration import _check_administration, _refuse_owner
 from .invitations import _check_invitations_allowed, _send_invitation
 from .roles import FALLBACK_ROLE_KEY, employee_set_roles, system_role
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _check_supervisor(employee, supervisor):
@@ -317,7 +321,7 @@ def employee_update(*, actor, employee, **fields):
 class StatusChange:
     """One employee status transition (ORG-08..10, 18): where it may start, where it ends."""
 
-    label: str
+    label: "StrOrPromise"
     to: str
     allowed_from: tuple
     needs_seat: bool = False  # enabling, activating and restoring occupy a seat again
