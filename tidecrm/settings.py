@@ -223,9 +223,21 @@ API_LOGIN_TOKEN_DAYS = 30  # tokens that /auth/token and /auth/token/sms issue
 API_TOKEN_DAYS = 90  # personal tokens created without an expires_at
 API_TOKEN_MAX_DAYS = 366  # the furthest expires_at a personal token may have
 
+# Every line names the tenant and the acting employee (ids, "-" when none: core.logs). The
+# boundary loggers tidecrm.jobs / .imports / .providers / .login write at INFO (TIDECRM_LOG_LEVEL);
+# everything else, Django's included, from LOG_LEVEL up.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "tidecrm.core.logs.ContextFilter"}},
+    "formatters": {
+        "console": {
+            "format": "%(asctime)s %(levelname)s %(name)s tenant=%(tenant)s employee=%(employee)s %(message)s"
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": "console"}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {"tidecrm": {"level": os.environ.get("TIDECRM_LOG_LEVEL", "INFO")}},
 }

@@ -8,12 +8,12 @@ already ends the other browser sessions (``sessions.auth_hash``).
 This module sits below ``accounts.services`` and ``org.services`` (both import it).
 """
 
-from tidecrm.core import clock
+from tidecrm.core import clock, logs
 
-from .models import ApiToken, Membership
+from .models import Account, ApiToken, Membership
 
 
-def is_exclusive_to(account, enterprise_id):
+def is_exclusive_to(account: Account, enterprise_id: int) -> bool:
     """Return whether ``account`` has joined ``enterprise_id`` and no other enterprise knows it.
 
     Pending invitations of other enterprises count as knowing it: an admin there must not be
@@ -23,12 +23,15 @@ def is_exclusive_to(account, enterprise_id):
     return len(rows) == 1 and rows[0][0] == enterprise_id and rows[0][1] is not None
 
 
-def revoke_tokens(account):
-    """Revoke every live API token of the account's employees, in every enterprise."""
+def revoke_tokens(account: Account) -> int:
+    """Revoke every live API token of the account's employees, in every enterprise; return how many."""
     from tidecrm.org.models import Employee
 
     enterprise_ids = list(Membership.objects.filter(account=account).values_list("enterprise_id", flat=True))
     employee_ids = Employee.unscoped.filter(tenant_id__in=enterprise_ids, account=account).values("pk")
-    return ApiToken.unscoped.filter(
+    revoked = ApiToken.unscoped.filter(
         tenant_id__in=enterprise_ids, employee_id__in=employee_ids, revoked_at__isnull=True
     ).update(revoked_at=clock.now())
+    if revoked:
+        logs.login.info("tokens revoked by a new password account=%s count=%s", account.pk, revoked)
+    return revoked

@@ -6,7 +6,12 @@ from django.db import DataError
 
 from tidecrm.core.api import MAX_ID
 from tidecrm.core.security import client_ip  # noqa: F401 - the one place the caller's IP is read
-from tidecrm.core.tenancy import reset_current_tenant, set_current_tenant
+from tidecrm.core.tenancy import (
+    reset_current_employee,
+    reset_current_tenant,
+    set_current_employee,
+    set_current_tenant,
+)
 from tidecrm.org.models import Employee
 
 from .services import token_authenticate
@@ -79,9 +84,11 @@ class AuthenticationMiddleware:
             else:
                 request.session.flush()
         token = set_current_tenant(request.tenant)
+        employee_token = set_current_employee(request.employee)  # for the log lines (core.logs)
         try:
             return self.get_response(request)
         finally:
+            reset_current_employee(employee_token)
             reset_current_tenant(token)
 
     @staticmethod

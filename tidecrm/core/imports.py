@@ -26,11 +26,11 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils.translation import gettext as _
 
-from . import clock, hooks, sheet_reader, sheets
+from . import clock, hooks, logs, sheet_reader, sheets
 from .errors import BusinessError, NotFound, ValidationFailed
 from .models import ImportJob
 from .permissions import check
-from .tenancy import tenant_context
+from .tenancy import employee_context, tenant_context
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -296,6 +296,7 @@ def import_start(*, actor, kind, file_name, content, options=None):
             total=surveyed.rows or 0,  # at most; the job sets the exact count once parsed
             created_by=actor,
         )
+        logs.imports.info("import %s queued job=%s rows<=%s", kind, job.pk, job.total)
         transaction.on_commit(lambda: _enqueue(job.pk, actor.tenant_id))
     return job
 
@@ -327,9 +328,16 @@ def import_run(job_id):
         status=ImportJob.Status.RUNNING
     )
     if not claimed:
+        logs.imports.info("import job=%s not queued any more: skipped", job_id)
         return
     job = ImportJob.objects.select_related("created_by", "created_by__tenant").get(pk=job_id)
+    with employee_context(job.created_by):  # the job acts for its uploader: log lines name them
+        return _import_run(job)
+
+
+def _import_run(job):
     importer = IMPORTERS[job.kind]
+    logs.imports.info("import %s started job=%s", job.kind, job.pk)
     failures = []
     context = None
     writer = ChunkWriter()
@@ -389,8 +397,28 @@ def import_run(job_id):
         if failures:
             job.failure_path = _write_failures(headers, failures)
         job.status = ImportJob.Status.DONE
+        logs.imports.info(
+            "import %s finished job=%s total=%s processed=%s succeeded=%s failed=%s",
+            job.kind,
+            job.pk,
+            job.total,
+            job.processed,
+            job.succeeded,
+            job.failed,
+        )
     except Exception as error:  # noqa: BLE001 - record any crash on the job, never lose it silently
         job.refresh_from_db()
+        if isinstance(error, BusinessError):  # a refused file (missing columns, too complex ...)
+            logs.imports.warning("import %s refused job=%s code=%s", job.kind, job.pk, error.code)
+        else:
+            logs.imports.exception(
+                "import %s failed job=%s processed=%s succeeded=%s failed=%s",
+                job.kind,
+                job.pk,
+                job.processed,
+                job.succeeded,
+                job.failed,
+            )
         if context is not None and job.succeeded:
             importer.finish(job.created_by, context, job)
         job.status = ImportJob.Status.FAILED
@@ -481,11 +509,16 @@ def template_bytes(kind):
 
 
 def run_in_tenant(job_id, tenant_id):
-    """The worker's entry point: bind the job's tenant, then run it."""
+    """The worker's entry point: bind the job's tenant and uploader (for the log lines), then run it."""
     from .models import Tenant
 
     with tenant_context(Tenant.objects.get(pk=tenant_id)):
-        return import_run(job_id)
+        queued = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
+        uploader = queued.created_by if queued is not None else None
+        with employee_context(uploader), logs.job("import", job=job_id) as outcome:
+            job = import_run(job_id)
+            outcome["status"] = job.status if job is not None else "skipped"
+            return job
 
 
 def validate_upload(uploaded):

@@ -9,10 +9,16 @@ SMS_HTTP_TOKEN`` and expects a 2xx answer.
 import json
 import os
 import urllib.request
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from tidecrm.core import logs
 from tidecrm.core.errors import BusinessError
+from tidecrm.core.normalize import mask_phone
+
+if TYPE_CHECKING:
+    from .models import SandboxSms
 
 
 class SmsError(BusinessError):
@@ -22,22 +28,28 @@ class SmsError(BusinessError):
 
 
 class SmsProvider:
-    def send(self, phone, text):  # pragma: no cover - interface
+    name = "sms"  # what the log line calls the provider
+
+    def send(self, phone: str, text: str) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
 class SandboxSmsProvider(SmsProvider):
-    def send(self, phone, text):
+    name = "sandbox"
+
+    def send(self, phone: str, text: str) -> None:
         from .models import SandboxSms
 
         SandboxSms.objects.create(phone=phone, text=text)
 
 
 class HttpSmsProvider(SmsProvider):
-    def __init__(self, url, token, sign="潮汐CRM", timeout=5):
+    name = "http"
+
+    def __init__(self, url: str, token: str, sign: str = "潮汐CRM", timeout: float = 5) -> None:
         self.url, self.token, self.sign, self.timeout = url, token, sign, timeout
 
-    def send(self, phone, text):
+    def send(self, phone: str, text: str) -> None:
         body = json.dumps({"phone": phone, "text": text, "sign": self.sign}).encode()
         request = urllib.request.Request(
             self.url,
@@ -53,18 +65,22 @@ class HttpSmsProvider(SmsProvider):
             raise SmsError(details={"reason": str(error)}) from error
 
 
-def get_provider():
+def get_provider() -> SmsProvider:
     """Return the configured SMS provider."""
     if settings.SMS_PROVIDER == "http":
         return HttpSmsProvider(os.environ["SMS_HTTP_URL"], os.environ.get("SMS_HTTP_TOKEN", ""))
     return SandboxSmsProvider()
 
 
-def send_sms(phone, text):
-    get_provider().send(phone, text)
+def send_sms(phone: str, text: str) -> None:
+    """Send ``text`` to ``phone`` through the configured provider; log the call (never the text,
+    which carries the code, nor the full number)."""
+    provider = get_provider()
+    with logs.provider_call("sms", provider.name, "send", target=mask_phone(phone)):
+        provider.send(phone, text)
 
 
-def sandbox_outbox(phone, limit=5):
+def sandbox_outbox(phone: str, limit: int = 5) -> list["SandboxSms"]:
     """Return the newest sandbox messages sent to ``phone`` (for the demo auth pages in DEBUG).
 
     Only one number's: the page shows the codes of the phone typed on it, never anyone else's.

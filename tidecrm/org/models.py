@@ -147,6 +147,10 @@ class Employee(TenantModel):
         ]
         ordering = ["id"]
 
+    # Set on the employee a Bearer token resolves to (accounts token_authenticate): the admin
+    # who minted that token for them (代建), or None. Not a column.
+    token_issued_by: int | None
+
     def __str__(self):
         return self.name
 

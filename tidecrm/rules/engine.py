@@ -7,7 +7,7 @@ both call :func:`run_due`, so a rule behaves the same by hand and on the timer.
 
 from django.db import transaction
 
-from tidecrm.core import clock
+from tidecrm.core import clock, logs
 from tidecrm.core.models import Tenant
 from tidecrm.core.tenancy import tenant_context
 
@@ -29,8 +29,9 @@ def run_due(*, now=None, tenant_ids=None):
         for tenant in tenants:
             with tenant_context(tenant):
                 for name, runner in RUNNERS.items():
-                    with transaction.atomic():
+                    with logs.job(f"rule:{name}") as outcome, transaction.atomic():
                         changed = runner(now=now)
+                        outcome["changed"] = changed
                     if changed:
                         results.setdefault(tenant.pk, {})[name] = changed
     return results

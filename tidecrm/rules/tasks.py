@@ -6,6 +6,9 @@ from huey.contrib.djhuey import db_periodic_task
 
 @db_periodic_task(crontab(minute="*/30"))
 def run_rules_task():
+    from tidecrm.core import logs
+
     from .engine import run_due
 
-    run_due()
+    with logs.job("rules") as outcome:
+        outcome["tenants_changed"] = len(run_due())

@@ -2,13 +2,16 @@
 account belongs to or is invited to, choosing and entering one (an invitation is accepted only
 once every check passed), and switching enterprise without a new login."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock
-from tidecrm.core.errors import BusinessError
-from tidecrm.core.normalize import is_mobile, mask_phone, normalize_phone
+from tidecrm.core import clock, logs
+from tidecrm.core.errors import BusinessError, Throttled
+from tidecrm.core.normalize import is_mobile, mask_email, mask_phone, normalize_phone
 from tidecrm.org.models import Employee
 
 from ..codes import code_send, code_verify
@@ -31,7 +34,7 @@ from .joining import invitation_accept
 TRUSTED_IP_DAYS = 90
 
 
-def _accounts_for_login(login):
+def _accounts_for_login(login: str | None) -> list[Account]:
     """Return the accounts a login text (phone, e-mail or username) may name."""
     login = (login or "").strip()
     if not login:
@@ -45,7 +48,7 @@ def _accounts_for_login(login):
     return list(Account.objects.filter(id__in=account_ids))
 
 
-def _employees_of(account, *, joined):
+def _employees_of(account: Account, *, joined: bool) -> list[Employee]:
     enterprise_ids = list(
         Membership.objects.filter(account=account, joined_at__isnull=not joined).values_list(
             "enterprise_id", flat=True
@@ -59,7 +62,7 @@ def _employees_of(account, *, joined):
     return list(employees.select_related("tenant").order_by("created_at", "id"))
 
 
-def memberships(account):
+def memberships(account: Account) -> list[Employee]:
     """Return the account's employees in the enterprises it has joined (tenant loaded), oldest first.
 
     Each lookup goes through the (tenant_id, account_id) key, one enterprise at a time.
@@ -67,18 +70,18 @@ def memberships(account):
     return _employees_of(account, joined=True)
 
 
-def invitations(account):
+def invitations(account: Account) -> list[Employee]:
     """Return the account's employees in enterprises that invited it and wait for its answer."""
     return _employees_of(account, joined=False)
 
 
-def _log_for_account(account, kind, **kwargs):
+def _log_for_account(account: Account, kind: str, **kwargs: Any) -> None:
     """Write a security-log line in every enterprise the account belongs to."""
     for employee in memberships(account):
         _log(employee, kind, **kwargs)
 
 
-def _enterprise_choice(employee, invited=False):
+def _enterprise_choice(employee: Employee, invited: bool = False) -> dict[str, Any]:
     tenant = employee.tenant
     return {
         "id": employee.tenant_id,
@@ -89,7 +92,7 @@ def _enterprise_choice(employee, invited=False):
     }
 
 
-def _choose_membership(account, enterprise_id):
+def _choose_membership(account: Account, enterprise_id: int | str | None) -> Employee:
     """Return the employee to log in as. Called only once the account's own credentials passed.
 
     Naming an enterprise that invited the account picks that invitation's (still pending)
@@ -121,7 +124,9 @@ def _choose_membership(account, enterprise_id):
     )
 
 
-def _enter(account, employee, *, ip=None, device="", client="web"):
+def _enter(
+    account: Account, employee: Employee, *, ip: str | None = None, device: str = "", client: str = "web"
+) -> Employee:
     """Accept the invitation behind ``employee`` if it is one, then check it may log in."""
     if employee.invitation:
         return invitation_accept(
@@ -131,7 +136,7 @@ def _enter(account, employee, *, ip=None, device="", client="web"):
     return employee
 
 
-def _ip_is_trusted(account, ip):
+def _ip_is_trusted(account: Account, ip: str | None) -> bool:
     if not ip:
         return True
     known = TrustedIP.objects.filter(account=account)
@@ -141,29 +146,97 @@ def _ip_is_trusted(account, ip):
     return known.filter(ip=ip, last_seen_at__gte=cutoff).exists()
 
 
-def _trust_ip(account, ip):
+def _trust_ip(account: Account, ip: str | None) -> None:
     if ip:
         TrustedIP.objects.update_or_create(account=account, ip=ip, defaults={"last_seen_at": clock.now()})
 
 
-def _succeed(account, employee, *, method, ip, device, client):
+def _masked_login(login: str | None) -> str:
+    """The login text as a log line may show it: a phone or e-mail masked, a username cut."""
+    login = (login or "").strip()
+    phone = normalize_phone(login)
+    if is_mobile(phone):
+        return mask_phone(phone)
+    if "@" in login:
+        return mask_email(login)
+    return f"{login[:1]}***" if login else "-"
+
+
+@contextmanager
+def _attempt_logged(method: str, *, login: str, ip: str | None, client: str) -> Iterator[None]:
+    """Log a refused login (``tidecrm.login``) with its stable code; a success logs itself."""
+    try:
+        yield
+    except Throttled as error:
+        logs.login.warning(
+            "login throttled method=%s login=%s ip=%s client=%s code=%s",
+            method,
+            login,
+            ip,
+            client,
+            error.code,
+        )
+        raise
+    except BusinessError as error:
+        logs.login.warning(
+            "login failed method=%s login=%s ip=%s client=%s code=%s", method, login, ip, client, error.code
+        )
+        raise
+
+
+def _succeed(
+    account: Account, employee: Employee, *, method: str, ip: str | None, device: str, client: str
+) -> LoginResult:
     _clear_failures(f"account:{account.pk}", f"ip:{ip}")
     _trust_ip(account, ip)
     account.last_login_at = clock.now()
     account.save(update_fields=["last_login_at"])
     _log(employee, Kind.LOGIN_SUCCESS, method=method, ip=ip, device=device, client=client)
+    logs.login.info("login succeeded method=%s ip=%s client=%s", method, ip, client, extra=logs.who(employee))
     return LoginResult(account=account, employee=employee)
 
 
 def login_with_password(
-    *, login, password, enterprise_id=None, ip=None, device="", client="web", challenge_id=None, code=None
-):
+    *,
+    login: str,
+    password: str,
+    enterprise_id: int | str | None = None,
+    ip: str | None = None,
+    device: str = "",
+    client: str = "web",
+    challenge_id: str | None = None,
+    code: str | None = None,
+) -> LoginResult:
     """Authenticate by login text + password and return a :class:`LoginResult`.
 
     Refusals: ``too_many_attempts`` (5 failures lock the account and the IP for 15 minutes),
     ``invalid_credentials``, ``enterprise_required``, ``account_disabled`` /
     ``account_resigned`` / ``account_not_activated``, ``verification_required`` (new IP).
     """
+    with _attempt_logged("password", login=_masked_login(login), ip=ip, client=client):
+        return _login_with_password(
+            login=login,
+            password=password,
+            enterprise_id=enterprise_id,
+            ip=ip,
+            device=device,
+            client=client,
+            challenge_id=challenge_id,
+            code=code,
+        )
+
+
+def _login_with_password(
+    *,
+    login: str,
+    password: str,
+    enterprise_id: int | str | None,
+    ip: str | None,
+    device: str,
+    client: str,
+    challenge_id: str | None,
+    code: str | None,
+) -> LoginResult:
     ip_key = f"ip:{ip}"
     _check_not_locked(ip_key)
     candidates = _accounts_for_login(login)
@@ -210,7 +283,7 @@ def login_with_password(
     return _succeed(account, employee, method="password", ip=ip, device=device, client=client)
 
 
-def login_code_send(*, phone):
+def login_code_send(*, phone: str) -> None:
     """Send a login code; answers the same whether or not the phone has an account."""
     phone = _require_mobile(phone)
     known = Account.objects.filter(phone=phone).exists()
@@ -218,8 +291,25 @@ def login_code_send(*, phone):
     return None
 
 
-def login_with_code(*, phone, code, enterprise_id=None, ip=None, device="", client="web"):
+def login_with_code(
+    *,
+    phone: str,
+    code: str,
+    enterprise_id: int | str | None = None,
+    ip: str | None = None,
+    device: str = "",
+    client: str = "web",
+) -> LoginResult:
     """Authenticate by phone + SMS code (TEN-06). The code is itself the second factor."""
+    with _attempt_logged("sms", login=_masked_login(phone), ip=ip, client=client):
+        return _login_with_code(
+            phone=phone, code=code, enterprise_id=enterprise_id, ip=ip, device=device, client=client
+        )
+
+
+def _login_with_code(
+    *, phone: str, code: str, enterprise_id: int | str | None, ip: str | None, device: str, client: str
+) -> LoginResult:
     phone = _require_mobile(phone)
     _check_not_locked(f"ip:{ip}")
     account = Account.objects.filter(phone=phone).first()
@@ -249,7 +339,7 @@ def login_with_code(*, phone, code, enterprise_id=None, ip=None, device="", clie
     return _succeed(account, employee, method="sms", ip=ip, device=device, client=client)
 
 
-def switch_enterprise(*, account, enterprise_id):
+def switch_enterprise(*, account: Account, enterprise_id: int | str | None) -> Employee:
     """Return the account's employee in another enterprise (switch without a new login)."""
     employee = _choose_membership(account, enterprise_id)
     check_password_opens(account, employee.tenant_id)

@@ -4,13 +4,13 @@ lifetime, and a new password revokes them all (``credentials.revoke_tokens``).""
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock
+from tidecrm.core import clock, logs
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.models import Tenant
 from tidecrm.org import services as org_services
@@ -20,11 +20,19 @@ from ..models import ApiToken
 from ._common import Kind, _log
 
 
-def _token_hash(secret):
+def _token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def token_create(*, actor, name, employee=None, expires_at=None, ip=None, lifetime_days=None):
+def token_create(
+    *,
+    actor: Employee,
+    name: str | None,
+    employee: Employee | None = None,
+    expires_at: datetime | None = None,
+    ip: str | None = None,
+    lifetime_days: int | None = None,
+) -> tuple[ApiToken, str]:
     """Create an API token for ``employee`` (default: the actor); return (token row, raw text).
 
     The raw text is shown once; an admin may create tokens for other employees. Every token has
@@ -62,10 +70,19 @@ def token_create(*, actor, name, employee=None, expires_at=None, ip=None, lifeti
         issued_by_id=issued_by,
     )
     _log(actor, Kind.TOKEN_CREATED, ip=ip, client="api", detail=f"{name} ({employee.name})")
+    logs.login.info(
+        "token issued token=%s for employee=%s issued_by=%s expires_at=%s ip=%s",
+        token.pk,
+        employee.pk,
+        issued_by or "-",
+        expires_at.isoformat(),
+        ip,
+        extra=logs.who(actor),
+    )
     return token, raw
 
 
-def _check_may_mint_for(actor, employee):
+def _check_may_mint_for(actor: Employee, employee: Employee) -> None:
     """A token for someone else acts as them: only for an active, joined employee whose account
     the actor administers and whose rights the actor holds (as for a password reset); never the
     super admin's, except by the super admin."""
@@ -76,17 +93,21 @@ def _check_may_mint_for(actor, employee):
     org_services.check_acting_as(actor=actor, employee=employee)
 
 
-def token_revoke(*, actor, token_id, ip=None):
+def token_revoke(*, actor: Employee, token_id: int, ip: str | None = None) -> ApiToken:
+    """Revoke one live token of the actor's own, or any as a holder of 管理API令牌 (404 otherwise)."""
     token = ApiToken.objects.filter(pk=token_id, revoked_at__isnull=True).select_related("employee").first()
     if token is None or (token.employee_id != actor.pk and not actor.has_permission("settings.api_tokens")):
         raise NotFound()
     token.revoked_at = clock.now()
     token.save(update_fields=["revoked_at"])
     _log(actor, Kind.TOKEN_REVOKED, ip=ip, detail=token.name)
+    logs.login.info(
+        "token revoked token=%s of employee=%s ip=%s", token.pk, token.employee_id, ip, extra=logs.who(actor)
+    )
     return token
 
 
-def token_authenticate(raw):
+def token_authenticate(raw: str | None) -> Employee | None:
     """Return the active employee a raw token belongs to, or None."""
     tenant_part, _sep, secret = (raw or "").partition(".")
     # ASCII digits only ("²".isdigit() is True) and within the id column's range.
