@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -25,7 +26,7 @@ RESEND_AFTER = timedelta(seconds=60)
 DAILY_SENDS = 10
 MAX_ATTEMPTS = 5
 
-PURPOSE_TEXT = {
+PURPOSE_TEXT: dict[str, str] = {
     VerificationCode.Purpose.REGISTER: "注册企业",
     VerificationCode.Purpose.LOGIN: "登录",
     VerificationCode.Purpose.NEW_IP: "新IP登录验证",
@@ -35,11 +36,11 @@ PURPOSE_TEXT = {
 }
 
 
-def _hash(code):
+def _hash(code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
-def code_send(*, phone, purpose, data=None, deliver=True):
+def code_send(*, phone: str, purpose: str, data: dict[str, Any] | None = None, deliver: bool = True) -> str:
     """Send a new code to ``phone`` for ``purpose`` and return its ``challenge_id``.
 
     ``deliver=False`` records the attempt without sending: callers use it for numbers without an
@@ -76,7 +77,9 @@ def code_send(*, phone, purpose, data=None, deliver=True):
     return challenge.challenge_id
 
 
-def code_verify(*, phone, purpose, code, challenge_id=None):
+def code_verify(
+    *, phone: str, purpose: str, code: str | None, challenge_id: str | None = None
+) -> VerificationCode:
     """Consume a valid code and return its row; raise ``invalid_code`` / ``code_expired``.
 
     A wrong code counts an attempt on the newest pending code; after 5 the code is dead.

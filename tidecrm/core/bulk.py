@@ -1,16 +1,33 @@
 """Bulk actions the API.md way: every record succeeds or fails on its own."""
 
-from django.db import transaction
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, TypedDict
+
+from django.db import models, transaction
 
 from .errors import BusinessError
 
 
-def each_independently(ids, apply):
+class Failure(TypedDict):
+    id: Any
+    code: str
+    message: str
+
+
+class BulkResult(TypedDict):
+    """The answer of a bulk action: the ids that succeeded, and each failure with its reason."""
+
+    succeeded: list[Any]
+    failed: list[Failure]
+
+
+def each_independently(ids: Iterable[Hashable], apply: Callable[[Any], object]) -> BulkResult:
     """Run ``apply(id)`` for every id in its own savepoint; return ``{succeeded, failed}``.
 
     One refusal never undoes or blocks the others, and leaves nothing half-done of its own.
     """
-    succeeded, failed = [], []
+    succeeded: list[Any] = []
+    failed: list[Failure] = []
     for record_id in dict.fromkeys(ids):
         try:
             with transaction.atomic():
@@ -22,7 +39,9 @@ def each_independently(ids, apply):
     return {"succeeded": succeeded, "failed": failed}
 
 
-def fast_insert(model, rows, *, batch_size=1000):
+def fast_insert(
+    model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, batch_size: int = 1000
+) -> list[int]:
     """Insert ``rows`` (dicts of field attname → value) with multi-row INSERT ... RETURNING id.
 
     For imports of 100,000 rows: building model instances and Django's bulk_create spend most of
@@ -32,11 +51,11 @@ def fast_insert(model, rows, *, batch_size=1000):
     """
     import json
 
-    from django.db import connection, models
+    from django.db import connection
 
     fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
     defaults = {f.attname: f.get_default() for f in fields}
-    converters = []
+    converters: list[Callable[[Any], Any] | None] = []
     for field in fields:
         if isinstance(field, models.JSONField):
             converters.append(lambda value: None if value is None else json.dumps(value, ensure_ascii=False))
@@ -50,14 +69,14 @@ def fast_insert(model, rows, *, batch_size=1000):
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     row_placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     table = connection.ops.quote_name(model._meta.db_table)
-    ids = []
+    ids: list[int] = []
     # The last value converted per column: a chunk's shared timestamp or tag list is converted
     # once, not once per row (same object → same result).
-    last = [(None, None)] * len(plan)
+    last: list[tuple[Any, Any]] = [(None, None)] * len(plan)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            params = []
+            params: list[Any] = []
             for row in batch:
                 for position, (attname, convert) in enumerate(plan):
                     value = row[attname] if attname in row else defaults[attname]
@@ -76,11 +95,16 @@ def fast_insert(model, rows, *, batch_size=1000):
     return ids
 
 
-def _copy_insert(model, fields, defaults, rows):
+def _copy_insert(
+    model: type[models.Model],
+    fields: Sequence[Any],
+    defaults: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+) -> list[int]:
     """PostgreSQL: take ids from the table's sequence, then stream the rows with COPY."""
     import json
 
-    from django.db import connection, models
+    from django.db import connection
 
     if not rows:
         return []

@@ -6,24 +6,28 @@ employee still holds (``count``), and how to move some or all of them to an acti
 registers, inheritance simply has nothing to move.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tidecrm.core import timeline
-from tidecrm.core.bulk import each_independently
+from tidecrm.core.bulk import BulkResult, each_independently
 from tidecrm.core.errors import BusinessError, NotFound
 from tidecrm.core.permissions import check
 
 from .models import Employee
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class InheritanceHandler:
     kind: str  # "lead", "customer": the key of the ids list ("lead_ids", "customer_ids")
-    label: str
+    label: "StrOrPromise"
     count: Callable  # count(employee_ids) -> {employee_id: n}
     transfer: Callable  # transfer(actor, from_employee, to_employee, ids or None) -> {"succeeded", "failed"}
 
@@ -31,11 +35,12 @@ class InheritanceHandler:
 HANDLERS: dict[str, InheritanceHandler] = {}
 
 
-def register(handler):
+def register(handler: InheritanceHandler) -> None:
+    """Plug in how an app counts and moves a resigned employee's records (at start-up)."""
     HANDLERS[handler.kind] = handler
 
 
-def pending_employees(*, actor):
+def pending_employees(*, actor: Employee) -> list[Employee]:
     """Return resigned employees with their counts of records waiting per kind (INH-01)."""
     check(actor, "org.inherit")
     employees = list(
@@ -50,7 +55,13 @@ def pending_employees(*, actor):
     return employees
 
 
-def inherit(*, actor, from_employee_id, to_employee_id, ids_by_kind=None):
+def inherit(
+    *,
+    actor: Employee,
+    from_employee_id: int,
+    to_employee_id: int,
+    ids_by_kind: Mapping[str, Sequence[int] | None] | None = None,
+) -> dict[str, Any]:
     """Move a resigned employee's records (all, or the ids given per kind) to an active employee."""
     check(actor, "org.inherit")
     source = Employee.objects.filter(pk=from_employee_id).first()
@@ -61,7 +72,7 @@ def inherit(*, actor, from_employee_id, to_employee_id, ids_by_kind=None):
         raise BusinessError("employee_not_resigned", _("只能继承已离职员工的数据"), status=409)
     if target.status != Employee.Status.ACTIVE:
         raise BusinessError("employee_not_active", _("接收人必须是在职且已启用的员工"), status=409)
-    results = {}
+    results: dict[str, Any] = {}
     with transaction.atomic():
         for kind, handler in HANDLERS.items():
             ids = (ids_by_kind or {}).get(kind)
@@ -75,7 +86,7 @@ def inherit(*, actor, from_employee_id, to_employee_id, ids_by_kind=None):
     return results
 
 
-def inherit_many(*, actor, from_employee_ids, to_employee_id):
+def inherit_many(*, actor: Employee, from_employee_ids: Iterable[int], to_employee_id: int) -> BulkResult:
     """Batch 继承: move everything of several resigned employees to one active employee.
 
     Each resigned employee succeeds or fails on its own (API.md bulk answer).

@@ -1,6 +1,8 @@
 """Reads for the organisation (tenant-scoped through the managers; no N+1: one query per list)."""
 
-from django.db.models import BooleanField, Case, Count, OuterRef, Prefetch, Q, Subquery, Value, When
+from typing import Any
+
+from django.db.models import BooleanField, Case, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from tidecrm.core.errors import NotFound
@@ -10,7 +12,7 @@ from . import scopes
 from .models import Department, Employee, EmployeeDepartment, EmployeeRole, Role
 
 
-def administered_q(actor):
+def administered_q(actor: Employee) -> Q | None:
     """Return the ``Q`` of the employees whose accounts ``actor`` administers, or None for nobody.
 
     The super admin administers everyone (an empty ``Q``); a holder of 管理员工 the employees in
@@ -27,7 +29,15 @@ def administered_q(actor):
     return scope & ~scopes.administrators_q(actor.tenant.owner_id)
 
 
-def employee_list(*, actor, status=None, department_id=None, q=None, role_id=None, include_deleted=False):
+def employee_list(
+    *,
+    actor: Employee,
+    status: str | None = None,
+    department_id: int | None = None,
+    q: str | None = None,
+    role_id: int | None = None,
+    include_deleted: bool = False,
+) -> QuerySet[Employee]:
     """Return the employees ``actor`` may see, each with ``account_visible``.
 
     The address book (通讯录) is everyone's: every active colleague, with name, department, title,
@@ -75,14 +85,15 @@ def employee_list(*, actor, status=None, department_id=None, q=None, role_id=Non
     ).order_by("id")
 
 
-def employee_get(*, actor, employee_id, include_deleted=False):
+def employee_get(*, actor: Employee, employee_id: int, include_deleted: bool = False) -> Employee:
+    """Return one employee of :func:`employee_list` (404 when ``actor`` may not see them)."""
     employee = employee_list(actor=actor, include_deleted=include_deleted).filter(pk=employee_id).first()
     if employee is None:
         raise NotFound()
     return employee
 
 
-def recycle_bin(*, actor):
+def recycle_bin(*, actor: Employee) -> QuerySet[Employee]:
     """Return the deleted employees in the actor's 员工管理 scope (帐号回收站, ORG-11), most
     recently deleted first."""
     check(actor, "org.manage_employees")
@@ -94,7 +105,7 @@ def recycle_bin(*, actor):
     )
 
 
-def department_list(*, actor):
+def department_list(*, actor: Employee) -> QuerySet[Department]:
     """Return every department in tree order with its head counts (ORG-01 "方案实施部(7人)").
 
     ``member_count``: members of the department itself; ``subtree_count``: distinct employees of
@@ -119,29 +130,34 @@ def department_list(*, actor):
     )
 
 
-def department_tree(*, actor):
+def department_tree(*, actor: Employee) -> list[dict[str, Any]]:
     """Return the departments as nested dicts [{department, children: [...]}, ...] in sort order."""
-    departments = list(department_list(actor=actor))
-    nodes = {d.pk: {"department": d, "children": [], "total": d.subtree_count} for d in departments}
-    roots = []
+    departments: list[Any] = list(department_list(actor=actor))  # annotated with subtree_count
+    nodes: dict[int, dict[str, Any]] = {
+        d.pk: {"department": d, "children": [], "total": d.subtree_count} for d in departments
+    }
+    roots: list[dict[str, Any]] = []
     for department in sorted(departments, key=lambda d: (d.depth, d.sort_order, d.name)):
         node = nodes[department.pk]
         (nodes[department.parent_id]["children"] if department.parent_id in nodes else roots).append(node)
     return roots
 
 
-def department_get(*, actor, department_id):
+def department_get(*, actor: Employee, department_id: int) -> Department:
+    """Return one department of the bound enterprise (404 when there is none)."""
     department = Department.objects.filter(pk=department_id).first()
     if department is None:
         raise NotFound()
     return department
 
 
-def role_list(*, actor):
+def role_list(*, actor: Employee) -> QuerySet[Role]:
+    """Return the enterprise's roles, system ones first, each with its ``member_count``."""
     return Role.objects.annotate(member_count=Count("employee_links")).order_by("-is_system", "id")
 
 
-def role_get(*, actor, role_id):
+def role_get(*, actor: Employee, role_id: int) -> Role:
+    """Return one role of the bound enterprise (404 when there is none)."""
     role = Role.objects.filter(pk=role_id).first()
     if role is None:
         raise NotFound()

@@ -5,7 +5,7 @@ passes — the employee's status and enterprise, and a password an enterprise's 
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -25,14 +25,14 @@ Purpose = VerificationCode.Purpose
 Kind = SecurityEvent.Kind
 
 
-def validate_password(password, field="password"):
+def validate_password(password: str | None, field: str = "password") -> None:
     """Raise unless ``password`` has ≥ 8 characters with letters and digits (TEN-11)."""
     password = password or ""
     if len(password) < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
         raise ValidationFailed({field: [_("密码至少8位，且须同时包含字母和数字")]})
 
 
-def _require_mobile(phone, field="phone"):
+def _require_mobile(phone: str | None, field: str = "phone") -> str:
     phone = normalize_phone(phone)
     if not is_mobile(phone):
         raise ValidationFailed({field: [_("请输入正确的11位手机号")]})
@@ -40,8 +40,17 @@ def _require_mobile(phone, field="phone"):
 
 
 def _log(
-    employee, kind, *, success=True, method="", ip=None, device="", client="web", detail="", tenant=None
-):
+    employee: Employee,
+    kind: str,
+    *,
+    success: bool = True,
+    method: str = "",
+    ip: str | None = None,
+    device: str = "",
+    client: str = "web",
+    detail: str = "",
+    tenant: Tenant | None = None,
+) -> None:
     """Write a security-log line in the employee's enterprise."""
     tenant = tenant or employee.tenant
     with tenant_context(tenant):
@@ -60,14 +69,14 @@ def _log(
 # ---------------------------------------------------------------- throttling (TEN-05)
 
 
-def _locked_until(key):
+def _locked_until(key: str) -> datetime | None:
     lock = LoginLock.objects.filter(key=key).first()
     if lock and lock.locked_until and lock.locked_until > clock.now():
         return lock.locked_until
     return None
 
 
-def _check_not_locked(*keys):
+def _check_not_locked(*keys: str) -> None:
     for key in keys:
         until = _locked_until(key)
         if until:
@@ -79,7 +88,7 @@ def _check_not_locked(*keys):
             )
 
 
-def _register_failure(key):
+def _register_failure(key: str) -> bool:
     """Count one failure for ``key``; lock it when the limit is reached. Return True if now locked."""
     now = clock.now()
     lock, _created = LoginLock.objects.get_or_create(key=key)
@@ -95,11 +104,13 @@ def _register_failure(key):
     return False
 
 
-def _clear_failures(*keys):
+def _clear_failures(*keys: str) -> None:
     LoginLock.objects.filter(key__in=keys).delete()
 
 
-def _check_secret(account, password, *, key, field, ip=None):
+def _check_secret(
+    account: Account, password: str | None, *, key: str, field: str, ip: str | None = None
+) -> None:
     """Check a re-entered password (password change) under its own lock, like a login (TEN-05)."""
     _check_not_locked(key, f"ip:{ip}")
     if not account.check_password(password or ""):
@@ -111,10 +122,10 @@ def _check_secret(account, password, *, key, field, ip=None):
     _clear_failures(key)
 
 
-_DUMMY_HASH = None
+_DUMMY_HASH: str | None = None
 
 
-def _spend_a_hash(password):
+def _spend_a_hash(password: str | None) -> None:
     """Hash ``password`` against a dummy hash so an unknown login costs what a known one does
     (a wrong password must not answer faster for an unregistered phone, issue 11 finding 8)."""
     global _DUMMY_HASH
@@ -132,7 +143,7 @@ class LoginResult:
     employee: Employee
 
 
-def check_password_opens(account, enterprise_id):
+def check_password_opens(account: Account, enterprise_id: int | str | None) -> None:
     """Refuse to use the account beyond the enterprise whose admin set its password.
 
     That admin knows the password, so it opens their enterprise only: logging in elsewhere by
@@ -148,11 +159,11 @@ def check_password_opens(account, enterprise_id):
         )
 
 
-def _check_can_log_in(employee):
+def _check_can_log_in(employee: Employee) -> None:
     """Refuse employees whose status or enterprise forbid a login."""
     if employee.tenant.status != Tenant.Status.ACTIVE:
         raise BusinessError("enterprise_frozen", _("企业已冻结，请联系客服"), status=403)
-    refusals = {
+    refusals: dict[str, tuple[str, str]] = {
         Employee.Status.DISABLED: ("account_disabled", _("账号已被禁用，请联系管理员")),
         Employee.Status.RESIGNED: ("account_resigned", _("账号已离职，无法登录")),
         Employee.Status.INACTIVE: ("account_not_activated", _("当前用户未激活，不可登录")),

@@ -15,7 +15,15 @@ from ..models import Account, ApiToken, Membership
 from ._common import Kind, _check_can_log_in, _log, check_password_opens
 
 
-def invitation_accept(*, account, enterprise_id, ip=None, device="", client="web", phone_proven=False):
+def invitation_accept(
+    *,
+    account: Account,
+    enterprise_id: int,
+    ip: str | None = None,
+    device: str = "",
+    client: str = "web",
+    phone_proven: bool = False,
+) -> Employee:
     """Join the enterprise that invited ``account``; return the employee there (now 在职).
 
     The caller has proven to own the account (its password or an SMS code to its phone). The
@@ -44,7 +52,7 @@ def invitation_accept(*, account, enterprise_id, ip=None, device="", client="web
     return employee
 
 
-def _pending(account, enterprise_id):
+def _pending(account: Account, enterprise_id: int) -> tuple[Membership, Tenant]:
     """The account's invitation from ``enterprise_id``, locked, and that enterprise; else 404."""
     membership = (
         Membership.objects.select_for_update()
@@ -56,7 +64,9 @@ def _pending(account, enterprise_id):
     return membership, Tenant.objects.get(pk=enterprise_id)
 
 
-def invitation_decline(*, account, enterprise_id, ip=None, device="", client="web"):
+def invitation_decline(
+    *, account: Account, enterprise_id: int, ip: str | None = None, device: str = "", client: str = "web"
+) -> None:
     """Refuse an enterprise's invitation: the account stays out of it; its admin sees 已拒绝."""
     with transaction.atomic():
         membership, tenant = _pending(account, enterprise_id)

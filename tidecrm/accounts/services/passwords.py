@@ -4,7 +4,7 @@ sudo mode and the separate admin password (Q-21, TEN-14), and the super-admin tr
 
 import hashlib
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -20,6 +20,7 @@ from tidecrm.org.models import Employee
 
 from .. import credentials
 from ..codes import code_send, code_verify
+from ..models import Account
 from ._common import (
     Kind,
     Purpose,
@@ -33,7 +34,7 @@ from ._common import (
 from .login import _accounts_for_login, _log_for_account, memberships
 
 
-def _reset_target(login):
+def _reset_target(login: str | None) -> tuple[Account | None, str]:
     """Return (account or None, the key its reset codes are kept under).
 
     An unknown phone or e-mail gets a key of its own, so sending and checking codes for it goes
@@ -54,14 +55,16 @@ def _reset_target(login):
     return None, "key:" + hashlib.sha256(login.lower().encode()).hexdigest()[:16]
 
 
-def password_reset_code_send(*, login):
+def password_reset_code_send(*, login: str) -> None:
     """Send a reset code to the account's phone (login = phone or e-mail); silent when unknown."""
     account, key = _reset_target(login)
     code_send(phone=key, purpose=Purpose.RESET, deliver=account is not None)
     return None
 
 
-def password_reset(*, login, code, new_password, ip=None, device=""):
+def password_reset(
+    *, login: str, code: str, new_password: str, ip: str | None = None, device: str = ""
+) -> Account:
     """Set a new password after a reset code; clears the login lock of the account."""
     validate_password(new_password, "new_password")
     account, key = _reset_target(login)
@@ -79,7 +82,9 @@ def password_reset(*, login, code, new_password, ip=None, device=""):
     return account
 
 
-def password_change(*, employee, old_password, new_password, ip=None, device=""):
+def password_change(
+    *, employee: Employee, old_password: str, new_password: str, ip: str | None = None, device: str = ""
+) -> Account:
     """Change one's own password (TEN-23). The current password is throttled like a login (five
     wrong → ``too_many_attempts`` for 15 minutes); the change revokes every API token."""
     account = employee.account
@@ -101,7 +106,7 @@ def password_change(*, employee, old_password, new_password, ip=None, device="")
 # ---------------------------------------------------------------- sudo mode (Q-21, TEN-14)
 
 
-def sudo_enter(*, employee, password, ip=None, device=""):
+def sudo_enter(*, employee: Employee, password: str, ip: str | None = None, device: str = "") -> datetime:
     """Check the re-authentication for enterprise settings; return the moment it holds from.
 
     With the enterprise's separate admin password turned on, that password is asked;
@@ -128,12 +133,10 @@ def sudo_enter(*, employee, password, ip=None, device=""):
     return clock.now()
 
 
-def sudo_is_fresh(sudo_at_iso):
+def sudo_is_fresh(sudo_at_iso: str | None) -> bool:
     """Return whether a sudo timestamp (ISO text from the session) is within SUDO_MINUTES."""
     if not sudo_at_iso:
         return False
-    from datetime import datetime
-
     try:
         moment = datetime.fromisoformat(sudo_at_iso)
     except ValueError:
@@ -141,7 +144,7 @@ def sudo_is_fresh(sudo_at_iso):
     return clock.now() - moment < timedelta(minutes=settings.SUDO_MINUTES)
 
 
-def admin_password_set(*, actor, enabled, password=""):
+def admin_password_set(*, actor: Employee, enabled: bool, password: str = "") -> Tenant:
     """Turn the separate admin-console password (≥ 6 digits) on or off (000, Q-21)."""
     if not actor.is_super_admin:
         raise PermissionDenied()
@@ -158,13 +161,14 @@ def admin_password_set(*, actor, enabled, password=""):
 # ---------------------------------------------------------------- super admin (TEN-15/16)
 
 
-def owner_transfer_code_send(*, actor):
+def owner_transfer_code_send(*, actor: Employee) -> str:
+    """Send the super admin a code that confirms the transfer (TEN-15); return its ``challenge_id``."""
     if not actor.is_super_admin:
         raise PermissionDenied(message=_("只有超级管理员可以转移企业"))
     return code_send(phone=actor.account.phone, purpose=Purpose.TRANSFER)
 
 
-def owner_transfer(*, actor, to_employee_id, code, ip=None):
+def owner_transfer(*, actor: Employee, to_employee_id: int, code: str, ip: str | None = None) -> Employee:
     """Make another active employee the super admin; the former one keeps the 管理员 role."""
     if not actor.is_super_admin:
         raise PermissionDenied(message=_("只有超级管理员可以转移企业"))

@@ -26,20 +26,30 @@ from ._common import (
 AGREEMENT_VERSION = "2026-11"
 
 
-def registration_code_send(*, phone):
+def registration_code_send(*, phone: str) -> str:
+    """Send a registration code to ``phone`` (TEN-02); return its ``challenge_id``."""
     phone = _require_mobile(phone)
     return code_send(phone=phone, purpose=Purpose.REGISTER)
 
 
 def enterprise_register(
-    *, enterprise_name, admin_name, phone, password, code=None, email=None, ip=None, device="", client="web"
-):
+    *,
+    enterprise_name: str,
+    admin_name: str,
+    phone: str,
+    password: str,
+    code: str | None = None,
+    email: str | None = None,
+    ip: str | None = None,
+    device: str = "",
+    client: str = "web",
+) -> LoginResult:
     """Create an enterprise, its system roles and its super admin; return a :class:`LoginResult`.
 
     A phone that already has an account joins the new enterprise with that account, provided
     the password is that account's (else ``phone_registered``).
     """
-    errors = {}
+    errors: dict[str, list[str]] = {}
     enterprise_name = (enterprise_name or "").strip()
     admin_name = (admin_name or "").strip()
     if not enterprise_name:

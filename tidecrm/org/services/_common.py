@@ -14,20 +14,21 @@ Status = Employee.Status
 SEAT_STATUSES = (Status.ACTIVE,)
 
 
-def _employee_or_404(employee_id):
+def _employee_or_404(employee_id: int) -> Employee:
     employee = Employee.objects.filter(pk=employee_id, deleted_at__isnull=True).first()
     if employee is None:
         raise NotFound()
     return employee
 
 
-def seats_used(tenant_id):
+def seats_used(tenant_id: int) -> int:
+    """Return how many seats the enterprise's employees occupy (enabled, not deleted: TEN-17)."""
     return Employee.unscoped.filter(
         tenant_id=tenant_id, status__in=SEAT_STATUSES, deleted_at__isnull=True
     ).count()
 
 
-def _check_seat_free(tenant_id):
+def _check_seat_free(tenant_id: int) -> None:
     """Refuse when every seat is taken (TEN-17/18). Called under the tenant row lock."""
     tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
     if seats_used(tenant_id) >= tenant.seats_total:

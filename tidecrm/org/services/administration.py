@@ -5,6 +5,9 @@ employee (``check_acting_as``, ``may_act_as``), and which acts are refused on th
 ``_check_administration``; nobody grants what they do not hold, and a change of the organisation
 must not widen the actor's own data access (``_check_reach``)."""
 
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
 from django.utils.translation import gettext as _
 
 from tidecrm.core.errors import BusinessError, PermissionDenied, ValidationFailed
@@ -12,12 +15,18 @@ from tidecrm.core.models import Tenant
 from tidecrm.core.permissions import REGISTRY
 
 from .. import scopes
-from ..models import DATA_SCOPE_LABELS, DATA_SCOPE_MODULES, DataScope, Employee
+from ..models import DATA_SCOPE_LABELS, DATA_SCOPE_MODULES, DataScope, Department, Employee, Role
+
+# {module: (scope, department ids)}: what a role lets its holders see, module by module.
+Rights = dict[str, tuple[str, tuple[int, ...]]]
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _is_administrator = scopes.is_administrator
 
 
-def _held_by_administrator(role):
+def _held_by_administrator(role: Role) -> bool:
     """Return whether ``role`` is 管理员 or an administrator holds it (editing it edits them)."""
     if role.system_key == "admin":
         return True
@@ -26,24 +35,26 @@ def _held_by_administrator(role):
     return members.filter(scopes.administrators_q(owner_id)).exists()
 
 
-def _role_rights(role=None, values=None):
+def _role_rights(
+    role: Role | None = None, values: Mapping[str, Any] | None = None
+) -> tuple[set[str], Rights]:
     """Return (permission codes, {module: (scope, department ids)}) of ``role`` once ``values``
     (cleaned role fields) apply; ``role`` None is a new role (nothing, 本人 everywhere)."""
     values = values or {}
     permissions = set(values.get("permissions", role.permissions if role else ())) & set(REGISTRY)
     data_scopes = values.get("data_scopes", role.data_scopes if role else {})
     chosen = values.get("scope_departments", role.scope_departments if role else {})
-    rights = {}
+    rights: Rights = {}
     for module in DATA_SCOPE_MODULES:
         scope = data_scopes.get(module, DataScope.SELF)
-        departments = ()
+        departments: tuple[int, ...] = ()
         if scope == DataScope.DEPARTMENTS:
             departments = tuple(sorted({int(d) for d in chosen.get(module, ())}))
         rights[module] = (scope, departments)
     return permissions, rights
 
 
-def _refuse_beyond(actor, permissions, rights, message):
+def _refuse_beyond(actor: Employee, permissions: set[str], rights: Rights, message: str) -> None:
     """Refuse ``permissions`` the actor lacks and data scopes wider than the actor's own."""
     beyond = sorted(permissions - set(actor.permission_codes))
     if beyond:
@@ -70,18 +81,18 @@ def _refuse_beyond(actor, permissions, rights, message):
 
 
 def _check_administration(
-    actor,
-    employee=None,
+    actor: Employee | None,
+    employee: Employee | None = None,
     *,
-    departments=None,
-    roles=None,
-    role=None,
-    role_values=None,
-    placed=None,
-    supervisor=None,
-    subtree=None,
-    opened=None,
-):
+    departments: Collection[Department] | None = None,
+    roles: Iterable[Role] | None = None,
+    role: Role | None = None,
+    role_values: Mapping[str, Any] | None = None,
+    placed: Collection[Employee] | None = None,
+    supervisor: Employee | None = None,
+    subtree: Department | None = None,
+    opened: Employee | None = None,
+) -> None:
     """The one rule against privilege escalation (ROLE-06/12, TEN-15): nobody grants what they do
     not hold, and nobody below an administrator manages an administrator.
 
@@ -133,17 +144,26 @@ def _check_administration(
         _check_reach(actor, placed=placed or (), supervisor=supervisor, subtree=subtree, opened=opened)
 
 
-def _module_names(modules):
+def _module_names(modules: Iterable[str]) -> str:
     return "、".join(str(DATA_SCOPE_LABELS[module]) for module in modules)
 
 
-def _modules_not_covering(reach, owner_ids, modules=DATA_SCOPE_MODULES):
+def _modules_not_covering(
+    reach: Mapping[str, set[int] | None], owner_ids: set[int], modules: Iterable[str] = DATA_SCOPE_MODULES
+) -> list[str]:
     """Return the modules of ``modules`` whose ``reach`` (``scopes.visible_owner_sets``) misses
     some of ``owner_ids``."""
-    return [module for module in modules if reach[module] is not None and not owner_ids <= reach[module]]
+    return [module for module in modules if (seen := reach[module]) is not None and not owner_ids <= seen]
 
 
-def _check_reach(actor, *, placed=(), supervisor=None, subtree=None, opened=None):
+def _check_reach(
+    actor: Employee,
+    *,
+    placed: Collection[Employee] = (),
+    supervisor: Employee | None = None,
+    subtree: Department | None = None,
+    opened: Employee | None = None,
+) -> None:
     """Refuse an organisation change that would widen the actor's own data access (issue 11).
 
     Data scopes follow the organisation (本部门 covers the members of departments, supervisors
@@ -216,14 +236,14 @@ def _check_reach(actor, *, placed=(), supervisor=None, subtree=None, opened=None
             )
 
 
-def _refuse_owner(employee, action):
+def _refuse_owner(employee: Employee, action: "StrOrPromise") -> None:
     if employee.is_super_admin:
         raise BusinessError(
             "super_admin_immutable", _("不能对超级管理员执行“%(a)s”") % {"a": action}, status=409
         )
 
 
-def can_administer(*, actor, employee):
+def can_administer(*, actor: Employee, employee: Employee) -> bool:
     """Return whether ``actor`` may manage the account of ``employee`` (the drawer's actions):
     the same rule as the services, asked without acting."""
     if employee.is_super_admin or not actor.has_permission("org.manage_employees"):
@@ -235,7 +255,7 @@ def can_administer(*, actor, employee):
     return True
 
 
-def may_act_as(*, actor, employee):
+def may_act_as(*, actor: Employee, employee: Employee) -> bool:
     """Whether the drawer offers 重置密码: :func:`check_acting_as` asked without acting."""
     if employee.is_super_admin or employee.invitation or not actor.has_permission("org.manage_employees"):
         return False
@@ -246,7 +266,7 @@ def may_act_as(*, actor, employee):
     return True
 
 
-def check_acting_as(*, actor, employee, message=None):
+def check_acting_as(*, actor: Employee, employee: Employee, message: str | None = None) -> None:
     """Refuse ``actor`` a way to act as ``employee`` (a password they set, a token they mint):
     that is granting themselves the employee's rights, so it needs what a grant needs — the
     account within the actor's administration, the employee's roles within the actor's, and

@@ -2,6 +2,9 @@
 ``Department.MAX_DEPTH`` levels), set the head, delete an empty one. Moving a subtree must not
 widen the actor's data access (``administration._check_administration``)."""
 
+from types import EllipsisType
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
@@ -16,7 +19,7 @@ from ._common import _employee_or_404
 from .administration import _check_administration
 
 
-def _department_parent(parent_id):
+def _department_parent(parent_id: int | None) -> Department | None:
     if parent_id is None:
         return None
     parent = Department.objects.filter(pk=parent_id).first()
@@ -25,12 +28,19 @@ def _department_parent(parent_id):
     return parent
 
 
-def _check_depth(depth):
+def _check_depth(depth: int) -> None:
     if depth > Department.MAX_DEPTH:
         raise BusinessError("department_too_deep", _("最多支持5级子部门"), status=409)
 
 
-def department_create(*, actor, name, parent_id=None, head_id=None, sort_order=0):
+def department_create(
+    *,
+    actor: Employee,
+    name: str,
+    parent_id: int | None = None,
+    head_id: int | None = None,
+    sort_order: int = 0,
+) -> Department:
     """Create a department under ``parent_id`` (None = directly under the enterprise)."""
     check(actor, "org.manage_departments")
     name = (name or "").strip()
@@ -53,10 +63,18 @@ def department_create(*, actor, name, parent_id=None, head_id=None, sort_order=0
     return department
 
 
-def department_update(*, actor, department, name=None, parent_id=..., head_id=..., sort_order=None):
-    """Rename, move (with its whole subtree) or set the head of a department."""
+def department_update(
+    *,
+    actor: Employee,
+    department: Department,
+    name: str | None = None,
+    parent_id: int | None | EllipsisType = ...,
+    head_id: int | None | EllipsisType = ...,
+    sort_order: int | None = None,
+) -> Department:
+    """Rename, move (with its whole subtree) or set the head of a department (``...``: unchanged)."""
     check(actor, "org.manage_departments")
-    changes = {}
+    changes: dict[str, list[Any]] = {}
     with transaction.atomic():
         department = Department.objects.select_for_update().get(pk=department.pk)
         if name is not None:
@@ -66,14 +84,14 @@ def department_update(*, actor, department, name=None, parent_id=..., head_id=..
             if name != department.name:
                 changes["name"] = [department.name, name]
                 department.name = name[:60]
-        if head_id is not ...:
+        if not isinstance(head_id, EllipsisType):
             head = _employee_or_404(head_id) if head_id else None
             if (head.pk if head else None) != department.head_id:
                 changes["head"] = [department.head_id, head.pk if head else None]
                 department.head = head
         if sort_order is not None:
             department.sort_order = sort_order
-        if parent_id is not ... and parent_id != department.parent_id:
+        if not isinstance(parent_id, EllipsisType) and parent_id != department.parent_id:
             parent = _department_parent(parent_id)
             if parent and parent.path.startswith(department.path):
                 raise BusinessError("invalid_parent", _("不能把部门移动到它自己或其下级部门之下"), status=409)
@@ -93,7 +111,7 @@ def department_update(*, actor, department, name=None, parent_id=..., head_id=..
     return department
 
 
-def _move_subtree(department, parent):
+def _move_subtree(department: Department, parent: Department | None) -> None:
     """Rewrite the path and depth of ``department`` and all below it in one UPDATE."""
     old_path = department.path
     new_path = f"{parent.path if parent else '/'}{department.pk}/"
@@ -104,7 +122,7 @@ def _move_subtree(department, parent):
         .values_list("depth", flat=True)
         .first()
     )
-    _check_depth(deepest + depth_shift)
+    _check_depth((deepest or department.depth) + depth_shift)
     Department.objects.filter(path__startswith=old_path).update(
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
         depth=F("depth") + depth_shift,
@@ -113,7 +131,7 @@ def _move_subtree(department, parent):
     department.depth += depth_shift
 
 
-def department_delete(*, actor, department):
+def department_delete(*, actor: Employee, department: Department) -> None:
     """Delete an empty department (no sub-departments, no members): else ``department_not_empty``."""
     check(actor, "org.manage_departments")
     with transaction.atomic():

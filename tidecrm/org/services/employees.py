@@ -4,8 +4,9 @@ admin's "添加员工", edit the profile, departments, supervisor and roles, the
 account recycle bin, and batch moves. Every write passes
 ``administration._check_administration``."""
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from tidecrm.accounts.models import Account, Membership
 from tidecrm.core import clock, timeline
-from tidecrm.core.bulk import each_independently
+from tidecrm.core.bulk import BulkResult, each_independently
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.permissions import check
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-def _check_supervisor(employee, supervisor):
+def _check_supervisor(employee: Employee | None, supervisor: Employee | None) -> None:
     """Refuse self-supervision and cycles in the supervisor chain (ORG-13)."""
     if supervisor is None:
         return
@@ -37,7 +38,8 @@ def _check_supervisor(employee, supervisor):
     if employee is None:
         return
     parents = dict(Employee.objects.filter(supervisor__isnull=False).values_list("pk", "supervisor_id"))
-    seen, current = set(), supervisor.pk
+    seen: set[int] = set()
+    current: int | None = supervisor.pk
     while current is not None and current not in seen:
         if current == employee.pk:
             raise BusinessError("supervisor_cycle", _("直属上级设置形成了循环"), status=409)
@@ -45,7 +47,7 @@ def _check_supervisor(employee, supervisor):
         current = parents.get(current)
 
 
-def _departments(ids):
+def _departments(ids: Iterable[int | str] | None) -> list[Department]:
     ids = [int(i) for i in ids or ()]
     found = list(Department.objects.filter(pk__in=ids))
     if len(found) != len(set(ids)):
@@ -54,7 +56,7 @@ def _departments(ids):
     return [by_id[i] for i in dict.fromkeys(ids)]
 
 
-def _roles(ids):
+def _roles(ids: Iterable[int | str] | None) -> list[Role]:
     ids = [int(i) for i in ids or ()]
     found = list(Role.objects.filter(pk__in=ids))
     if len(found) != len(set(ids)):
@@ -64,23 +66,23 @@ def _roles(ids):
 
 def employee_create(
     *,
-    actor,
-    account=None,
-    name,
-    phone,
-    email="",
-    username=None,
-    title="",
-    role_keys=(),
-    roles=(),
-    departments=(),
-    main_department=None,
-    supervisor=None,
-    status=Employee.Status.ACTIVE,
-    must_change_password=False,
-    password=None,
-    exclude_from_stats=False,
-):
+    actor: Employee | None,
+    account: Account | None = None,
+    name: str,
+    phone: str,
+    email: str = "",
+    username: str | None = None,
+    title: str = "",
+    role_keys: Iterable[str] = (),
+    roles: Iterable[Role] = (),
+    departments: Iterable[Department] = (),
+    main_department: Department | None = None,
+    supervisor: Employee | None = None,
+    status: str = Employee.Status.ACTIVE,
+    must_change_password: bool = False,
+    password: str | None = None,
+    exclude_from_stats: bool = False,
+) -> Employee:
     """Create an employee of the bound enterprise and return it.
 
     ``account`` is given by callers that act for the account's owner (registration). Otherwise a
@@ -185,7 +187,9 @@ def employee_create(
     return employee
 
 
-def _employee_insert(*, name, email, username, title, invited, **fields):
+def _employee_insert(
+    *, name: str, email: str | None, username: str | None, title: str | None, invited: bool, **fields: Any
+) -> Employee:
     return Employee.objects.create(
         name=name.strip()[:40],
         email=email or "",
@@ -196,7 +200,9 @@ def _employee_insert(*, name, email, username, title, invited, **fields):
     )
 
 
-def _set_departments(employee, departments, main_department):
+def _set_departments(
+    employee: Employee, departments: list[Department], main_department: Department | None
+) -> None:
     if main_department is None and departments:
         main_department = departments[0]
     if main_department and main_department not in departments:
@@ -220,18 +226,18 @@ def _set_departments(employee, departments, main_department):
 
 def employee_create_by_admin(
     *,
-    actor,
-    name,
-    phone,
-    title="",
-    email="",
-    username=None,
-    department_ids=(),
-    role_ids=(),
-    supervisor_id=None,
-    password=None,
-    exclude_from_stats=False,
-):
+    actor: Employee,
+    name: str,
+    phone: str,
+    title: str = "",
+    email: str = "",
+    username: str | None = None,
+    department_ids: Iterable[int] = (),
+    role_ids: Iterable[int] = (),
+    supervisor_id: int | None = None,
+    password: str | None = None,
+    exclude_from_stats: bool = False,
+) -> Employee:
     """The admin's "添加员工" (ORG-04): validates ids, then :func:`employee_create`."""
     check(actor, "org.manage_employees")
     departments = _departments(department_ids)
@@ -254,7 +260,7 @@ def employee_create_by_admin(
     )
 
 
-def employee_update(*, actor, employee, **fields):
+def employee_update(*, actor: Employee, employee: Employee, **fields: Any) -> Employee:
     """Edit an employee's profile, departments, roles, supervisor, statistics flag (ORG-06)."""
     check(actor, "org.manage_employees")
     simple = {
@@ -339,7 +345,7 @@ STATUS_CHANGES = {
 }
 
 
-def employee_change_status(*, actor, employee, action):
+def employee_change_status(*, actor: Employee, employee: Employee, action: str) -> Employee:
     """Apply the status change ``action`` (a key of STATUS_CHANGES) to one employee.
 
     Refusals: ``super_admin_immutable``, ``cannot_change_self``, ``invalid_transition``,
@@ -384,27 +390,32 @@ def employee_change_status(*, actor, employee, action):
     return employee
 
 
-def employee_disable(*, actor, employee):
+def employee_disable(*, actor: Employee, employee: Employee) -> Employee:
+    """禁用 (ORG-08): see :func:`employee_change_status`."""
     return employee_change_status(actor=actor, employee=employee, action="disable")
 
 
-def employee_enable(*, actor, employee):
+def employee_enable(*, actor: Employee, employee: Employee) -> Employee:
+    """启用 (needs a free seat): see :func:`employee_change_status`."""
     return employee_change_status(actor=actor, employee=employee, action="enable")
 
 
-def employee_activate(*, actor, employee):
+def employee_activate(*, actor: Employee, employee: Employee) -> Employee:
+    """激活 (needs a free seat): see :func:`employee_change_status`."""
     return employee_change_status(actor=actor, employee=employee, action="activate")
 
 
-def employee_resign(*, actor, employee):
+def employee_resign(*, actor: Employee, employee: Employee) -> Employee:
+    """办理离职 (ORG-10; the records wait for inheritance): see :func:`employee_change_status`."""
     return employee_change_status(actor=actor, employee=employee, action="resign")
 
 
-def employee_restore(*, actor, employee):
+def employee_restore(*, actor: Employee, employee: Employee) -> Employee:
+    """恢复 a resigned employee (needs a free seat): see :func:`employee_change_status`."""
     return employee_change_status(actor=actor, employee=employee, action="restore")
 
 
-def employees_change_status(*, actor, employee_ids, action):
+def employees_change_status(*, actor: Employee, employee_ids: Iterable[int], action: str) -> BulkResult:
     """Batch 禁用 / 办理离职 / ... : each employee succeeds or fails on its own."""
     check(actor, "org.manage_employees")
     if action not in STATUS_CHANGES:
@@ -415,13 +426,15 @@ def employees_change_status(*, actor, employee_ids, action):
     )
 
 
-def employees_set_roles(*, actor, employee_ids, role_ids):
+def employees_set_roles(
+    *, actor: Employee, employee_ids: Iterable[int], role_ids: Iterable[int]
+) -> BulkResult:
     """Batch 分配角色 (ROLE-06): replace the roles of each employee; the super admin is refused."""
     check(actor, "org.manage_employees")
     roles = _roles(role_ids)
     _check_administration(actor, roles=roles)
 
-    def apply(pk):
+    def apply(pk: int) -> None:
         employee = _employee_or_404(pk)
         _refuse_owner(employee, _("调整角色"))
         _check_administration(actor, employee)
@@ -430,7 +443,7 @@ def employees_set_roles(*, actor, employee_ids, role_ids):
     return each_independently(employee_ids, apply)
 
 
-def employee_delete(*, actor, employee):
+def employee_delete(*, actor: Employee, employee: Employee) -> None:
     """Delete = resign + account recycle bin (ORG-11); history keeps the name."""
     check(actor, "org.manage_employees")
     _refuse_owner(employee, _("删除"))
@@ -442,7 +455,7 @@ def employee_delete(*, actor, employee):
         timeline.record(actor=actor, verb="employee.deleted", obj=employee)
 
 
-def employee_undelete(*, actor, employee):
+def employee_undelete(*, actor: Employee, employee: Employee) -> Employee:
     """Take an employee back out of the account recycle bin (ORG-11); they stay 已离职 until restored."""
     check(actor, "org.manage_employees")
     _check_administration(actor, employee)
@@ -455,7 +468,7 @@ def employee_undelete(*, actor, employee):
     return employee
 
 
-def employees_move(*, actor, employee_ids, department_id):
+def employees_move(*, actor: Employee, employee_ids: Sequence[int], department_id: int) -> list[Employee]:
     """Batch "移动" (ORG-03): make ``department_id`` the main (and only) department of each."""
     check(actor, "org.manage_employees")
     department = _departments([department_id])[0]

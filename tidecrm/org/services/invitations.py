@@ -24,7 +24,7 @@ INVITATIONS_PER_DAY = 200
 INVITATION_SMS_PER_PHONE_PER_DAY = 3
 
 
-def _check_invitations_allowed(tenant_id):
+def _check_invitations_allowed(tenant_id: int) -> None:
     since = clock.now() - timedelta(days=1)
     if (
         Membership.objects.filter(enterprise_id=tenant_id, invited_at__gte=since).count()
@@ -33,7 +33,7 @@ def _check_invitations_allowed(tenant_id):
         raise Throttled("too_many_invitations", _("今日邀请已达上限，请明天再试"))
 
 
-def _send_invitation(employee, actor):
+def _send_invitation(employee: Employee, actor: Employee | None) -> None:
     """Tell an invited person by SMS, once the employee row is committed (never for a rollback)."""
     tenant_name = Tenant.objects.filter(pk=employee.tenant_id).values_list("name", flat=True).first()
     since = clock.now() - timedelta(days=1)
@@ -50,7 +50,7 @@ def _send_invitation(employee, actor):
         "在企业列表中选择「%(tenant)s」即可接受邀请；如不认识对方，请忽略本短信。"
     ) % {"who": inviter, "tenant": tenant_name}
 
-    def deliver():
+    def deliver() -> None:
         try:
             send_sms(employee.phone, text)
         except BusinessError:  # the invitation stands; the person also sees it when they log in
@@ -59,7 +59,7 @@ def _send_invitation(employee, actor):
     transaction.on_commit(deliver)
 
 
-def invitation_join(*, employee):
+def invitation_join(*, employee: Employee) -> Employee:
     """The invited person accepted: the employee becomes 在职 (needs a free seat, TEN-18).
 
     Called by ``accounts.services.invitation_accept`` inside its transaction, with the
@@ -83,7 +83,7 @@ def invitation_join(*, employee):
     return employee
 
 
-def invitation_decline(*, employee):
+def invitation_decline(*, employee: Employee) -> None:
     """The invited person declined: the employee stays 未激活, marked 已拒绝邀请."""
     updated = Employee.objects.filter(pk=employee.pk, invitation="pending").update(invitation="declined")
     if not updated:

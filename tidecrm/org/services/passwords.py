@@ -15,7 +15,7 @@ from ..models import Employee
 from .administration import _refuse_owner, check_acting_as
 
 
-def password_reset_by_admin(*, actor, employee, password):
+def password_reset_by_admin(*, actor: Employee, employee: Employee, password: str) -> None:
     """重置密码 (ORG-06): set a new initial password; the employee must change it at next login.
 
     Only for an account that belongs to this enterprise alone (``credentials.is_exclusive_to``):
@@ -62,7 +62,7 @@ def password_reset_by_admin(*, actor, employee, password):
         raise BusinessError("account_shared", message, status=409, details={"reset_code_sent": sent})
 
 
-def _send_reset_code(phone):
+def _send_reset_code(phone: str) -> bool:
     """Send the person a password-reset code; False when throttled (a code went out just now)."""
     from tidecrm.accounts.codes import code_send
     from tidecrm.accounts.models import VerificationCode

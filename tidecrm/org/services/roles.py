@@ -2,6 +2,9 @@
 roles and their members, an employee's roles, and the "上级自动可见下级数据" switch (Q-22).
 Every grant passes ``administration._check_administration``."""
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -26,9 +29,9 @@ SYSTEM_ROLES = (
 FALLBACK_ROLE_KEY = "member"
 
 
-def roles_seed(*, tenant):
+def roles_seed(*, tenant: Tenant) -> dict[str, Role]:
     """Create the system roles of a new enterprise (idempotent) and return them by key."""
-    roles = {}
+    roles: dict[str, Role] = {}
     for key, name, description, scope in SYSTEM_ROLES:
         role, _created = Role.unscoped.get_or_create(
             tenant=tenant,
@@ -45,12 +48,21 @@ def roles_seed(*, tenant):
     return roles
 
 
-def system_role(key):
+def system_role(key: str) -> Role:
+    """Return the bound enterprise's system role ``key`` ("admin", "member", ...)."""
     return Role.objects.get(system_key=key)
 
 
-def _clean_role_fields(*, name=None, permissions=None, data_scopes=None, scope_departments=None, role=None):
-    errors, values = {}, {}
+def _clean_role_fields(
+    *,
+    name: str | None = None,
+    permissions: Iterable[str] | None = None,
+    data_scopes: Mapping[str, str] | None = None,
+    scope_departments: Mapping[str, Iterable[int | str]] | None = None,
+    role: Role | None = None,
+) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    values: dict[str, Any] = {}
     if name is not None:
         name = name.strip()
         if not name:
@@ -59,6 +71,7 @@ def _clean_role_fields(*, name=None, permissions=None, data_scopes=None, scope_d
             errors["name"] = [_("角色名称不能超过40个字")]
         values["name"] = name
     if permissions is not None:
+        permissions = list(permissions)
         unknown = sorted(set(permissions) - set(REGISTRY))
         if unknown:
             errors["permissions"] = [_("未知的权限：%(codes)s") % {"codes": ", ".join(unknown)}]
@@ -92,7 +105,15 @@ def _clean_role_fields(*, name=None, permissions=None, data_scopes=None, scope_d
     return values
 
 
-def role_create(*, actor, name, description="", permissions=(), data_scopes=None, scope_departments=None):
+def role_create(
+    *,
+    actor: Employee,
+    name: str,
+    description: str = "",
+    permissions: Iterable[str] = (),
+    data_scopes: Mapping[str, str] | None = None,
+    scope_departments: Mapping[str, Iterable[int | str]] | None = None,
+) -> Role:
     """Create a custom role; duplicate names are refused (``duplicate_role``).
 
     Its permissions and data scopes must lie within the actor's own (``permission_denied``).
@@ -114,8 +135,15 @@ def role_create(*, actor, name, description="", permissions=(), data_scopes=None
 
 
 def role_update(
-    *, actor, role, name=None, description=None, permissions=None, data_scopes=None, scope_departments=None
-):
+    *,
+    actor: Employee,
+    role: Role,
+    name: str | None = None,
+    description: str | None = None,
+    permissions: Iterable[str] | None = None,
+    data_scopes: Mapping[str, str] | None = None,
+    scope_departments: Mapping[str, Iterable[int | str]] | None = None,
+) -> Role:
     """Edit a role; every member gets the change at once (ROLE-07). 普通员工 keeps its name.
 
     The edit may add only permissions the actor holds and set only data scopes within the
@@ -151,7 +179,7 @@ def role_update(
     return role
 
 
-def role_delete(*, actor, role):
+def role_delete(*, actor: Employee, role: Role) -> None:
     """Delete a custom role; its members fall back to 普通员工 (ROLE-08). System roles: ``system_role``."""
     check(actor, "org.manage_roles")
     if role.is_system:
@@ -177,7 +205,7 @@ def role_delete(*, actor, role):
         )
 
 
-def employee_set_roles(*, actor, employee, roles):
+def employee_set_roles(*, actor: Employee | None, employee: Employee, roles: Iterable[Role]) -> Employee:
     """Replace the roles of ``employee`` (falls back to 普通员工 when none are left)."""
     roles = list(roles) or [system_role(FALLBACK_ROLE_KEY)]
     with transaction.atomic():
@@ -196,7 +224,9 @@ def employee_set_roles(*, actor, employee, roles):
     return employee
 
 
-def role_set_members(*, actor, role, add_ids=(), remove_ids=()):
+def role_set_members(
+    *, actor: Employee, role: Role, add_ids: Sequence[int] = (), remove_ids: Sequence[int] = ()
+) -> None:
     """Add employees to a role, or remove them (removed ones without roles get 普通员工).
 
     Adding grants the role: it must lie within the actor's rights; every employee added or
@@ -245,7 +275,7 @@ def role_set_members(*, actor, role, add_ids=(), remove_ids=()):
         )
 
 
-def hierarchy_visibility_set(*, actor, enabled):
+def hierarchy_visibility_set(*, actor: Employee, enabled: bool) -> Tenant:
     """Turn "上级自动可见下级数据" (Q-22, ROLE-10) on or off for the enterprise."""
     check(actor, "settings.enterprise")
     with transaction.atomic():
