@@ -230,9 +230,9 @@ def generate(args):
         )
         sql(
             """INSERT INTO org_employee (tenant_id, account_id, name, phone, email, title, status,
-                   main_department_id, exclude_from_stats, must_change_password, created_at)
+                   main_department_id, exclude_from_stats, must_change_password, invitation, created_at)
                SELECT %s, a.id, '员工' || substr(a.phone, 4)::int, a.phone, '', '', 'active',
-                      (%s::bigint[])[1 + (substr(a.phone, 4)::int - 1) %% %s], false, false, now()
+                      (%s::bigint[])[1 + (substr(a.phone, 4)::int - 1) %% %s], false, false, '', now()
                FROM accounts_account a WHERE a.phone LIKE '138%%' ORDER BY a.phone""",
             [t, department_ids, len(department_ids)],
         )

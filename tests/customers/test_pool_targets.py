@@ -9,6 +9,7 @@ from tidecrm.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.models import TimelineEvent
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.customers import config, selectors, services
+from tidecrm.customers.access import access_customer
 from tidecrm.customers.models import Customer, PoolTarget
 from tidecrm.org import services as org_services
 
@@ -59,14 +60,12 @@ def test_targeted_customers_are_seen_by_the_departments_and_below(org):
     assert pool_names(org["west_rep"]) == ["普通公司"]
     assert pool_names(manager) == ["定向公司", "普通公司"]  # pool managers see every pool customer
     with pytest.raises(NotFound):
-        selectors.customer_get(actor=org["west_rep"], customer_id=targeted.pk)
+        access_customer(org["west_rep"], targeted.pk)
     with pytest.raises(NotFound):
         services.customer_claim(actor=org["west_rep"], customer_id=targeted.pk)
     assert Customer.objects.get(pk=targeted.pk).state == "pool"
 
-    detail = selectors.decorate(
-        [selectors.customer_get(actor=org["sh_rep"], customer_id=targeted.pk)], admin
-    )[0]
+    detail = selectors.decorate([access_customer(org["sh_rep"], targeted.pk)], admin)[0]
     assert [d.name for d in detail.target_departments] == ["华东"]
     event = TimelineEvent.objects.get(verb="customer.pool_targeted", object_id=targeted.pk)
     assert event.data == {"departments": "华东"}

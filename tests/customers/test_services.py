@@ -11,6 +11,7 @@ from tidecrm.core import clock
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.models import TimelineEvent
 from tidecrm.customers import config, selectors, services
+from tidecrm.customers.access import access_customer
 from tidecrm.customers.models import (
     Collaborator,
     Contact,
@@ -389,7 +390,7 @@ def test_collaborators(people):
         employee_id=rep.pk,
     )
     services.collaborator_set(actor=rep, customer_id=customer.pk, employee_id=rep2.pk, access="read")
-    assert selectors.customer_get(actor=rep2, customer_id=customer.pk) == customer  # may view
+    assert access_customer(rep2, customer.pk) == customer  # may view
     services.customer_followup_add(actor=rep2, customer_id=customer.pk, content="协助跟进")  # may follow up
     refused(
         "permission_denied", services.customer_update, 403, actor=rep2, customer_id=customer.pk, remark="改"

@@ -7,6 +7,7 @@ from tests import factories
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.customers import config, selectors, services
+from tidecrm.customers.access import access_customer, access_level
 from tidecrm.org import services as org_services
 
 
@@ -57,10 +58,10 @@ def test_scopes_self_collaborations_department_company(org):
     assert names(admin, "all") == ["丙公司", "乙公司", "甲公司"]
     for actor, customer in ((rep2, own), (rep, far), (manager, far)):
         with pytest.raises(NotFound):
-            selectors.customer_get(actor=actor, customer_id=customer.pk)
-    assert selectors.customer_get(actor=rep, customer_id=theirs.pk) == theirs
-    assert selectors.access_of(rep, theirs) == "read"
-    assert selectors.access_of(manager, own) == "manage"
+            access_customer(actor, customer.pk)
+    assert access_customer(rep, theirs.pk) == theirs
+    assert access_level(rep, theirs) == "read"
+    assert access_level(manager, own) == "manage"
 
 
 def test_a_collaboration_outside_the_scope_shows_that_customer_only(org):
@@ -78,7 +79,7 @@ def test_a_collaboration_outside_the_scope_shows_that_customer_only(org):
     assert names(manager, "team") == ["丙公司", "乙公司"]
     assert selectors.customer_list(actor=manager, view="all").count() == 2
     with pytest.raises(NotFound):
-        selectors.customer_get(actor=rep, customer_id=selectors.Customer.objects.get(name="丁公司").pk)
+        access_customer(rep, selectors.Customer.objects.get(name="丁公司").pk)
 
 
 def test_pool_visibility_follows_the_library(org):
@@ -93,7 +94,7 @@ def test_pool_visibility_follows_the_library(org):
     assert names(outsider, "pool", library_id=default.pk) == []
     assert names(rep, "pool", library_id=other.pk) == []
     for func, kwargs in (
-        (selectors.customer_get, {}),
+        (lambda actor, customer_id: access_customer(actor, customer_id), {}),
         (services.customer_claim, {}),
     ):
         with pytest.raises(NotFound):
@@ -101,7 +102,7 @@ def test_pool_visibility_follows_the_library(org):
     assert pooled.state == "pool"
     # customer.assign holders (the sales manager) see and use every pool.
     assert names(manager, "pool", library_id=other.pk) == ["华西公海公司"]
-    assert selectors.customer_get(actor=manager, customer_id=theirs.pk) == theirs
+    assert access_customer(manager, theirs.pk) == theirs
     services.customer_claim(actor=rep, customer_id=pooled.pk)
     services.customer_claim(actor=outsider, customer_id=theirs.pk)
 

@@ -119,8 +119,13 @@ def test_converting_needs_the_permission_and_a_lead_in_scope(rep, bound):
 
     clerk_role = org_services.role_create(actor=bound, name="文员", permissions=["lead.create"])
     clerk = factories.employee(bound, name="文员", role_keys=(), roles=[clerk_role])
-    error = refused("permission_denied", services.lead_convert, actor=clerk, lead_id=lead.pk)
+    # Someone who sees the lead is told the right they lack; someone who does not see it learns
+    # nothing of it (the access policy answers 404 before the permission).
+    own = services.lead_create(actor=clerk, phone="13900004444", name="丁", company_name="丁公司")
+    error = refused("permission_denied", services.lead_convert, actor=clerk, lead_id=own.pk)
     assert error.status == 403
+    with pytest.raises(NotFound):
+        services.lead_convert(actor=clerk, lead_id=lead.pk)
     stranger = factories.employee(bound, name="销售丙", role_keys=("sales",))
     with pytest.raises(NotFound):
         services.lead_convert(actor=stranger, lead_id=lead.pk)

@@ -103,7 +103,7 @@ def test_editing_to_a_duplicate_is_refused(people):
         "duplicate_lead",
         services.lead_update,
         actor=people["rep"],
-        lead=other,
+        lead_id=other.pk,
         company_name="甲公司（有限公司）",
     )
     other.refresh_from_db()

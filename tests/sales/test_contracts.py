@@ -17,7 +17,8 @@ from tidecrm.customers import config
 from tidecrm.office import approvals
 from tidecrm.office.models import ApprovalRequest
 from tidecrm.org.models import Employee
-from tidecrm.sales import selectors, services
+from tidecrm.sales import services
+from tidecrm.sales.access import access_contract
 from tidecrm.sales.models import Contract
 
 from . import support
@@ -164,9 +165,9 @@ def test_the_contract_follows_the_customer_owner_and_is_private(people, customer
     rep, rep2 = people["rep"], people["rep2"]
     made = support.contract(people["admin"], customer, amount="1089.09")
     assert (made.owner_id, made.status, made.amount) == (rep.pk, CStatus.DRAFT, D("1089.09"))
-    assert selectors.contract_get(actor=rep, contract_id=made.pk) == made
+    assert access_contract(rep, made.pk) == made
     with pytest.raises(NotFound):
-        selectors.contract_get(actor=rep2, contract_id=made.pk)
+        access_contract(rep2, made.pk)
     refused("not_found", services.contract_submit, 404, actor=rep2, contract_id=made.pk)
 
 

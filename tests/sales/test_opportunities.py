@@ -12,6 +12,7 @@ from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.customers import services as customer_services
 from tidecrm.customers.models import Customer
 from tidecrm.sales import selectors, services
+from tidecrm.sales.access import access_opportunity
 from tidecrm.sales.models import LineItem, Opportunity, StageHistory
 
 from . import support
@@ -301,7 +302,7 @@ def test_delete_is_blocked_by_a_live_contract_and_allowed_after_void(people, dea
     services.opportunity_delete(actor=admin, opportunity_id=deal.pk)
     assert fresh(deal).deleted_at is not None
     with pytest.raises(NotFound):
-        selectors.opportunity_get(actor=admin, opportunity_id=deal.pk)
+        access_opportunity(admin, deal.pk)
     assert deal.pk not in {o.pk for o in selectors.opportunity_list(actor=admin)}
     # A deleted opportunity can no longer be acted on.
     with pytest.raises(NotFound):
@@ -370,7 +371,7 @@ def test_another_salesperson_cannot_act_on_an_opportunity(people, deal, action, 
 def test_another_salesperson_cannot_see_or_reopen(people, deal):
     rep, rep2 = people["rep"], people["rep2"]
     with pytest.raises(NotFound):
-        selectors.opportunity_get(actor=rep2, opportunity_id=deal.pk)
+        access_opportunity(rep2, deal.pk)
     assert list(selectors.opportunity_list(actor=rep2)) == []
     services.opportunity_win(actor=rep, opportunity_id=deal.pk)
     refused("not_found", services.opportunity_reopen, 404, actor=rep2, opportunity_id=deal.pk)
@@ -384,15 +385,15 @@ def test_another_salesperson_cannot_create_on_a_foreign_customer(people):
 def test_a_collaborator_of_the_customer_sees_the_opportunity(people, deal):
     rep, rep2 = people["rep"], people["rep2"]
     customer_services.collaborator_set(actor=rep, customer_id=deal.customer_id, employee_id=rep2.pk)
-    assert selectors.opportunity_get(actor=rep2, opportunity_id=deal.pk) == deal
+    assert access_opportunity(rep2, deal.pk) == deal
     assert [o.pk for o in selectors.opportunity_list(actor=rep2)] == [deal.pk]
     customer_services.collaborator_remove(actor=rep, customer_id=deal.customer_id, employee_id=rep2.pk)
     with pytest.raises(NotFound):
-        selectors.opportunity_get(actor=rep2, opportunity_id=deal.pk)
+        access_opportunity(rep2, deal.pk)
 
 
 def test_admin_sees_everything(people, deal):
-    assert selectors.opportunity_get(actor=people["admin"], opportunity_id=deal.pk) == deal
+    assert access_opportunity(people["admin"], deal.pk) == deal
 
 
 def test_the_kanban_takes_the_newest_of_each_stage_in_a_constant_number_of_queries(people):

@@ -7,4 +7,4 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self):
-        from . import hooks, imports, permissions  # noqa: F401
+        from . import access, hooks, imports, permissions  # noqa: F401

@@ -1,27 +1,25 @@
-"""Customer reads: the one visibility rule, the views of CUST-03, the detail, masking, journey.
+"""Customer reads: the views of CUST-03, search, masking, the journey and the follow-up list.
 
-Visibility (SPEC ROLE "Semantics"): an owned customer is visible when its owner is in the
-caller's customer scope (org.scopes) or the caller is a collaborator (CUST-17); a pool customer
-when it is in a pool the caller may use (POOL-05: their library's, or all for pool managers);
-the recycle bin to holders of ``customer.delete`` within scope. Everything else answers 404.
-Lists decorate a page of rows with a constant number of queries (primary contacts, tags).
+Who sees what is the customers' access policy (:mod:`tidecrm.customers.access`): the lists
+``restrict`` by it and one record is read with ``access_customer``. Lists decorate a page of rows
+with a constant number of queries (primary contacts, tags).
 """
 
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 from tidecrm.core import clock
+from tidecrm.core.access import restrict
 from tidecrm.core.dates import filter_dates
 from tidecrm.core.errors import NotFound, PermissionDenied
 from tidecrm.core.models import TimelineEvent
 from tidecrm.core.normalize import mask_email, mask_phone, mask_qq, normalize_phone
-from tidecrm.org.models import DataScope, Department, EmployeeDepartment
-from tidecrm.org.scopes import effective_scopes, visible_owner_ids, visible_owner_q
 
 from . import config
+from .access import collaborating_q
 from .models import Collaborator, Contact, Customer, CustomerFlow, CustomerTag, Followup, PoolTarget
 
 State = Customer.State
@@ -35,98 +33,6 @@ SORTS = {
 }
 
 
-def pool_library_ids(actor):
-    """The libraries whose pool the caller may use: None = all (pool managers, company scope)."""
-    if actor.has_permission("customer.assign") or DataScope.COMPANY in effective_scopes(actor, "customer")[0]:
-        return None
-    return [config.library_of(actor).pk]
-
-
-MAX_LISTED_IDS = 5000
-
-
-def collaborating_q(actor):
-    """Customers the caller follows jointly: a list of ids (a handful per employee)."""
-    ids, _owners = _collaborations(actor)
-    if ids is None:
-        return Q(Exists(Collaborator.objects.filter(customer_id=OuterRef("pk"), employee_id=actor.pk)))
-    return Q(pk__in=ids)
-
-
-def _collaborations(actor):
-    """(customer ids, their owners) of the caller's collaborations; (None, None) past
-    MAX_LISTED_IDS, where the lists would be too long to send."""
-    rows = list(
-        Collaborator.objects.filter(employee_id=actor.pk).values_list("customer_id", "customer__owner_id")[
-            : MAX_LISTED_IDS + 1
-        ]
-    )
-    if len(rows) > MAX_LISTED_IDS:
-        return None, None
-    return [customer_id for customer_id, _owner in rows], {owner for _customer, owner in rows if owner}
-
-
-def _either(scope, *others):
-    """``scope | others``, where an empty scope ``Q()`` means everything (an empty Q would
-    otherwise vanish from the OR and narrow it)."""
-    if not scope:
-        return Q()
-    for other in others:
-        scope |= other
-    return scope
-
-
-def owned_condition(actor):
-    """Owned customers the caller may see: owner in their scope, or they collaborate.
-
-    Written so that one index answers it: ``owner_id IN (scope owners + the collaborations'
-    owners)`` is the index condition on (tenant, owner, state, created_at, id), and the exact rule
-    (owner in scope OR one of the collaborations) is checked on the same index entries. The
-    plain OR of the two would make PostgreSQL combine two bitmaps and read every row from the
-    table: a department manager's deep page or count over 50,000 customers costs 5-10 times more.
-    """
-    owners = visible_owner_ids(actor, "customer")
-    if owners is None:  # the whole company: no need to look up collaborations
-        return Q(state=State.OWNED)
-    ids, collaboration_owners = _collaborations(actor)
-    if ids is None:
-        return Q(state=State.OWNED) & (Q(owner_id__any=owners) | collaborating_q(actor))
-    extra_owners = collaboration_owners - set(owners)
-    if not extra_owners:  # every collaboration is already in scope
-        return Q(state=State.OWNED, owner_id__any=owners)
-    # owner in scope, or owner outside it and one of the collaborations -- written as "not (an
-    # outside owner and not a collaboration)" so that PostgreSQL estimates it as the owner list
-    # alone (an OR of the scope repeated would be counted twice, the row estimate 20 times too
-    # low, and deep pages sorted where walking the newest-first index is cheaper).
-    return Q(state=State.OWNED, owner_id__any=sorted({*owners, *extra_owners})) & ~(
-        Q(owner_id__any=sorted(extra_owners)) & ~Q(pk__any=ids)
-    )
-
-
-def pool_condition(actor):
-    """Pool customers the caller may see and claim (POOL-05): their library's pool, less those
-    targeted at departments they are not in (定向公海); pool managers see every pool."""
-    libraries = pool_library_ids(actor)
-    condition = Q(state=State.POOL)
-    if libraries is None:
-        return condition
-    targeted_at_me = PoolTarget.objects.filter(department_id__any=target_department_ids(actor))
-    return (
-        condition
-        & Q(library_id__in=libraries)
-        & (Q(targeted=False) | Q(pk__in=targeted_at_me.values("customer_id")))
-    )
-
-
-def target_department_ids(actor):
-    """The departments a pool customer may be targeted at for ``actor`` to see it: the
-    departments they belong to and every department above them."""
-    paths = Department.objects.filter(
-        pk__in=EmployeeDepartment.objects.filter(employee=actor).values("department_id")
-    ).values_list("path", flat=True)
-    return sorted({int(part) for path in paths for part in path.strip("/").split("/") if part})
-
-
 def target_departments(customer_ids):
     """{customer id: [Department]} for the targeted customers among ``customer_ids``."""
     targets = {}
@@ -137,24 +43,6 @@ def target_departments(customer_ids):
     ):
         targets.setdefault(target.customer_id, []).append(target.department)
     return targets
-
-
-def bin_condition(actor):
-    """Deleted customers the caller may restore: holders of customer.delete, for customers whose
-    former owner is in their scope (or that they deleted, or came from a pool they may use)."""
-    if not actor.has_permission("customer.delete"):
-        return Q(pk__in=[])
-    libraries = pool_library_ids(actor)
-    from_pool = Q(state_before_delete=State.POOL)
-    if libraries is not None:
-        from_pool &= Q(library_id__in=libraries)
-    return Q(state=State.DELETED) & _either(
-        visible_owner_q(actor, "customer", owner_field="previous_owner_id"), Q(deleted_by=actor), from_pool
-    )
-
-
-def visible_condition(actor):
-    return owned_condition(actor) | pool_condition(actor)
 
 
 SEARCH_ID_LIMIT = 5000
@@ -248,22 +136,24 @@ def customer_list(
     sort="created",
 ):
     """Return one view of CUST-03 (我的客户, 我参与的, 团队, 全部客户, 公海, 回收站), filtered."""
+    # 我的客户 and 我参与的 are within every scope by definition (an owner and a collaborator see
+    # the customer): they skip resolving the scope; the other views are the policy's.
     if view == "mine":
         customers = Customer.objects.filter(state=State.OWNED, owner=actor)
     elif view == "collaborating":
         customers = Customer.objects.filter(collaborating_q(actor), state=State.OWNED)
     elif view == "team":
-        customers = Customer.objects.filter(owned_condition(actor)).exclude(owner=actor)
+        customers = restrict(Customer.objects.exclude(owner=actor), actor, "view_owned")
     elif view == "all":
-        customers = Customer.objects.filter(owned_condition(actor))
+        customers = restrict(Customer.objects.all(), actor, "view_owned")
     elif view == "pool":
-        customers = Customer.objects.filter(pool_condition(actor))
+        customers = restrict(Customer.objects.all(), actor, "view_pool")
         library_id = library_id or config.library_of(actor).pk
         customers = customers.filter(library_id=library_id)
     elif view == "bin":
         if not actor.has_permission("customer.delete"):
             raise PermissionDenied()
-        customers = Customer.objects.filter(bin_condition(actor))
+        customers = restrict(Customer.objects.all(), actor, "view_bin")
     else:
         raise NotFound()
     if library_id and view != "pool":
@@ -295,21 +185,6 @@ def customer_list(
         .prefetch_related("previous_owner", "deleted_by")
         .order_by(order, "-id")
     )
-
-
-def customer_get(*, actor, customer_id, include_deleted=False):
-    """One customer the caller may see; another tenant's, out of scope or unknown is 404."""
-    condition = visible_condition(actor)
-    if include_deleted:
-        condition |= bin_condition(actor)
-    customer = (
-        Customer.objects.filter(condition, pk=customer_id)
-        .select_related("owner", "previous_owner", "stage", "library", "created_by")
-        .first()
-    )
-    if customer is None:
-        raise NotFound()
-    return customer
 
 
 # ---------------------------------------------------------------- masking (GEN-03, CUST-15)
@@ -407,20 +282,6 @@ def tag_ids_of(customer):
     return list(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
 
 
-def access_of(actor, customer):
-    """What the caller may do on a visible customer: ``manage`` (owner or scope), ``write``
-    (write collaborator), ``read`` (read collaborator, or pool)."""
-    if customer.state != State.OWNED:
-        return "read"
-    if (
-        customer.owner_id == actor.pk
-        or Customer.objects.filter(visible_owner_q(actor, "customer"), pk=customer.pk).exists()
-    ):
-        return "manage"
-    collaborator = Collaborator.objects.filter(customer=customer, employee=actor).first()
-    return collaborator.access if collaborator else "read"
-
-
 # ---------------------------------------------------------------- journey (FUP-03/04)
 
 
@@ -431,17 +292,6 @@ def followups_of(customer):
         .prefetch_related("attachments")
         .order_by("-created_at", "-id")
     )
-
-
-def attachment_get(*, actor, attachment_id):
-    """An attachment of a follow-up on a customer the caller may see (else 404)."""
-    from .models import FollowupAttachment
-
-    attachment = FollowupAttachment.objects.filter(pk=attachment_id).select_related("followup").first()
-    if attachment is None or attachment.followup.customer_id is None:
-        raise NotFound()
-    customer_get(actor=actor, customer_id=attachment.followup.customer_id, include_deleted=True)
-    return attachment
 
 
 def flows_of(customer):
@@ -529,9 +379,7 @@ def followup_list(
 ):
     """The global follow-up list (FUP-05): records of customers the caller may see, plus their
     own, newest first."""
-    followups = Followup.objects.filter(customer__isnull=False).filter(
-        Q(customer__in=Customer.objects.filter(visible_condition(actor)).values("pk")) | Q(created_by=actor)
-    )
+    followups = restrict(Followup.objects.filter(customer__isnull=False), actor)
     if employee_id:
         followups = followups.filter(created_by_id=employee_id)
     if customer_id:

@@ -12,6 +12,7 @@ from tidecrm.core.permissions import check
 from tidecrm.customers.models import Customer, Followup
 
 from . import exports, selectors, services
+from .access import access_lead
 from .models import Lead
 
 router = Router(tags=["leads"])
@@ -147,24 +148,22 @@ def lead_export(request, filters: Query[LeadQuery]):
 def lead_create(request, payload: LeadIn):
     """Create a lead: unallocated by default, owned with ``owner_id`` (409 ``duplicate_lead``)."""
     lead = services.lead_create(actor=request.employee, **payload.dict())
-    return Status(201, lead_out(selectors.lead_get(actor=request.employee, lead_id=lead.pk)))
+    return Status(201, lead_out(access_lead(request.employee, lead.pk)))
 
 
 @router.get("/leads/{int:lead_id}", response={200: LeadOut, **ERRORS})
 def lead_detail(request, lead_id: int):
-    return lead_out(selectors.lead_get(actor=request.employee, lead_id=lead_id))
+    return lead_out(access_lead(request.employee, lead_id))
 
 
 @router.patch("/leads/{int:lead_id}", response={200: LeadOut, **ERRORS})
 def lead_update(request, lead_id: int, payload: LeadPatch):
-    lead = selectors.lead_get(actor=request.employee, lead_id=lead_id)
-    services.lead_update(actor=request.employee, lead=lead, **payload.dict(exclude_unset=True))
-    return lead_out(selectors.lead_get(actor=request.employee, lead_id=lead_id))
+    services.lead_update(actor=request.employee, lead_id=lead_id, **payload.dict(exclude_unset=True))
+    return lead_out(access_lead(request.employee, lead_id))
 
 
 @router.delete("/leads/{int:lead_id}", response={204: None, **ERRORS})
 def lead_delete(request, lead_id: int):
-    selectors.lead_get(actor=request.employee, lead_id=lead_id)
     services.lead_delete(actor=request.employee, lead_id=lead_id)
     return Status(204, None)
 
@@ -172,9 +171,8 @@ def lead_delete(request, lead_id: int):
 @router.post("/leads/{int:lead_id}/status", response={200: LeadOut, **ERRORS})
 def lead_status(request, lead_id: int, payload: StatusIn):
     """待回访 (from pending, invalid, claimed_pending) or 无效 (from pending, callback)."""
-    selectors.lead_get(actor=request.employee, lead_id=lead_id)
     services.lead_set_status(actor=request.employee, lead_id=lead_id, status=payload.status)
-    return lead_out(selectors.lead_get(actor=request.employee, lead_id=lead_id))
+    return lead_out(access_lead(request.employee, lead_id))
 
 
 class ConvertIn(Schema):
@@ -199,7 +197,6 @@ class ConvertOut(Schema):
 def lead_convert(request, lead_id: int, payload: ConvertIn):
     """转客户: the owned lead becomes a customer of its owner (422 without customer or contact name;
     409 ``duplicate_customer``, ``holding_limit_reached``, ``invalid_transition`` for 无效 leads)."""
-    selectors.lead_get(actor=request.employee, lead_id=lead_id)
     customer = services.lead_convert(actor=request.employee, lead_id=lead_id, **payload.dict())
     contact = customer.contacts.get(is_primary=True)
     return Status(
@@ -235,14 +232,13 @@ class FollowupOut(Schema):
 @router.get("/leads/{int:lead_id}/followups", response={200: list[FollowupOut], **ERRORS})
 def lead_followups(request, lead_id: int):
     """The lead's follow-up records, newest first."""
-    lead = selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    lead = access_lead(request.employee, lead_id)
     return list(selectors.followups_of(lead))
 
 
 @router.post("/leads/{int:lead_id}/followups", response={201: FollowupOut, **ERRORS})
 def lead_followup_add(request, lead_id: int, payload: FollowupIn):
     """添加跟进: text, method (call, wechat, visit, meeting, email, sms, other), next follow-up time."""
-    selectors.lead_get(actor=request.employee, lead_id=lead_id)
     return Status(201, services.lead_followup_add(actor=request.employee, lead_id=lead_id, **payload.dict()))
 
 

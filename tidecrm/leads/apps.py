@@ -7,4 +7,4 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self):
-        from . import hooks, imports, permissions  # noqa: F401
+        from . import access, hooks, imports, permissions  # noqa: F401

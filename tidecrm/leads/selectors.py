@@ -1,28 +1,18 @@
-"""Lead reads: the three containers, each with its own visibility, and the detail."""
+"""Lead reads: the three containers (each seen as the leads' access policy says,
+:mod:`tidecrm.leads.access`), masking and the follow-ups."""
 
 from django.db.models import Q
 
+from tidecrm.core.access import restrict
 from tidecrm.core.dates import filter_dates
-from tidecrm.core.errors import NotFound, PermissionDenied
+from tidecrm.core.errors import PermissionDenied
 from tidecrm.core.normalize import mask_email, mask_phone, mask_qq, normalize_phone
-from tidecrm.org.scopes import visible_owner_q
 
 from .models import Lead
 
 State = Lead.State
 # GEN-03 / LEAD-21: the containers whose leads everyone sees with phone, QQ and e-mail masked.
 MASKED_STATES = frozenset({State.POOL})
-
-
-def visible_condition(actor):
-    """The one visibility condition for leads: own scope for owned ones, the pending pool for
-    allocators, the public pool for everyone."""
-    condition = Q(state=State.POOL) | (
-        Q(state__in=[State.OWNED, State.CONVERTED]) & visible_owner_q(actor, "lead")
-    )
-    if actor.has_permission("lead.allocate"):
-        condition |= Q(state=State.UNALLOCATED)
-    return condition
 
 
 def lead_list(
@@ -39,7 +29,7 @@ def lead_list(
     """Return the leads of one container the actor may see, newest first."""
     if state == State.UNALLOCATED and not actor.has_permission("lead.allocate"):
         raise PermissionDenied()
-    leads = Lead.objects.filter(visible_condition(actor), state=state, deleted_at__isnull=True)
+    leads = restrict(Lead.objects.filter(state=state), actor)
     if status:
         leads = leads.filter(status=status)
     if owner_id:
@@ -57,18 +47,6 @@ def lead_list(
             condition |= Q(phone=digits) if state in MASKED_STATES else Q(phone__contains=digits)
         leads = leads.filter(condition)
     return leads.select_related("owner", "previous_owner", "created_by").order_by("-created_at", "-id")
-
-
-def lead_get(*, actor, lead_id):
-    """Return one lead the actor may see; anything else (other tenant, out of scope) is 404."""
-    lead = (
-        Lead.objects.filter(visible_condition(actor), pk=lead_id, deleted_at__isnull=True)
-        .select_related("owner", "previous_owner", "created_by")
-        .first()
-    )
-    if lead is None:
-        raise NotFound()
-    return lead
 
 
 def is_masked(lead):

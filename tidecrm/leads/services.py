@@ -19,9 +19,9 @@ from tidecrm.core.permissions import check
 from tidecrm.customers import services as customer_services
 from tidecrm.customers.models import Followup, Tag
 from tidecrm.org.models import Employee
-from tidecrm.org.scopes import visible_owner_q
 from tidecrm.rules import holding
 
+from .access import access_lead, locked_for_job
 from .models import Lead, LeadFlow, LeadSettings
 
 State, Status, Kind = Lead.State, Lead.Status, LeadFlow.Kind
@@ -140,13 +140,6 @@ def _active_employee(employee_id):
     return employee
 
 
-def _locked(lead_id):
-    lead = Lead.objects.select_for_update().filter(pk=lead_id, deleted_at__isnull=True).first()
-    if lead is None:
-        raise NotFound()
-    return lead
-
-
 def _require_state(lead, *states, action):
     if lead.state not in states:
         raise BusinessError(
@@ -154,14 +147,6 @@ def _require_state(lead, *states, action):
             _("当前线索在“%(where)s”，不能%(action)s")
             % {"where": lead.get_state_display(), "action": action},
         )
-
-
-def _may_work_on(actor, lead):
-    """An owned lead may be worked by its owner or anyone whose lead scope covers the owner."""
-    if lead.owner_id == actor.pk:
-        return
-    if not Lead.objects.filter(visible_owner_q(actor, "lead"), pk=lead.pk).exists():
-        raise NotFound()
 
 
 # ---------------------------------------------------------------- create / edit
@@ -207,15 +192,14 @@ def lead_create(*, actor, owner_id=None, to_me=False, **values):
     return lead
 
 
-def lead_update(*, actor, lead, **values):
-    """Edit a lead's fields (LEAD-07); a new phone or company name is checked for duplicates."""
+def lead_update(*, actor, lead_id, **values):
+    """Edit a lead's fields (LEAD-07); a new phone or company name is checked for duplicates.
+    An owned lead by whoever may work it, the pools' leads by allocators."""
     values = {k: v for k, v in values.items() if k in ("phone", *EDITABLE) and v is not None}
     cleaned = _clean(values)
     with transaction.atomic():
-        lead = _locked(lead.pk)
-        if lead.state == State.OWNED:
-            _may_work_on(actor, lead)
-        else:
+        lead = access_lead(actor, lead_id, lock=True)
+        if lead.state != State.OWNED:
             check(actor, "lead.allocate")
         _refuse_duplicate({k: v for k, v in cleaned.items() if getattr(lead, k) != v}, exclude_pk=lead.pk)
         changes = timeline.diff(lead, cleaned, list(cleaned))
@@ -238,8 +222,7 @@ def lead_update(*, actor, lead, **values):
 @transaction.atomic
 def lead_allocate(*, actor, lead_id, employee):
     """待分配 → owned by ``employee``, status 待处理 (LEAD-05)."""
-    check(actor, "lead.allocate")
-    lead = _locked(lead_id)
+    lead = access_lead(actor, lead_id, lock=True, permission="lead.allocate")
     _require_state(lead, State.UNALLOCATED, action=_("分配"))
     holding.reserve(employee, "lead")
     now = clock.now()
@@ -257,11 +240,10 @@ def leads_allocate(*, actor, ids, employee_id):
     return each_independently(ids, lambda pk: lead_allocate(actor=actor, lead_id=pk, employee=employee))
 
 
-def _take_from_owner(*, actor, lead_id, kind, reason, action_label):
+def _take_from_owner(*, actor, lead_id, kind, reason, action_label, permission):
     """Clear the owner of an owned lead, remembering them: 回收 (to 待分配) or 放弃 (to the pool)."""
-    lead = _locked(lead_id)
+    lead = access_lead(actor, lead_id, lock=True, permission=permission)
     _require_state(lead, State.OWNED, action=action_label)
-    _may_work_on(actor, lead)
     previous, now = lead.owner, clock.now()
     lead.owner, lead.previous_owner, lead.updated_at = None, previous, now
     if kind == Kind.RECYCLE:
@@ -276,9 +258,13 @@ def _take_from_owner(*, actor, lead_id, kind, reason, action_label):
 @transaction.atomic
 def lead_recycle(*, actor, lead_id, reason=""):
     """Owned → 回收待分配 (LEAD-12): the owner is cleared and remembered."""
-    check(actor, "lead.recycle")
     return _take_from_owner(
-        actor=actor, lead_id=lead_id, kind=Kind.RECYCLE, reason=reason, action_label=_("回收")
+        actor=actor,
+        lead_id=lead_id,
+        kind=Kind.RECYCLE,
+        reason=reason,
+        action_label=_("回收"),
+        permission="lead.recycle",
     )
 
 
@@ -290,9 +276,13 @@ def leads_recycle(*, actor, ids, reason=""):
 @transaction.atomic
 def lead_release(*, actor, lead_id, reason=""):
     """放弃 (LEAD-13): owned → 公共线索池; the previous follower is remembered."""
-    check(actor, "lead.release")
     return _take_from_owner(
-        actor=actor, lead_id=lead_id, kind=Kind.RELEASE, reason=reason, action_label=_("放弃")
+        actor=actor,
+        lead_id=lead_id,
+        kind=Kind.RELEASE,
+        reason=reason,
+        action_label=_("放弃"),
+        permission="lead.release",
     )
 
 
@@ -308,8 +298,7 @@ def lead_claim(*, actor, lead_id):
     Refusals: ``already_claimed`` (someone was first), ``daily_claim_limit_reached``,
     ``reclaim_cooldown``, ``holding_limit_reached``.
     """
-    check(actor, "lead.claim")
-    lead = _locked(lead_id)
+    lead = access_lead(actor, lead_id, "claim", lock=True, permission="lead.claim")
     if lead.state != State.POOL:
         if lead.state == State.OWNED:
             raise BusinessError("already_claimed", _("该线索已被领取"))
@@ -352,9 +341,8 @@ def lead_set_status(*, actor, lead_id, status):
     if status not in STATUS_FROM:
         raise ValidationFailed({"status": [_("只能设为待回访或无效")]})
     with transaction.atomic():
-        lead = _locked(lead_id)
+        lead = access_lead(actor, lead_id, lock=True)
         _require_state(lead, State.OWNED, action=_("修改状态"))
-        _may_work_on(actor, lead)
         if lead.status not in STATUS_FROM[status]:
             raise BusinessError(
                 "invalid_transition",
@@ -371,9 +359,8 @@ def lead_set_status(*, actor, lead_id, status):
 @transaction.atomic
 def lead_followup_add(*, actor, lead_id, content, method="call", next_followup_at=None):
     """添加跟进 (LEAD-18) on an owned lead the caller may work on; stamps last_followup_at."""
-    lead = _locked(lead_id)
+    lead = access_lead(actor, lead_id, lock=True)
     _require_state(lead, State.OWNED, action=_("添加跟进"))
-    _may_work_on(actor, lead)
     followup = customer_services.followup_create(
         actor=actor, lead=lead, content=content, method=method, next_followup_at=next_followup_at
     )
@@ -421,10 +408,8 @@ def lead_convert(*, actor, lead_id, customer_name=None, contact_name=None):
     neither has one). From 待处理, 领取待处理 or 待回访 only (an 无效 lead is first marked 待回访).
     The customer create rules apply: ``duplicate_customer``, ``holding_limit_reached``.
     """
-    check(actor, "lead.convert")
-    lead = _locked(lead_id)
+    lead = access_lead(actor, lead_id, lock=True, permission="lead.convert")
     _require_state(lead, State.OWNED, action=_("转客户"))
-    _may_work_on(actor, lead)
     if lead.status not in CONVERTIBLE:
         raise BusinessError("invalid_transition", _("无效线索不能转客户，请先标记为待回访"))
     try:
@@ -451,13 +436,10 @@ def lead_convert(*, actor, lead_id, customer_name=None, contact_name=None):
     return customer
 
 
-@transaction.atomic  # _locked() takes a row lock: outside a transaction PostgreSQL refuses it
+@transaction.atomic  # the row lock needs a transaction (PostgreSQL refuses it outside one)
 def lead_delete(*, actor, lead_id):
     """Soft delete (LEAD-06/19/23); the phone and company name become free again."""
-    check(actor, "lead.delete")
-    lead = _locked(lead_id)
-    if lead.state == State.OWNED:
-        _may_work_on(actor, lead)
+    lead = access_lead(actor, lead_id, lock=True, permission="lead.delete")
     lead.deleted_at = lead.updated_at = clock.now()
     lead.save(update_fields=["deleted_at", "updated_at"])
     _flow(lead, Kind.DELETE, operator=actor, from_owner=lead.owner)
@@ -499,7 +481,7 @@ def lead_inherit(*, actor, lead_id, employee):
     """INH-03 / LEAD-25: a resigned employee's owned lead goes to ``employee`` with its status
     kept; the receiver's lead holding limit applies."""
     with transaction.atomic():
-        lead = _locked(lead_id)
+        lead = locked_for_job(lead_id)
         _require_state(lead, State.OWNED, action=_("继承"))
         holding.reserve(employee, "lead")
         previous = lead.owner

@@ -30,6 +30,7 @@ from tidecrm.org.models import Employee
 from tidecrm.rules import holding
 
 from . import exports, selectors, services
+from .access import access_lead
 from .models import Lead
 
 State = Lead.State
@@ -193,7 +194,7 @@ def lead_create(request):
 @login_required
 def lead_drawer(request, lead_id):
     """线索详情 (LEAD-10): fields (masked in the pool), actions by state and status, history."""
-    lead = selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    lead = access_lead(request.employee, lead_id)
     lead.shown = selectors.contact_fields(lead)
     context = {
         "lead": lead,
@@ -211,7 +212,9 @@ def lead_drawer(request, lead_id):
 def lead_action(request, lead_id, action):
     """Drawer actions: 待回访, 无效, 放弃, 回收, 领取, 删除; refusals become a toast."""
     actor = request.employee
-    selectors.lead_get(actor=actor, lead_id=lead_id)
+    # The drawer names a lead the caller had on screen: one gone from their sight (claimed by
+    # someone else meanwhile) is 404, as the drawer itself would be.
+    access_lead(actor, lead_id)
     if action in ("callback", "invalid"):
         services.lead_set_status(actor=actor, lead_id=lead_id, status=action)
         text = _("已标记为%(s)s") % {"s": Lead.Status(action).label}
@@ -230,7 +233,6 @@ def lead_action(request, lead_id, action):
 @require_POST
 def lead_followup(request, lead_id):
     """添加跟进 from the drawer: the drawer comes back with the new record, or the form's errors."""
-    selectors.lead_get(actor=request.employee, lead_id=lead_id)
     next_at = parse_local_datetime(request.POST.get("next_followup_at"))
     try:
         services.lead_followup_add(
@@ -248,7 +250,7 @@ def lead_followup(request, lead_id):
 @login_required
 def lead_convert(request, lead_id):
     """转为客户 modal: customer and contact names prefilled from the lead."""
-    lead = selectors.lead_get(actor=request.employee, lead_id=lead_id)
+    lead = access_lead(request.employee, lead_id)
     context = {
         "lead": lead,
         "values": request.POST or {"customer_name": lead.company_name, "contact_name": lead.name},

@@ -7,4 +7,4 @@ class SalesConfig(AppConfig):
     verbose_name = "Sales"
 
     def ready(self):
-        from . import hooks, imports, permissions  # noqa: F401
+        from . import access, hooks, imports, permissions  # noqa: F401

@@ -1,14 +1,14 @@
-"""Sales reads: opportunities and contracts within scope (404 otherwise), their lines, stage
-history, money tabs, the kanban, products and the approval to-do list."""
+"""Sales reads: the opportunity, contract and order lists (restricted by the sales access policy,
+:mod:`tidecrm.sales.access`), their lines, stage history, money tabs, the kanban and products."""
 
 from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from tidecrm.core import clock
+from tidecrm.core.access import restrict
 from tidecrm.core.dates import filter_dates
 from tidecrm.core.errors import NotFound
-from tidecrm.org.scopes import visible_owner_q
 
 from . import defaults
 from .models import (
@@ -24,17 +24,6 @@ from .models import (
     ProductCategory,
     StageHistory,
 )
-
-
-def visible_q(actor, module="opportunity"):
-    """Opportunities/contracts the caller may see: owner within their scope for the module, or
-    the customer is shared with them (CUST-17)."""
-    from tidecrm.customers.models import Collaborator
-
-    scope = visible_owner_q(actor, module)
-    if not scope:
-        return Q()
-    return scope | Q(customer_id__in=Collaborator.objects.filter(employee=actor).values("customer_id"))
 
 
 def plan_statuses(plans, payments):
@@ -69,7 +58,7 @@ def opportunity_list(
     created_to=None,
     mine=False,
 ):
-    opportunities = Opportunity.objects.filter(visible_q(actor), deleted_at__isnull=True)
+    opportunities = restrict(Opportunity.objects.all(), actor)
     if mine:
         opportunities = opportunities.filter(owner=actor)
     if q:
@@ -90,24 +79,11 @@ def opportunity_list(
     )
 
 
-def opportunity_get(*, actor, opportunity_id):
-    opportunity = (
-        Opportunity.objects.filter(visible_q(actor), pk=opportunity_id, deleted_at__isnull=True)
-        .select_related("customer", "owner", "stage", "closed_by", "created_by")
-        .first()
-    )
-    if opportunity is None:
-        raise NotFound()
-    return opportunity
-
-
 def kanban(*, actor, mine=False, per_stage=50):
     """Open opportunities by stage (for the board): [(stage, count, amount, [opportunities])]."""
 
     stages = defaults.stages()
-    base = Opportunity.objects.filter(
-        visible_q(actor), deleted_at__isnull=True, status=Opportunity.Status.OPEN
-    )
+    base = restrict(Opportunity.objects.filter(status=Opportunity.Status.OPEN), actor)
     if mine:
         base = base.filter(owner=actor)
     totals = {
@@ -161,7 +137,7 @@ def contract_list(
     signed_to=None,
     mine=False,
 ):
-    contracts = Contract.objects.filter(visible_q(actor, "contract"))
+    contracts = restrict(Contract.objects.all(), actor)
     if mine:
         contracts = contracts.filter(owner=actor)
     if q:
@@ -180,17 +156,6 @@ def contract_list(
     return contracts.select_related("customer", "owner", "opportunity").order_by("-created_at", "-id")
 
 
-def contract_get(*, actor, contract_id):
-    contract = (
-        Contract.objects.filter(visible_q(actor, "contract"), pk=contract_id)
-        .select_related("customer", "owner", "opportunity", "created_by")
-        .first()
-    )
-    if contract is None:
-        raise NotFound()
-    return contract
-
-
 def money_of(**target):
     """Plans (with their derived status), payments and invoices of a contract or order."""
     payments = list(Payment.objects.filter(**target).select_related("created_by", "plan"))
@@ -204,7 +169,7 @@ def order_list(
 ):
 
     defaults.require_orders()
-    orders = Order.objects.filter(visible_q(actor, "contract"))
+    orders = restrict(Order.objects.all(), actor)
     if q:
         orders = orders.filter(
             Q(number__icontains=q.strip())
@@ -219,19 +184,6 @@ def order_list(
         orders = orders.filter(customer_id=customer_id)
     orders = filter_dates(orders, "order_date", ordered_from, ordered_to)
     return orders.select_related("customer", "owner", "contract").order_by("-created_at", "-id")
-
-
-def order_get(*, actor, order_id):
-
-    defaults.require_orders()
-    order = (
-        Order.objects.filter(visible_q(actor, "contract"), pk=order_id)
-        .select_related("customer", "owner", "contract", "created_by")
-        .first()
-    )
-    if order is None:
-        raise NotFound()
-    return order
 
 
 def product_list(*, q=None, category_id=None, on_sale=None):

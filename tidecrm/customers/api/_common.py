@@ -6,6 +6,7 @@ from tidecrm.core.api import ErrorOut, PackageRouter
 from tidecrm.core.errors import NotFound, ValidationFailed
 
 from .. import config, selectors
+from ..access import access_customer
 from ..models import Customer, Library
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -49,9 +50,7 @@ def customer_out(customer):
 
 
 def _one(request, customer_id, *, include_deleted=False):
-    customer = selectors.customer_get(
-        actor=request.employee, customer_id=customer_id, include_deleted=include_deleted
-    )
+    customer = access_customer(request.employee, customer_id, "read" if include_deleted else "view")
     return selectors.decorate([customer], request.employee)[0]
 
 

@@ -4,9 +4,9 @@ its contacts (CUST-07, CUST-15, CUST-17)."""
 from ninja import Status
 
 from tidecrm.core.api import Id
-from tidecrm.core.errors import NotFound
 
 from .. import selectors, services
+from ..access import access_customer
 from ..models import Contact
 from ._common import ERRORS, Router, _one, customer_out
 from .schemas import CollaboratorIn, ContactIn, ContactOut, ContactPatch, CustomerOut
@@ -32,14 +32,12 @@ def contact_out(contact, masked):
 @router.post("/customers/{int:customer_id}/collaborators", response={200: CustomerOut, **ERRORS})
 def collaborator_add(request, customer_id: int, payload: CollaboratorIn):
     """联合跟进人 with ``read`` or ``write`` access (409 ``collaborator_is_owner``)."""
-    selectors.customer_get(actor=request.employee, customer_id=customer_id)
     services.collaborator_set(actor=request.employee, customer_id=customer_id, **payload.dict())
     return customer_out(_one(request, customer_id))
 
 
 @router.delete("/customers/{int:customer_id}/collaborators/{int:employee_id}", response={204: None, **ERRORS})
 def collaborator_remove(request, customer_id: int, employee_id: int):
-    selectors.customer_get(actor=request.employee, customer_id=customer_id)
     services.collaborator_remove(actor=request.employee, customer_id=customer_id, employee_id=employee_id)
     return Status(204, None)
 
@@ -49,7 +47,7 @@ def collaborator_remove(request, customer_id: int, employee_id: int):
 
 @router.get("/customers/{int:customer_id}/contacts", response={200: list[ContactOut], **ERRORS})
 def contact_list(request, customer_id: int):
-    customer = selectors.customer_get(actor=request.employee, customer_id=customer_id, include_deleted=True)
+    customer = access_customer(request.employee, customer_id, "read")
     masked = selectors.masker(request.employee)(customer)
     return [
         contact_out(c, masked)
@@ -60,32 +58,21 @@ def contact_list(request, customer_id: int):
 @router.post("/customers/{int:customer_id}/contacts", response={201: ContactOut, **ERRORS})
 def contact_create(request, customer_id: int, payload: ContactIn):
     """Add a contact (at most 10 → 409 ``contact_limit_reached``; ``is_primary`` moves the mark)."""
-    customer = selectors.customer_get(actor=request.employee, customer_id=customer_id)
     contact = services.contact_add(actor=request.employee, customer_id=customer_id, **payload.dict())
-    return Status(201, contact_out(contact, selectors.masker(request.employee)(customer)))
-
-
-def _contact_customer(request, contact_id):
-    contact = Contact.objects.filter(pk=contact_id).first()
-    if contact is None:
-        raise NotFound()
-    customer = selectors.customer_get(actor=request.employee, customer_id=contact.customer_id)
-    return contact, customer
+    return Status(201, contact_out(contact, selectors.masker(request.employee)(contact.customer)))
 
 
 @router.patch("/contacts/{int:contact_id}", response={200: ContactOut, **ERRORS})
 def contact_update(request, contact_id: int, payload: ContactPatch):
-    _contact, customer = _contact_customer(request, contact_id)
     contact = services.contact_update(
         actor=request.employee, contact_id=contact_id, **payload.dict(exclude_unset=True)
     )
-    return contact_out(contact, selectors.masker(request.employee)(customer))
+    return contact_out(contact, selectors.masker(request.employee)(contact.customer))
 
 
 @router.delete("/contacts/{int:contact_id}", response={204: None, **ERRORS})
 def contact_delete(request, contact_id: int, new_primary_id: Id | None = None):
     """Delete a contact; the primary needs ``new_primary_id`` (409 ``primary_contact_required``),
     the last one stays (409 ``last_contact``)."""
-    _contact_customer(request, contact_id)
     services.contact_delete(actor=request.employee, contact_id=contact_id, new_primary_id=new_primary_id)
     return Status(204, None)

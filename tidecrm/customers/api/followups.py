@@ -10,6 +10,7 @@ from tidecrm.core.api import Id, PageOut
 from tidecrm.core.pagination import paginate
 
 from .. import selectors, services
+from ..access import access_customer
 from ..models import Followup
 from ._common import ERRORS, Router
 from .schemas import FollowupIn, FollowupOut, FollowupQuery, TimelineItemOut
@@ -44,14 +45,13 @@ def followup_out(followup):
 
 @router.get("/customers/{int:customer_id}/followups", response={200: list[FollowupOut], **ERRORS})
 def followup_list(request, customer_id: int):
-    customer = selectors.customer_get(actor=request.employee, customer_id=customer_id, include_deleted=True)
+    customer = access_customer(request.employee, customer_id, "read")
     return [followup_out(f) for f in selectors.followups_of(customer).select_related("customer")[:200]]
 
 
 @router.post("/customers/{int:customer_id}/followups", response={201: FollowupOut, **ERRORS})
 def followup_create(request, customer_id: int, payload: FollowupIn):
     """添加跟进; updates ``last_followup_at`` (owner, managers in scope, collaborators)."""
-    selectors.customer_get(actor=request.employee, customer_id=customer_id)
     followup = services.customer_followup_add(
         actor=request.employee, customer_id=customer_id, **payload.dict()
     )
@@ -69,7 +69,6 @@ def followup_upload(
 ):
     """添加跟进 with attachments (multipart ``files``: images, PDF, Word/Excel/PPT, recordings;
     ≤ 9 files of ≤ 10 MB, checked by content → 422 ``invalid_file``)."""
-    selectors.customer_get(actor=request.employee, customer_id=customer_id)
     followup = services.customer_followup_add(
         actor=request.employee,
         customer_id=customer_id,
@@ -84,7 +83,7 @@ def followup_upload(
 @router.get("/customers/{int:customer_id}/timeline", response={200: list[TimelineItemOut], **ERRORS})
 def customer_timeline(request, customer_id: int):
     """客户旅程: follow-ups, changes (old → new), contact events and ownership moves, newest first."""
-    customer = selectors.customer_get(actor=request.employee, customer_id=customer_id, include_deleted=True)
+    customer = access_customer(request.employee, customer_id, "read")
     items = selectors.journey(customer, limit=100)
     return [
         {"kind": item["kind"], "at": item["at"], "actor": item["actor"], "detail": _plain_detail(item)}

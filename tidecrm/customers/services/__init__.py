@@ -9,8 +9,8 @@ opportunities and contracts, POOL-14) register in :data:`OWNER_LISTENERS`.
 
 The package by sub-domain: ``customers`` (create, edit, deal status), ``ownership`` (transfer,
 release, pool targets, claim, assign, delete, restore, inherit), ``duplicates``, ``contacts``,
-``tags``, ``collaborators``, ``followups``, and ``_common`` (the lock, state and access checks
-and the flow record they share). Callers keep ``from tidecrm.customers import services`` and
+``tags``, ``collaborators``, ``followups``, and ``_common`` (the state check and the flow record
+they share). Access is :mod:`tidecrm.customers.access`. Callers keep ``from tidecrm.customers import services`` and
 ``services.customer_claim(...)``: every public name (and the private ones the imports use) is
 re-exported here. The hook lists are the submodules' own objects, so appending to them here
 reaches the code that reads them; a test that replaces one patches the submodule.
@@ -22,8 +22,6 @@ from ._common import (
     State,
     active_employee,
     counts_toward_limit,
-    may_manage,
-    may_write,
 )
 from .collaborators import collaborator_remove, collaborator_set
 from .contacts import CONTACT_FIELDS, clean_contact, contact_add, contact_delete, contact_update
@@ -65,7 +63,6 @@ from .ownership import (
     customers_restore,
     customers_transfer,
     may_delete,
-    pool_visible,
 )
 from .tags import customer_set_tags, customers_add_tags, validate_tags
 
@@ -79,10 +76,7 @@ __all__ = [
     "Kind",
     "active_employee",
     "counts_toward_limit",
-    "may_manage",
-    "may_write",
     "may_delete",
-    "pool_visible",
     # customers
     "EDITABLE",
     "FIELD_LABELS",

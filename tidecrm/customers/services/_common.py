@@ -1,18 +1,17 @@
-"""Helpers every customer write shares (SPEC CUST-17, HOLD-02/04, POOL-14): the row lock that
-answers 404 before revealing state, the state check, who may manage or edit a customer, the
+"""Helpers every customer write shares (SPEC HOLD-02/04, POOL-14): the state check, the
 holding-limit reservation, taking ownership, and the flow record + timeline event written on
 every ownership move, which also calls the :data:`OWNER_LISTENERS` (sales: opportunities and
-contracts follow the customer)."""
+contracts follow the customer). Who may do what is :mod:`tidecrm.customers.access`: every write
+reads its customer with ``access_customer(actor, id, action, lock=True)``."""
 
 from django.utils.translation import gettext as _
 
 from tidecrm.core import timeline
 from tidecrm.core.errors import BusinessError, NotFound
 from tidecrm.org.models import Employee
-from tidecrm.org.scopes import visible_owner_q
 from tidecrm.rules import holding
 
-from ..models import Collaborator, Customer, CustomerFlow, PoolTarget, Stage
+from ..models import Customer, CustomerFlow, PoolTarget, Stage
 
 State, Kind = Customer.State, CustomerFlow.Kind
 
@@ -57,23 +56,10 @@ def active_employee(employee_id):
     return employee
 
 
-def _locked(customer_id, actor=None):
-    """Lock a customer row. With ``actor``, one the actor may not see at all (another library's
-    pool, someone else's recycle bin, out of scope) is 404 before any state is revealed."""
-    if actor is not None:
-        from ..selectors import bin_condition, visible_condition
-
-        if not Customer.objects.filter(
-            visible_condition(actor) | bin_condition(actor), pk=customer_id
-        ).exists():
-            raise NotFound()
-    # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of the owner's outer join.
-    customer = (
-        Customer.objects.select_for_update(of=("self",))
-        .filter(pk=customer_id)
-        .select_related("owner")
-        .first()
-    )
+def locked_for_job(customer_id):
+    """Lock a customer row for a job that acts for the enterprise, not for a caller's access
+    (inheritance, INH-03): callers go through :func:`tidecrm.customers.access.access_customer`."""
+    customer = Customer.objects.select_for_update(of=("self",)).filter(pk=customer_id).first()
     if customer is None:
         raise NotFound()
     return customer
@@ -86,30 +72,6 @@ def _require_state(customer, *states, action):
             "invalid_transition",
             _("该客户%(where)s，不能%(action)s") % {"where": where[customer.state], "action": action},
         )
-
-
-def may_manage(actor, customer):
-    """Ownership moves and collaborators: the owner, or someone whose customer scope covers the
-    owner. Collaborators may not (CUST-17). Anything else is 404, as for an unseen record."""
-    if customer.owner_id == actor.pk:
-        return
-    if not Customer.objects.filter(visible_owner_q(actor, "customer"), pk=customer.pk).exists():
-        raise NotFound()
-
-
-def may_write(actor, customer, *, followup=False):
-    """Edit (and follow up): the managers above, or a collaborator with write access (any
-    collaborator may add follow-ups)."""
-    if customer.owner_id == actor.pk:
-        return
-    collaborator = Collaborator.objects.filter(customer=customer, employee=actor).first()
-    if collaborator and (followup or collaborator.access == Collaborator.Access.WRITE):
-        return
-    if Customer.objects.filter(visible_owner_q(actor, "customer"), pk=customer.pk).exists():
-        return
-    if collaborator:
-        raise BusinessError("permission_denied", _("您是该客户的只读协作人，不能修改"), status=403)
-    raise NotFound()
 
 
 def counts_toward_limit(customer):

@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from tidecrm.core import timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 
+from ..access import access_customer
 from ..models import Collaborator, Customer
-from ._common import _locked, _require_state, active_employee, may_manage
+from ._common import _require_state, active_employee
 
 State = Customer.State
 
@@ -18,9 +19,8 @@ def collaborator_set(*, actor, customer_id, employee_id, access=Collaborator.Acc
         raise ValidationFailed({"access": [_("权限只能是只读或可编辑")]})
     employee = active_employee(employee_id)
     with transaction.atomic():
-        customer = _locked(customer_id, actor)
+        customer = access_customer(actor, customer_id, "manage", lock=True)
         _require_state(customer, State.OWNED, action=_("添加协作人"))
-        may_manage(actor, customer)
         if customer.owner_id == employee.pk:
             raise BusinessError("collaborator_is_owner", _("跟进人无需添加为协作人"))
         collaborator, created = Collaborator.objects.update_or_create(
@@ -37,8 +37,8 @@ def collaborator_set(*, actor, customer_id, employee_id, access=Collaborator.Acc
 
 def collaborator_remove(*, actor, customer_id, employee_id):
     with transaction.atomic():
-        customer = _locked(customer_id, actor)
-        may_manage(actor, customer)
+        customer = access_customer(actor, customer_id, "manage", lock=True)
+        _require_state(customer, State.OWNED, action=_("移除协作人"))
         collaborator = (
             Collaborator.objects.filter(customer=customer, employee_id=employee_id)
             .select_related("employee")

@@ -6,11 +6,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tidecrm.core import timeline
-from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
+from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_phone
 
+from ..access import access_contact, access_customer
 from ..models import Contact, Customer, Followup
-from ._common import _locked, _require_state, may_write
+from ._common import _require_state
 from .duplicates import _duplicate_lock, refuse_duplicate
 
 State = Customer.State
@@ -56,9 +57,8 @@ def contact_add(*, actor, customer_id, **values):
     cleaned = clean_contact(values)
     make_primary = bool(values.get("is_primary"))
     with transaction.atomic():
-        customer = _locked(customer_id, actor)
+        customer = access_customer(actor, customer_id, "change", lock=True)
         _require_state(customer, State.OWNED, action=_("添加联系人"))
-        may_write(actor, customer)
         existing = Contact.objects.filter(customer=customer)
         count = existing.count()
         if count >= Contact.MAX_PER_CUSTOMER:
@@ -77,13 +77,9 @@ def contact_add(*, actor, customer_id, **values):
 
 
 def _contact_locked(actor, contact_id):
-    contact = Contact.objects.select_related("customer").filter(pk=contact_id).first()
-    if contact is None:
-        raise NotFound()
-    customer = _locked(contact.customer_id, actor)
+    contact, customer = access_contact(actor, contact_id, "change", lock=True)
     _require_state(customer, State.OWNED, action=_("修改联系人"))
-    may_write(actor, customer)
-    return Contact.objects.select_for_update().get(pk=contact.pk), customer
+    return contact, customer
 
 
 def contact_update(*, actor, contact_id, **values):

@@ -13,8 +13,9 @@ from tidecrm.org.models import Employee
 from tidecrm.org.scopes import visible_owner_q
 
 from .. import config
+from ..access import access_customer
 from ..models import Contact, Customer, CustomerFlow, CustomerTag, Stage
-from ._common import _flow, _locked, _require_state, _reserve, may_write
+from ._common import _flow, _require_state, _reserve
 from .contacts import clean_contact
 from .duplicates import _duplicate_lock, refuse_duplicate
 from .tags import validate_tags
@@ -172,9 +173,8 @@ def customer_update(*, actor, customer_id, **values):
     values = {k: v for k, v in values.items() if k in EDITABLE and v is not None}
     cleaned = _clean_customer(values)
     with transaction.atomic():
-        customer = _locked(customer_id, actor)
+        customer = access_customer(actor, customer_id, "change", lock=True)
         _require_state(customer, State.OWNED, action=_("编辑"))
-        may_write(actor, customer)
         if "name_key" in cleaned and cleaned["name_key"] != customer.name_key:
             _duplicate_lock(customer.library)
             refuse_duplicate(

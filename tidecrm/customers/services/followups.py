@@ -8,8 +8,9 @@ from django.utils.translation import gettext as _
 from tidecrm.core import clock, timeline, uploads
 from tidecrm.core.errors import ValidationFailed
 
+from ..access import access_customer
 from ..models import Contact, Customer, Followup, FollowupAttachment
-from ._common import _locked, _require_state, may_write
+from ._common import _require_state
 
 State = Customer.State
 
@@ -81,9 +82,8 @@ def customer_followup_add(
     """添加跟进 on a customer (optionally about one of its contacts, FUP-02); stamps the
     customer's last follow-up time and contact method (CUST-01, used by recycling)."""
     with transaction.atomic():
-        customer = _locked(customer_id, actor)
+        customer = access_customer(actor, customer_id, "follow_up", lock=True)
         _require_state(customer, State.OWNED, action=_("添加跟进"))
-        may_write(actor, customer, followup=True)
         contact = None
         if contact_id:
             contact = Contact.objects.filter(pk=contact_id, customer=customer).first()

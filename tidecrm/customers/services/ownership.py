@@ -1,6 +1,7 @@
 """Ownership moves (SPEC CUST-18/19/21/22, POOL-02/03/04/05/12/13/14, HOLD-02..06, INH-03):
 转移, 移入公海, 定向, 领取, 分配, 删除 into the recycle bin, 恢复 and inheritance, each alone and
-in bulk. Each locks the customer row, re-checks its state inside the transaction, reserves
+in bulk. Each reads its customer through the access policy first (a customer the caller may not
+see is 404 before any permission or state is told), locks the row, re-checks its state, reserves
 holding-limit capacity for the new owner and writes a flow record (``_common._flow``). Apps
 may refuse a release through :data:`RELEASE_GUARDS` (sales: a contract in approval)."""
 
@@ -12,21 +13,21 @@ from django.utils.translation import gettext as _
 from tidecrm.core import clock, timeline
 from tidecrm.core.bulk import each_independently
 from tidecrm.core.dates import day_start
-from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
+from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.org.models import Department, Employee
 
 from .. import config
+from ..access import access_customer
 from ..models import Collaborator, Contact, Customer, CustomerFlow, PoolTarget
 from ._common import (
     _clear_targets,
     _flow,
-    _locked,
     _require_state,
     _reserve,
     _take_ownership,
     active_employee,
-    may_manage,
+    locked_for_job,
 )
 from .duplicates import refuse_duplicate
 
@@ -39,10 +40,8 @@ RELEASE_GUARDS = []
 @transaction.atomic
 def customer_transfer(*, actor, customer_id, employee, reason=""):
     """转移 (CUST-18): to another employee of the same library; acquired time restarts."""
-    check(actor, "customer.transfer")
-    customer = _locked(customer_id, actor)
+    customer = access_customer(actor, customer_id, "manage", lock=True, permission="customer.transfer")
     _require_state(customer, State.OWNED, action=_("转移"))
-    may_manage(actor, customer)
     if customer.owner_id == employee.pk:
         raise BusinessError("same_owner", _("该客户已由%(name)s跟进") % {"name": employee.name})
     if config.library_of(employee).pk != customer.library_id:
@@ -71,10 +70,8 @@ def customers_transfer(*, actor, ids, employee_id, reason=""):
 def customer_release(*, actor, customer_id, reason=""):
     """移入公海 / 放弃 (CUST-19): into the pool of its library; 原跟进人 is remembered, and the
     previous owner's re-claim cooldown starts (POOL-12)."""
-    check(actor, "customer.release")
-    customer = _locked(customer_id, actor)
+    customer = access_customer(actor, customer_id, "manage", lock=True, permission="customer.release")
     _require_state(customer, State.OWNED, action=_("移入公海"))
-    may_manage(actor, customer)
     for guard in RELEASE_GUARDS:
         guard(customer)
     previous, now = customer.owner, clock.now()
@@ -91,34 +88,12 @@ def customers_release(*, actor, ids, reason=""):
     return each_independently(ids, lambda pk: customer_release(actor=actor, customer_id=pk, reason=reason))
 
 
-def pool_visible(actor, customer):
-    """POOL-05: a pool customer is visible to employees of its library -- when it is targeted at
-    departments (定向公海), to members of those and their sub-departments -- and to pool managers
-    always."""
-    from ..selectors import pool_library_ids, target_department_ids
-
-    allowed = pool_library_ids(actor)
-    if allowed is None:
-        return True
-    if customer.library_id not in allowed:
-        return False
-    return (
-        not customer.targeted
-        or PoolTarget.objects.filter(
-            customer=customer, department_id__in=target_department_ids(actor)
-        ).exists()
-    )
-
-
 @transaction.atomic
 def customer_pool_target(*, actor, customer_id, departments):
     """定向 (POOL-05): send a pool customer to ``departments`` (only their members, with their
     sub-departments, may then see and claim it); no departments = the whole library again. Pool
     managers only (customer.assign)."""
-    check(actor, "customer.assign")
-    customer = _locked(customer_id, actor)
-    if customer.state == State.DELETED:
-        raise NotFound()
+    customer = access_customer(actor, customer_id, lock=True, permission="customer.assign")
     _require_state(customer, State.POOL, action=_("定向"))
     before = sorted(PoolTarget.objects.filter(customer=customer).values_list("department__name", flat=True))
     PoolTarget.objects.filter(customer=customer).delete()
@@ -150,10 +125,7 @@ def customers_pool_target(*, actor, ids, department_ids):
 def customer_claim(*, actor, customer_id):
     """领取 (POOL-02), refusals in the SPEC's order: not visible (404), ``reclaim_cooldown``,
     ``daily_claim_limit_reached``, ``holding_limit_reached``, ``already_claimed``."""
-    check(actor, "customer.claim")
-    customer = _locked(customer_id)
-    if customer.state == State.DELETED or not pool_visible(actor, customer):
-        raise NotFound()
+    customer = access_customer(actor, customer_id, "claim", lock=True, permission="customer.claim")
     if customer.state == State.OWNED:
         raise BusinessError("already_claimed", _("该客户已被领取"))
     library = customer.library
@@ -194,10 +166,7 @@ def customers_claim(*, actor, ids):
 def customer_assign(*, actor, customer_id, employee, reason=""):
     """分配 (POOL-03): a pool manager gives a pool customer to an employee of its library; only
     the holding limit applies (no cooldown, no daily limit)."""
-    check(actor, "customer.assign")
-    customer = _locked(customer_id, actor)
-    if customer.state == State.DELETED:
-        raise NotFound()
+    customer = access_customer(actor, customer_id, lock=True, permission="customer.assign")
     _require_state(customer, State.POOL, action=_("分配"))
     if config.library_of(employee).pk != customer.library_id:
         raise BusinessError(
@@ -228,15 +197,10 @@ def may_delete(actor):
 def customer_delete(*, actor, customer_id):
     """删除 (CUST-21/POOL-04): into the customer recycle bin (CUST-22), unless the enterprise
     forbids deleting customers (``deletion_forbidden``)."""
-    check(actor, "customer.delete")
+    customer = access_customer(actor, customer_id, "manage", lock=True, permission="customer.delete")
     if config.customer_settings().forbid_delete:
         raise BusinessError("deletion_forbidden", _("企业已设置禁止删除客户"), status=403)
-    customer = _locked(customer_id, actor)
     _require_state(customer, State.OWNED, State.POOL, action=_("删除"))
-    if customer.state == State.OWNED:
-        may_manage(actor, customer)
-    elif not pool_visible(actor, customer):
-        raise NotFound()
     previous, now = customer.owner, clock.now()
     _clear_targets(customer)
     customer.state_before_delete, customer.state = customer.state, State.DELETED
@@ -257,13 +221,8 @@ def customers_delete(*, actor, ids):
 def customer_restore(*, actor, customer_id):
     """恢复 (CUST-22): back to the former owner when they are active and under their limit,
     otherwise into the library's pool. A twin created meanwhile blocks it (``duplicate_customer``)."""
-    check(actor, "customer.delete")
-    customer = _locked(customer_id, actor)
+    customer = access_customer(actor, customer_id, "restore", lock=True, permission="customer.delete")
     _require_state(customer, State.DELETED, action=_("恢复"))
-    from ..selectors import bin_condition
-
-    if not Customer.objects.filter(bin_condition(actor), pk=customer.pk).exists():
-        raise NotFound()
     contacts = list(Contact.objects.filter(customer=customer))
     refuse_duplicate(
         customer.library,
@@ -300,7 +259,7 @@ def customers_restore(*, actor, ids):
 def customer_inherit(*, actor, customer_id, employee):
     """INH-03: a resigned employee's customer goes to ``employee`` (holding limit applies)."""
     with transaction.atomic():
-        customer = _locked(customer_id)
+        customer = locked_for_job(customer_id)
         _require_state(customer, State.OWNED, action=_("继承"))
         _reserve(employee, customer)
         previous = customer.owner

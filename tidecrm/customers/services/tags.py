@@ -8,8 +8,9 @@ from tidecrm.core import clock, timeline
 from tidecrm.core.bulk import each_independently
 from tidecrm.core.errors import ValidationFailed
 
+from ..access import access_customer
 from ..models import Customer, CustomerTag, Tag
-from ._common import _locked, _require_state, may_write
+from ._common import _require_state
 
 State = Customer.State
 
@@ -46,9 +47,8 @@ def customer_set_tags(*, actor, customer_id, tag_ids, add=False):
     replaces the one it had)."""
     tag_ids = validate_tags(tag_ids)
     with transaction.atomic():
-        customer = _locked(customer_id, actor)
+        customer = access_customer(actor, customer_id, "change", lock=True)
         _require_state(customer, State.OWNED, action=_("修改标签"))
-        may_write(actor, customer)
         before = _tag_names(customer)
         links = CustomerTag.objects.filter(customer=customer)
         if add:

@@ -12,6 +12,7 @@ from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.web import error_text, is_htmx, login_required, parse_ids, parse_int, parse_local_datetime
 
 from .. import config, selectors, services
+from ..access import access_customer, access_level
 from ..models import Collaborator, Contact, Customer, Followup
 from ..sections import detail_sections_context
 from ._common import DETAIL_CHANGED, _employees, _toast, _with_toast
@@ -64,7 +65,7 @@ def customer_create(request):
 
 @login_required
 def customer_edit(request, customer_id):
-    customer = selectors.customer_get(actor=request.employee, customer_id=customer_id)
+    customer = access_customer(request.employee, customer_id, "change")
     fields = ("name", "kind", "source", "remark")
     context = {
         "customer": customer,
@@ -94,7 +95,7 @@ def customer_edit(request, customer_id):
 def _detail_context(request, customer):
     actor = request.employee
     customer = selectors.decorate([customer], actor)[0]
-    access = selectors.access_of(actor, customer)
+    access = access_level(actor, customer)
     tab = (
         request.GET.get("journey")
         if request.GET.get("journey") in ("all", "followup", "change", "flow")
@@ -135,14 +136,14 @@ def _detail_context(request, customer):
 @login_required
 def customer_drawer(request, customer_id):
     """客户详情 drawer (CUST-05): header actions by state and access, tabs, the journey."""
-    customer = selectors.customer_get(actor=request.employee, customer_id=customer_id, include_deleted=True)
+    customer = access_customer(request.employee, customer_id, "read")
     return render(request, "customers/_drawer.html", _detail_context(request, customer))
 
 
 @login_required
 def customer_page(request, customer_id):
     """The same detail as a full page (shareable link, room for the journey)."""
-    customer = selectors.customer_get(actor=request.employee, customer_id=customer_id, include_deleted=True)
+    customer = access_customer(request.employee, customer_id, "read")
     context = _detail_context(request, customer)
     context["nav_active"] = "customers"
     if is_htmx(request) and request.headers.get("HX-Target") == "customer-detail":
@@ -152,7 +153,7 @@ def customer_page(request, customer_id):
 
 def _detail_again(request, customer_id, text):
     """After an action inside the detail: render it again (drawer or page) with a toast."""
-    customer = selectors.customer_get(actor=request.employee, customer_id=customer_id, include_deleted=True)
+    customer = access_customer(request.employee, customer_id, "read")
     context = _detail_context(request, customer)
     template = (
         "customers/_detail.html"
@@ -166,7 +167,6 @@ def _detail_again(request, customer_id, text):
 @require_POST
 def customer_followup(request, customer_id):
     """添加跟进 from the detail: the detail comes back with the new record."""
-    selectors.customer_get(actor=request.employee, customer_id=customer_id)
     next_at = parse_local_datetime(request.POST.get("next_followup_at"))
     try:
         services.customer_followup_add(
@@ -186,7 +186,6 @@ def customer_followup(request, customer_id):
 @login_required
 @require_POST
 def customer_tags(request, customer_id):
-    selectors.customer_get(actor=request.employee, customer_id=customer_id)
     services.customer_set_tags(
         actor=request.employee, customer_id=customer_id, tag_ids=parse_ids(request.POST.getlist("tag_ids"))
     )
@@ -196,7 +195,6 @@ def customer_tags(request, customer_id):
 @login_required
 @require_POST
 def collaborator_add(request, customer_id):
-    selectors.customer_get(actor=request.employee, customer_id=customer_id)
     employee_id = parse_int(request.POST.get("employee_id"))
     if not employee_id:
         raise ValidationFailed(message=_("请选择员工"))
@@ -212,7 +210,6 @@ def collaborator_add(request, customer_id):
 @login_required
 @require_POST
 def collaborator_remove(request, customer_id, employee_id):
-    selectors.customer_get(actor=request.employee, customer_id=customer_id)
     services.collaborator_remove(actor=request.employee, customer_id=customer_id, employee_id=employee_id)
     return _detail_again(request, customer_id, _("已移除协作人"))
 
@@ -223,7 +220,7 @@ def collaborator_remove(request, customer_id, employee_id):
 @login_required
 def contact_form(request, customer_id, contact_id=None):
     """添加 / 编辑联系人 modal (CUST-07)."""
-    customer = selectors.customer_get(actor=request.employee, customer_id=customer_id)
+    customer = access_customer(request.employee, customer_id, "change")
     contact = Contact.objects.filter(pk=contact_id, customer=customer).first() if contact_id else None
     if contact_id and contact is None:
         raise NotFound()
@@ -252,7 +249,7 @@ def contact_form(request, customer_id, contact_id=None):
 @login_required
 def contact_delete(request, customer_id, contact_id):
     """删除联系人; deleting the primary asks for the new primary first."""
-    customer = selectors.customer_get(actor=request.employee, customer_id=customer_id)
+    customer = access_customer(request.employee, customer_id, "change")
     contact = Contact.objects.filter(pk=contact_id, customer=customer).first()
     if contact is None:
         raise NotFound()

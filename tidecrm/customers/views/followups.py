@@ -12,6 +12,7 @@ from tidecrm.core.pagination import paginate
 from tidecrm.core.web import is_htmx, login_required, page_permission_required, parse_date, parse_int
 
 from .. import selectors
+from ..access import access_attachment
 from ..models import Followup
 from ._common import _employees
 
@@ -68,7 +69,7 @@ def attachment_download(request, attachment_id):
     """A follow-up attachment, for callers who may see its customer; images open inline."""
     from django.http import FileResponse
 
-    attachment = selectors.attachment_get(actor=request.employee, attachment_id=attachment_id)
+    attachment = access_attachment(request.employee, attachment_id)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=not attachment.is_image,

@@ -15,6 +15,7 @@ from tidecrm.core.web import is_htmx, login_required, parse_date, parse_int
 from tidecrm.rules import holding
 
 from .. import config, selectors, services
+from ..access import pool_library_ids
 from ..models import Customer, Library, SavedView
 from ._common import _employees, _toast
 from .actions import BULK, NEEDS_MODAL
@@ -98,7 +99,7 @@ def customer_list(request, view="mine"):
     )
     page.items = selectors.decorate(page.items, actor)
     held, limit = holding.usage(actor, "customer")
-    pool_libraries = selectors.pool_library_ids(actor)
+    pool_libraries = pool_library_ids(actor)
     libraries = list(Library.objects.order_by("-is_default", "id"))
     if pool_libraries is not None:
         libraries = [lib for lib in libraries if lib.pk in pool_libraries]

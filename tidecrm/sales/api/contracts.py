@@ -7,6 +7,7 @@ from tidecrm.core.api import PageOut
 from tidecrm.core.pagination import paginate
 
 from .. import selectors, services
+from ..access import access_contract
 from ._common import ERRORS, Router, _line_dicts, _lines
 from .schemas import ContractIn, ContractOut, ContractPatch, ContractQuery, LoseIn
 
@@ -50,12 +51,12 @@ def contract_create(request, payload: ContractIn):
     data = payload.dict()
     data["product_lines"] = _line_dicts(payload.product_lines)
     contract = services.contract_create(actor=request.employee, **data)
-    return Status(201, contract_out(selectors.contract_get(actor=request.employee, contract_id=contract.pk)))
+    return Status(201, contract_out(access_contract(request.employee, contract.pk)))
 
 
 @router.get("/contracts/{int:contract_id}", response={200: ContractOut, **ERRORS})
 def contract_detail(request, contract_id: int):
-    return contract_out(selectors.contract_get(actor=request.employee, contract_id=contract_id))
+    return contract_out(access_contract(request.employee, contract_id))
 
 
 @router.patch("/contracts/{int:contract_id}", response={200: ContractOut, **ERRORS})
@@ -65,23 +66,23 @@ def contract_update(request, contract_id: int, payload: ContractPatch):
     if "product_lines" in data:
         data["product_lines"] = _line_dicts(payload.product_lines)
     services.contract_update(actor=request.employee, contract_id=contract_id, **data)
-    return contract_out(selectors.contract_get(actor=request.employee, contract_id=contract_id))
+    return contract_out(access_contract(request.employee, contract_id))
 
 
 @router.post("/contracts/{int:contract_id}/submit", response={200: ContractOut, **ERRORS})
 def contract_submit(request, contract_id: int):
     """draft/rejected → pending_approval (approvers configured) or approved."""
     services.contract_submit(actor=request.employee, contract_id=contract_id)
-    return contract_out(selectors.contract_get(actor=request.employee, contract_id=contract_id))
+    return contract_out(access_contract(request.employee, contract_id))
 
 
 @router.post("/contracts/{int:contract_id}/withdraw", response={200: ContractOut, **ERRORS})
 def contract_withdraw(request, contract_id: int):
     services.contract_withdraw(actor=request.employee, contract_id=contract_id)
-    return contract_out(selectors.contract_get(actor=request.employee, contract_id=contract_id))
+    return contract_out(access_contract(request.employee, contract_id))
 
 
 @router.post("/contracts/{int:contract_id}/void", response={200: ContractOut, **ERRORS})
 def contract_void(request, contract_id: int, payload: LoseIn):
     services.contract_void(actor=request.employee, contract_id=contract_id, reason=payload.reason)
-    return contract_out(selectors.contract_get(actor=request.employee, contract_id=contract_id))
+    return contract_out(access_contract(request.employee, contract_id))

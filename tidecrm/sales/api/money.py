@@ -4,6 +4,7 @@
 from ninja import Status
 
 from .. import selectors, services
+from ..access import access_contract
 from ._common import ERRORS, Router, _invoice_out, _payment_out
 from .schemas import InvoiceIn, InvoiceOut, PaymentIn, PaymentOut, PlanIn, PlanOut
 
@@ -24,7 +25,7 @@ def _plan_out(plan):
 
 @router.get("/contracts/{int:contract_id}/payment-plans", response={200: list[PlanOut], **ERRORS})
 def plan_list(request, contract_id: int):
-    contract = selectors.contract_get(actor=request.employee, contract_id=contract_id)
+    contract = access_contract(request.employee, contract_id)
     return [_plan_out(p) for p in selectors.money_of(contract=contract)["plans"]]
 
 
@@ -32,7 +33,7 @@ def plan_list(request, contract_id: int):
 def plan_create(request, contract_id: int, payload: PlanIn):
     """409 ``plan_exceeds_amount`` when Σ planned would pass the contract amount."""
     plan = services.plan_add(actor=request.employee, contract_id=contract_id, **payload.dict())
-    contract = selectors.contract_get(actor=request.employee, contract_id=contract_id)
+    contract = access_contract(request.employee, contract_id)
     return Status(
         201, _plan_out(next(p for p in selectors.money_of(contract=contract)["plans"] if p.pk == plan.pk))
     )
@@ -40,7 +41,7 @@ def plan_create(request, contract_id: int, payload: PlanIn):
 
 @router.get("/contracts/{int:contract_id}/payments", response={200: list[PaymentOut], **ERRORS})
 def payment_list(request, contract_id: int):
-    contract = selectors.contract_get(actor=request.employee, contract_id=contract_id)
+    contract = access_contract(request.employee, contract_id)
     return [_payment_out(p) for p in selectors.money_of(contract=contract)["payments"]]
 
 
@@ -56,7 +57,7 @@ def payment_create(request, contract_id: int, payload: PaymentIn):
 
 @router.get("/contracts/{int:contract_id}/invoices", response={200: list[InvoiceOut], **ERRORS})
 def invoice_list(request, contract_id: int):
-    contract = selectors.contract_get(actor=request.employee, contract_id=contract_id)
+    contract = access_contract(request.employee, contract_id)
     return [_invoice_out(i) for i in selectors.money_of(contract=contract)["invoices"]]
 
 

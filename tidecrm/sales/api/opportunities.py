@@ -7,6 +7,7 @@ from tidecrm.core.api import PageOut
 from tidecrm.core.pagination import paginate
 
 from .. import selectors, services
+from ..access import access_opportunity
 from ._common import ERRORS, Router, _line_dicts, _lines
 from .schemas import (
     FollowupIn,
@@ -60,14 +61,12 @@ def opportunity_create(request, payload: OpportunityIn):
     data = payload.dict()
     data["product_lines"] = _line_dicts(payload.product_lines)
     opportunity = services.opportunity_create(actor=request.employee, **data)
-    return Status(
-        201, opportunity_out(selectors.opportunity_get(actor=request.employee, opportunity_id=opportunity.pk))
-    )
+    return Status(201, opportunity_out(access_opportunity(request.employee, opportunity.pk)))
 
 
 @router.get("/opportunities/{int:opportunity_id}", response={200: OpportunityOut, **ERRORS})
 def opportunity_detail(request, opportunity_id: int):
-    return opportunity_out(selectors.opportunity_get(actor=request.employee, opportunity_id=opportunity_id))
+    return opportunity_out(access_opportunity(request.employee, opportunity_id))
 
 
 @router.patch("/opportunities/{int:opportunity_id}", response={200: OpportunityOut, **ERRORS})
@@ -77,7 +76,7 @@ def opportunity_update(request, opportunity_id: int, payload: OpportunityPatch):
     if "product_lines" in data:
         data["product_lines"] = _line_dicts(payload.product_lines)
     services.opportunity_update(actor=request.employee, opportunity_id=opportunity_id, **data)
-    return opportunity_out(selectors.opportunity_get(actor=request.employee, opportunity_id=opportunity_id))
+    return opportunity_out(access_opportunity(request.employee, opportunity_id))
 
 
 @router.delete("/opportunities/{int:opportunity_id}", response={204: None, **ERRORS})
@@ -91,21 +90,21 @@ def opportunity_delete(request, opportunity_id: int):
 def opportunity_win(request, opportunity_id: int):
     """open → won, stage becomes the last; anything else 409 ``invalid_transition``."""
     services.opportunity_win(actor=request.employee, opportunity_id=opportunity_id)
-    return opportunity_out(selectors.opportunity_get(actor=request.employee, opportunity_id=opportunity_id))
+    return opportunity_out(access_opportunity(request.employee, opportunity_id))
 
 
 @router.post("/opportunities/{int:opportunity_id}/lose", response={200: OpportunityOut, **ERRORS})
 def opportunity_lose(request, opportunity_id: int, payload: LoseIn):
     """open → lost, stage kept."""
     services.opportunity_lose(actor=request.employee, opportunity_id=opportunity_id, reason=payload.reason)
-    return opportunity_out(selectors.opportunity_get(actor=request.employee, opportunity_id=opportunity_id))
+    return opportunity_out(access_opportunity(request.employee, opportunity_id))
 
 
 @router.post("/opportunities/{int:opportunity_id}/reopen", response={200: OpportunityOut, **ERRORS})
 def opportunity_reopen(request, opportunity_id: int):
     """won or lost → open, stage kept."""
     services.opportunity_reopen(actor=request.employee, opportunity_id=opportunity_id)
-    return opportunity_out(selectors.opportunity_get(actor=request.employee, opportunity_id=opportunity_id))
+    return opportunity_out(access_opportunity(request.employee, opportunity_id))
 
 
 @router.get(
@@ -113,7 +112,7 @@ def opportunity_reopen(request, opportunity_id: int):
 )
 def opportunity_history(request, opportunity_id: int):
     """The immutable stage history: entered, left, by whom."""
-    opportunity = selectors.opportunity_get(actor=request.employee, opportunity_id=opportunity_id)
+    opportunity = access_opportunity(request.employee, opportunity_id)
     return [
         {
             "stage_id": h.stage_id,

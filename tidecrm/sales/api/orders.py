@@ -6,6 +6,7 @@ from tidecrm.core.api import PageOut
 from tidecrm.core.pagination import paginate
 
 from .. import selectors, services
+from ..access import access_order
 from ._common import ERRORS, Router, _invoice_out, _line_dicts, _payment_out
 from .schemas import InvoiceIn, InvoiceOut, OrderIn, OrderOut, PaymentIn, PaymentOut
 
@@ -44,7 +45,7 @@ def order_create(request, payload: OrderIn):
 
 @router.get("/orders/{int:order_id}", response={200: OrderOut, **ERRORS})
 def order_detail(request, order_id: int):
-    return _order_out(selectors.order_get(actor=request.employee, order_id=order_id))
+    return _order_out(access_order(request.employee, order_id))
 
 
 @router.post("/orders/{int:order_id}/payments", response={201: PaymentOut, **ERRORS})

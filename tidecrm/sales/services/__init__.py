@@ -15,12 +15,11 @@ the private ones other modules use, is re-exported here. Importing it registers 
 ``"contract"`` approval type (contracts.py).
 """
 
-from ..selectors import plan_statuses, visible_q
+from ..selectors import plan_statuses
 from ._common import (
     CStatus,
     Status,
     _customer_for_work,
-    _may_change,
     _next_number,
     money,
     require_orders,
@@ -28,7 +27,6 @@ from ._common import (
 )
 from .contracts import (
     _effective,
-    _locked_contract,
     _on_approved,
     _on_rejected,
     _on_withdrawn,
@@ -42,7 +40,6 @@ from .contracts import (
 )
 from .money import ORDER_CLOSED, invoice_add, payment_add, plan_add
 from .opportunities import (
-    _locked_opportunity,
     opportunity_create,
     opportunity_delete,
     opportunity_followup_add,
@@ -84,9 +81,6 @@ __all__ = [
     "_customer_for_work",
     "_effective",
     "_lines",
-    "_locked_contract",
-    "_locked_opportunity",
-    "_may_change",
     "_next_number",
     "_on_approved",
     "_on_rejected",
@@ -125,6 +119,5 @@ __all__ = [
     "stage_delete",
     "stage_update",
     "stages",
-    "visible_q",
     "won_stage",
 ]

@@ -1,8 +1,7 @@
 """Helpers every sales sub-domain shares: money parsing (Q-43 amounts), the enterprise's
 sales settings and the orders switch (ORD-04), per-enterprise numbering (CON-02, ORD-01), and
-the two access checks for writes — a customer the caller works on, and who may change an
-opportunity, contract or order (CUST-17). Which records the caller may see is
-:func:`tidecrm.sales.selectors.visible_q`, shared with the reads.
+the customer a sales record is made for (one the caller may change, CUST-17). Who may see or
+change an opportunity, contract or order is :mod:`tidecrm.sales.access`.
 """
 
 from decimal import Decimal, InvalidOperation
@@ -10,11 +9,10 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock
+from tidecrm.core import access, clock
 from tidecrm.core.errors import BusinessError, ValidationFailed
-from tidecrm.customers import services as customer_services
+from tidecrm.customers.access import access_customer
 from tidecrm.customers.models import Customer
-from tidecrm.org.scopes import visible_owner_q
 
 from ..defaults import require_orders, sales_settings  # noqa: F401 - re-exported to the package
 from ..models import Contract, NumberSequence, Opportunity
@@ -53,27 +51,8 @@ def _next_number(kind, prefix):
 
 def _customer_for_work(actor, customer_id):
     """A customer the caller may work on (owner, scope, or write collaborator), owned."""
-    from tidecrm.customers.selectors import customer_get
-
-    customer = customer_get(actor=actor, customer_id=customer_id)
+    customer = access_customer(actor, customer_id)
     if customer.state != Customer.State.OWNED:
         raise BusinessError("invalid_transition", _("公海中的客户需先领取"))
-    customer_services.may_write(actor, customer)
+    access.require(actor, customer, "change")
     return customer
-
-
-def _may_change(actor, record, module):
-    """Changing an opportunity or contract: its owner, someone whose scope covers the owner, or
-    a collaborator with write access on the customer; read-only collaborators only look and
-    follow up (CUST-17)."""
-    from tidecrm.customers.models import Collaborator
-
-    if record.owner_id == actor.pk:
-        return
-    if type(record).objects.filter(visible_owner_q(actor, module), pk=record.pk).exists():
-        return
-    if Collaborator.objects.filter(
-        customer_id=record.customer_id, employee=actor, access=Collaborator.Access.WRITE
-    ).exists():
-        return
-    raise BusinessError("permission_denied", _("您是该客户的只读协作人，不能修改"), status=403)

@@ -17,9 +17,9 @@ from tidecrm.customers import services as customer_services
 from tidecrm.customers.models import Customer, Stage
 from tidecrm.office import approvals
 
+from ..access import access_contract
 from ..models import ZERO, Contract, Opportunity, PaymentPlan
-from ..selectors import visible_q
-from ._common import CStatus, _customer_for_work, _may_change, _next_number, money, sales_settings
+from ._common import CStatus, _customer_for_work, _next_number, money, sales_settings
 from .products import _lines, _replace_lines
 
 
@@ -107,15 +107,6 @@ def contract_create(
     return contract
 
 
-def _locked_contract(actor, contract_id, *, change=True):
-    contract = Contract.objects.select_for_update().filter(pk=contract_id).first()
-    if contract is None or not Contract.objects.filter(visible_q(actor, "contract"), pk=contract.pk).exists():
-        raise NotFound()
-    if change:
-        _may_change(actor, contract, "contract")
-    return contract
-
-
 def _require_contract(contract, *statuses, action):
     if contract.status not in statuses:
         raise BusinessError(
@@ -131,7 +122,7 @@ def contract_update(*, actor, contract_id, product_lines=None, **values):
     cleaned = _clean_contract({k: v for k, v in values.items() if v is not None})
     lines = _lines(product_lines) if product_lines is not None else None
     with transaction.atomic():
-        contract = _locked_contract(actor, contract_id)
+        contract = access_contract(actor, contract_id, "change", lock=True)
         _require_contract(contract, CStatus.DRAFT, CStatus.REJECTED, action=_("修改"))
         if "amount" in cleaned:
             planned = PaymentPlan.objects.filter(contract=contract).aggregate(s=Sum("amount"))["s"] or ZERO
@@ -178,7 +169,7 @@ def contract_submit(*, actor, contract_id):
     otherwise → approved (effective) at once."""
     check(actor, "contract.create")
     with transaction.atomic():
-        contract = _locked_contract(actor, contract_id)
+        contract = access_contract(actor, contract_id, "change", lock=True)
         _require_contract(contract, CStatus.DRAFT, CStatus.REJECTED, action=_("提交"))
         settings = sales_settings()
         if settings.approval_enabled and settings.level1_approver_ids:
@@ -202,7 +193,7 @@ def contract_void(*, actor, contract_id, reason=""):
     """作废: any contract not yet void; a pending approval is withdrawn with it."""
     check(actor, "contract.void")
     with transaction.atomic():
-        contract = _locked_contract(actor, contract_id)
+        contract = access_contract(actor, contract_id, "change", lock=True)
         _require_contract(
             contract, CStatus.DRAFT, CStatus.PENDING, CStatus.APPROVED, CStatus.REJECTED, action=_("作废")
         )
@@ -256,7 +247,7 @@ def contract_withdraw(*, actor, contract_id):
     from tidecrm.office.models import ApprovalRequest
 
     with transaction.atomic():
-        contract = _locked_contract(actor, contract_id)
+        contract = access_contract(actor, contract_id, "change", lock=True)
         _require_contract(contract, CStatus.PENDING, action=_("撤回"))
         request = ApprovalRequest.objects.filter(
             object_type="contract", object_id=contract.pk, status=ApprovalRequest.Status.PENDING
@@ -270,7 +261,7 @@ def contract_withdraw(*, actor, contract_id):
 def contract_followup_add(*, actor, contract_id, content, method="call", next_followup_at=None):
     """合同跟进 (CON-04): a follow-up on the customer that names the contract (FUP-02)."""
     with transaction.atomic():
-        contract = _locked_contract(actor, contract_id, change=False)
+        contract = access_contract(actor, contract_id, "view", lock=True)
         followup = customer_services.customer_followup_add(
             actor=actor,
             customer_id=contract.customer_id,

@@ -8,13 +8,13 @@ from django.db.models import Max, Sum
 from django.utils.translation import gettext as _
 
 from tidecrm.core import timeline
-from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
+from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 
+from ..access import access_contract, access_order
 from ..models import ZERO, Invoice, Order, Payment, PaymentPlan
-from ..selectors import visible_q
-from ._common import CStatus, _may_change, money, require_orders
-from .contracts import _locked_contract, _require_contract
+from ._common import CStatus, money
+from .contracts import _require_contract
 
 
 def _noun(kind):
@@ -24,13 +24,8 @@ def _noun(kind):
 
 def _target(actor, *, contract_id=None, order_id=None):
     if contract_id:
-        return "contract", _locked_contract(actor, contract_id)
-    require_orders()
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None or not Order.objects.filter(visible_q(actor, "contract"), pk=order.pk).exists():
-        raise NotFound()
-    _may_change(actor, order, "contract")  # read-only collaborators look, as on contracts
-    return "order", order
+        return "contract", access_contract(actor, contract_id, "change", lock=True)
+    return "order", access_order(actor, order_id, "change", lock=True)
 
 
 ORDER_CLOSED = (Order.Status.REJECTED, Order.Status.VOID)  # no plans, payments or invoices

@@ -8,13 +8,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tidecrm.core import clock, timeline
-from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
+from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.customers import services as customer_services
 
+from ..access import access_opportunity
 from ..models import ZERO, Contract, Opportunity, OpportunityStage, StageHistory
-from ..selectors import visible_q
-from ._common import CStatus, Status, _customer_for_work, _may_change, money
+from ._common import CStatus, Status, _customer_for_work, money
 from .products import _lines, _replace_lines
 from .stages import stages, won_stage
 
@@ -95,17 +95,6 @@ def opportunity_create(
     return opportunity
 
 
-def _locked_opportunity(actor, opportunity_id, *, change=True):
-    opportunity = (
-        Opportunity.objects.select_for_update().filter(pk=opportunity_id, deleted_at__isnull=True).first()
-    )
-    if opportunity is None or not Opportunity.objects.filter(visible_q(actor), pk=opportunity.pk).exists():
-        raise NotFound()
-    if change:
-        _may_change(actor, opportunity, "opportunity")
-    return opportunity
-
-
 def _require_open(opportunity, action):
     if opportunity.status != Status.OPEN:
         raise BusinessError(
@@ -124,7 +113,7 @@ def opportunity_update(*, actor, opportunity_id, product_lines=None, **values):
     )
     lines = _lines(product_lines) if product_lines is not None else None
     with transaction.atomic():
-        opportunity = _locked_opportunity(actor, opportunity_id)
+        opportunity = access_opportunity(actor, opportunity_id, "change", lock=True)
         _require_open(opportunity, _("修改"))
         now = clock.now()
         if lines is not None:
@@ -146,7 +135,7 @@ def opportunity_update(*, actor, opportunity_id, product_lines=None, **values):
 
 def _close(actor, opportunity_id, status, *, reason=""):
     with transaction.atomic():
-        opportunity = _locked_opportunity(actor, opportunity_id)
+        opportunity = access_opportunity(actor, opportunity_id, "change", lock=True)
         label = _("赢单") if status == Status.WON else _("输单")
         if opportunity.status != Status.OPEN:
             raise BusinessError(
@@ -185,7 +174,7 @@ def opportunity_reopen(*, actor, opportunity_id):
     """取消赢单 / 取消输单 (OPP-06/08): back to 未成交, stage kept, close date and closer cleared."""
     check(actor, "opportunity.create")
     with transaction.atomic():
-        opportunity = _locked_opportunity(actor, opportunity_id)
+        opportunity = access_opportunity(actor, opportunity_id, "change", lock=True)
         if opportunity.status == Status.OPEN:
             raise BusinessError("invalid_transition", _("未成交的商机无需取消"))
         before = opportunity.status
@@ -203,7 +192,7 @@ def opportunity_delete(*, actor, opportunity_id):
     """删除 (OPP-10): soft delete, blocked while a (non-void) contract is linked."""
     check(actor, "opportunity.delete")
     with transaction.atomic():
-        opportunity = _locked_opportunity(actor, opportunity_id)
+        opportunity = access_opportunity(actor, opportunity_id, "change", lock=True)
         if Contract.objects.filter(opportunity=opportunity).exclude(status=CStatus.VOID).exists():
             raise BusinessError("opportunity_has_contract", _("该商机已关联合同，不能删除"))
         opportunity.deleted_at = opportunity.updated_at = clock.now()
@@ -218,7 +207,7 @@ def opportunity_delete(*, actor, opportunity_id):
 def opportunity_followup_add(*, actor, opportunity_id, content, method="call", next_followup_at=None):
     """商机跟进 (OPP-13): a follow-up on the customer that names the opportunity (FUP-02)."""
     with transaction.atomic():
-        opportunity = _locked_opportunity(actor, opportunity_id, change=False)
+        opportunity = access_opportunity(actor, opportunity_id, "view", lock=True)
         followup = customer_services.customer_followup_add(
             actor=actor,
             customer_id=opportunity.customer_id,

@@ -21,12 +21,13 @@ from tidecrm.core.web import (
     parse_ids,
     parse_local_datetime,
 )
-from tidecrm.customers import selectors as customer_selectors
+from tidecrm.customers.access import access_customer
 from tidecrm.customers.models import Followup
 from tidecrm.office import approvals
 from tidecrm.org.models import Employee
 
 from .. import config, selectors, services
+from ..access import access_contract, access_opportunity
 from ..models import ORDER_FORM_FIELDS, Contract, Invoice
 from .common import (
     CONTRACT_TABS,
@@ -88,17 +89,11 @@ def contract_create(request):
     source = request.POST if request.method == "POST" else request.GET
     opportunity = None
     if _int(source.get("from_opportunity")):
-        opportunity = selectors.opportunity_get(
-            actor=actor, opportunity_id=_int(source.get("from_opportunity"))
-        )
+        opportunity = access_opportunity(actor, _int(source.get("from_opportunity")))
     customer_id = opportunity.customer_id if opportunity else _int(source.get("customer_id"))
     fixed_customer = None
     if opportunity or _int(source.get("fixed_customer")):
-        fixed_customer = (
-            opportunity.customer
-            if opportunity
-            else customer_selectors.customer_get(actor=actor, customer_id=customer_id)
-        )
+        fixed_customer = opportunity.customer if opportunity else access_customer(actor, customer_id)
     initial = {"signed_on": clock.today().isoformat()}
     rows = []
     if opportunity:
@@ -135,7 +130,7 @@ def contract_create(request):
                 )
             return render(request, "sales/_contract_modal.html", context, status=422)
         # The new draft opens in the drawer, ready to be submitted.
-        contract = selectors.contract_get(actor=actor, contract_id=contract.pk)
+        contract = access_contract(actor, contract.pk)
         response = render(request, "sales/_contract_drawer.html", _contract_detail_context(request, contract))
         response["HX-Retarget"] = "#drawer-slot"
         response["HX-Reswap"] = "innerHTML"
@@ -165,7 +160,7 @@ def contract_opportunity_options(request):
 def contract_edit(request, contract_id):
     """编辑合同: draft or rejected only."""
     actor = request.employee
-    contract = selectors.contract_get(actor=actor, contract_id=contract_id)
+    contract = access_contract(actor, contract_id)
     initial = {
         "title": contract.title,
         "amount": str(contract.amount),
@@ -240,14 +235,14 @@ def _contract_detail_context(request, contract):
 
 @login_required
 def contract_drawer(request, contract_id):
-    contract = selectors.contract_get(actor=request.employee, contract_id=contract_id)
+    contract = access_contract(request.employee, contract_id)
     return render(request, "sales/_contract_drawer.html", _contract_detail_context(request, contract))
 
 
 @login_required
 def contract_page(request, contract_id):
     """The contract detail as a full page (a shareable link, the approval to-do list links here)."""
-    contract = selectors.contract_get(actor=request.employee, contract_id=contract_id)
+    contract = access_contract(request.employee, contract_id)
     context = _contract_detail_context(request, contract)
     context.update(nav_active="sales", section="contracts")
     if is_htmx(request) and request.headers.get("HX-Target") == "contract-detail":
@@ -307,7 +302,7 @@ def contract_followup(request, contract_id):
 
 
 def _money_form(request, contract_id, kind):
-    contract = selectors.contract_get(actor=request.employee, contract_id=contract_id)
+    contract = access_contract(request.employee, contract_id)
     url = {"plan": "contract_plan_create", "payment": "contract_payment_create"}.get(
         kind, "contract_invoice_create"
     )

@@ -12,10 +12,11 @@ from tidecrm.accounts.web import sudo_required
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.core.web import add_toast, error_text, is_htmx, login_required, page_permission_required
-from tidecrm.customers import selectors as customer_selectors
+from tidecrm.customers.access import access_customer
 from tidecrm.customers.models import Followup
 
 from .. import selectors, services
+from ..access import access_opportunity
 from ..models import Opportunity, OpportunityStage
 from .common import (
     _date,
@@ -132,7 +133,7 @@ def opportunity_create(request):
     check(actor, "opportunity.create")
     source = request.POST if request.method == "POST" else request.GET
     customer_id = _int(source.get("customer_id"))
-    customer = customer_selectors.customer_get(actor=actor, customer_id=customer_id) if customer_id else None
+    customer = access_customer(actor, customer_id) if customer_id else None
     context = _opportunity_form_context(
         actor,
         values=request.POST or {"stage_id": str(services.stages()[0].pk)},
@@ -161,7 +162,7 @@ def opportunity_create(request):
 def opportunity_edit(request, opportunity_id):
     """编辑商机: open ones only (OPP-09); the product lines are replaced as a whole."""
     actor = request.employee
-    opportunity = selectors.opportunity_get(actor=actor, opportunity_id=opportunity_id)
+    opportunity = access_opportunity(actor, opportunity_id)
     initial = {
         "name": opportunity.name,
         "amount": str(opportunity.amount),
@@ -229,7 +230,7 @@ def opportunity_action(request, opportunity_id, action):
 def opportunity_lose(request, opportunity_id):
     """输单 with an optional reason (OPP-07): a modal."""
     actor = request.employee
-    opportunity = selectors.opportunity_get(actor=actor, opportunity_id=opportunity_id)
+    opportunity = access_opportunity(actor, opportunity_id)
     if request.method == "POST":
         services.opportunity_lose(
             actor=actor, opportunity_id=opportunity.pk, reason=(request.POST.get("reason") or "").strip()
@@ -266,14 +267,14 @@ def _opportunity_detail_context(request, opportunity):
 
 @login_required
 def opportunity_drawer(request, opportunity_id):
-    opportunity = selectors.opportunity_get(actor=request.employee, opportunity_id=opportunity_id)
+    opportunity = access_opportunity(request.employee, opportunity_id)
     return render(
         request, "sales/_opportunity_drawer.html", _opportunity_detail_context(request, opportunity)
     )
 
 
 def _drawer_again(request, opportunity_id, text, *, trigger="opportunities-changed"):
-    opportunity = selectors.opportunity_get(actor=request.employee, opportunity_id=opportunity_id)
+    opportunity = access_opportunity(request.employee, opportunity_id)
     response = render(
         request, "sales/_opportunity_drawer.html", _opportunity_detail_context(request, opportunity)
     )

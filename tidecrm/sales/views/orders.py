@@ -14,6 +14,7 @@ from tidecrm.core.permissions import check
 from tidecrm.core.web import add_toast, is_htmx, login_required
 
 from .. import selectors, services
+from ..access import access_order
 from ..models import Order
 from .common import (
     ORDER_TABS,
@@ -98,7 +99,7 @@ def order_create(request):
         except BusinessError as error:
             context.update(error=error, field_errors=getattr(error, "fields", {}))
             return render(request, "sales/_order_modal.html", context, status=422)
-        order = selectors.order_get(actor=actor, order_id=order.pk)
+        order = access_order(actor, order.pk)
         response = render(request, "sales/_order_drawer.html", _order_detail_context(request, order))
         response["HX-Retarget"] = "#drawer-slot"
         response["HX-Reswap"] = "innerHTML"
@@ -157,7 +158,7 @@ def _order_detail_context(request, order):
 @login_required
 def order_drawer(request, order_id):
     services.require_orders()
-    order = selectors.order_get(actor=request.employee, order_id=order_id)
+    order = access_order(request.employee, order_id)
     return render(request, "sales/_order_drawer.html", _order_detail_context(request, order))
 
 
@@ -165,7 +166,7 @@ def order_drawer(request, order_id):
 def order_page(request, order_id):
     """The order detail as a full page (a shareable link)."""
     services.require_orders()
-    order = selectors.order_get(actor=request.employee, order_id=order_id)
+    order = access_order(request.employee, order_id)
     context = _order_detail_context(request, order)
     context.update(nav_active="sales", section="orders")
     if is_htmx(request) and request.headers.get("HX-Target") == "order-detail":
@@ -198,7 +199,7 @@ def order_action(request, order_id, action):
 
 def _order_money(request, order_id, kind):
     services.require_orders()
-    order = selectors.order_get(actor=request.employee, order_id=order_id)
+    order = access_order(request.employee, order_id)
     return money_form(
         request,
         record=order,
