@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tidecrm.core import clock
 from tidecrm.core.models import TenantModel, unindexed_tenant_key
+from tidecrm.core.ownership import OwnershipFlow
 
 
 class Library(TenantModel):
@@ -204,6 +205,15 @@ class Customer(TenantModel):
     def __str__(self):
         return self.name
 
+    def state_refusal(self, action):
+        """Why ``action`` cannot be done from the customer's state (core.ownership.require_state)."""
+        where = {
+            self.State.OWNED: _("已有跟进人"),
+            self.State.POOL: _("在公海中"),
+            self.State.DELETED: _("在回收站中"),
+        }
+        return _("该客户%(where)s，不能%(action)s") % {"where": where[self.state], "action": action}
+
 
 class PoolTarget(TenantModel):
     """定向公海 (POOL-05): a pool customer sent to a department. While a customer has targets only
@@ -301,10 +311,10 @@ class Collaborator(TenantModel):
         indexes = [models.Index(fields=["tenant", "employee", "customer"], name="collaborator_employee")]
 
 
-class CustomerFlow(TenantModel):
+class CustomerFlow(OwnershipFlow):
     """Append-only ownership history of a customer (流转记录, CUST-29)."""
 
-    tenant = unindexed_tenant_key()
+    subject_field = "customer"
 
     class Kind(models.TextChoices):
         CREATE = "create", _("新建")
@@ -321,17 +331,6 @@ class CustomerFlow(TenantModel):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="flows", db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    from_owner = models.ForeignKey(
-        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
-    to_owner = models.ForeignKey(
-        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
-    operator = models.ForeignKey(
-        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
-    reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         indexes = [

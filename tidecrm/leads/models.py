@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tidecrm.core import clock
 from tidecrm.core.models import TenantModel, unindexed_tenant_key
+from tidecrm.core.ownership import OwnershipFlow
 
 
 class Lead(TenantModel):
@@ -83,11 +84,18 @@ class Lead(TenantModel):
     def __str__(self):
         return self.company_name or self.name or self.phone
 
+    def state_refusal(self, action):
+        """Why ``action`` cannot be done from the lead's container (core.ownership.require_state)."""
+        return _("当前线索在“%(where)s”，不能%(action)s") % {
+            "where": self.get_state_display(),
+            "action": action,
+        }
 
-class LeadFlow(TenantModel):
+
+class LeadFlow(OwnershipFlow):
     """Append-only ownership history of a lead (type, from, to, operator, reason)."""
 
-    tenant = unindexed_tenant_key()
+    subject_field = "lead"
 
     class Kind(models.TextChoices):
         CREATE = "create", _("新建")
@@ -101,17 +109,6 @@ class LeadFlow(TenantModel):
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="flows", db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    from_owner = models.ForeignKey(
-        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
-    to_owner = models.ForeignKey(
-        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
-    operator = models.ForeignKey(
-        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
-    )
-    reason = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         indexes = [

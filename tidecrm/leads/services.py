@@ -15,6 +15,7 @@ from tidecrm.core.bulk import each_independently
 from tidecrm.core.dates import day_start
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
+from tidecrm.core.ownership import record_move, require_state
 from tidecrm.core.permissions import check
 from tidecrm.customers import services as customer_services
 from tidecrm.customers.models import Followup, Tag
@@ -117,17 +118,8 @@ def _refuse_duplicate(cleaned, exclude_pk=None):
 
 
 def _flow(lead, kind, *, operator, from_owner=None, to_owner=None, reason=""):
-    LeadFlow.objects.create(
-        lead=lead, kind=kind, from_owner=from_owner, to_owner=to_owner, operator=operator, reason=reason[:200]
-    )
-    timeline.record(
-        actor=operator,
-        verb=f"lead.{kind}",
-        obj=lead,
-        changes={"owner": [from_owner.name if from_owner else None, to_owner.name if to_owner else None]}
-        if from_owner != to_owner
-        else {},
-        reason=reason,
+    record_move(
+        LeadFlow, lead, kind, operator=operator, from_owner=from_owner, to_owner=to_owner, reason=reason
     )
 
 
@@ -138,15 +130,6 @@ def _active_employee(employee_id):
     if employee.status != Employee.Status.ACTIVE:
         raise BusinessError("employee_not_active", _("跟进员工已离职或被禁用"))
     return employee
-
-
-def _require_state(lead, *states, action):
-    if lead.state not in states:
-        raise BusinessError(
-            "invalid_transition",
-            _("当前线索在“%(where)s”，不能%(action)s")
-            % {"where": lead.get_state_display(), "action": action},
-        )
 
 
 # ---------------------------------------------------------------- create / edit
@@ -223,7 +206,7 @@ def lead_update(*, actor, lead_id, **values):
 def lead_allocate(*, actor, lead_id, employee):
     """待分配 → owned by ``employee``, status 待处理 (LEAD-05)."""
     lead = access_lead(actor, lead_id, lock=True, permission="lead.allocate")
-    _require_state(lead, State.UNALLOCATED, action=_("分配"))
+    require_state(lead, State.UNALLOCATED, action=_("分配"))
     holding.reserve(employee, "lead")
     now = clock.now()
     lead.state, lead.status, lead.owner, lead.recycled = State.OWNED, Status.PENDING, employee, False
@@ -243,7 +226,7 @@ def leads_allocate(*, actor, ids, employee_id):
 def _take_from_owner(*, actor, lead_id, kind, reason, action_label, permission):
     """Clear the owner of an owned lead, remembering them: 回收 (to 待分配) or 放弃 (to the pool)."""
     lead = access_lead(actor, lead_id, lock=True, permission=permission)
-    _require_state(lead, State.OWNED, action=action_label)
+    require_state(lead, State.OWNED, action=action_label)
     previous, now = lead.owner, clock.now()
     lead.owner, lead.previous_owner, lead.updated_at = None, previous, now
     if kind == Kind.RECYCLE:
@@ -302,7 +285,7 @@ def lead_claim(*, actor, lead_id):
     if lead.state != State.POOL:
         if lead.state == State.OWNED:
             raise BusinessError("already_claimed", _("该线索已被领取"))
-        _require_state(lead, State.POOL, action=_("领取"))
+        require_state(lead, State.POOL, action=_("领取"))
     rules = lead_settings()
     now = clock.now()
     holding.reserve(actor, "lead")  # also locks the caller: their own claims run one at a time
@@ -342,7 +325,7 @@ def lead_set_status(*, actor, lead_id, status):
         raise ValidationFailed({"status": [_("只能设为待回访或无效")]})
     with transaction.atomic():
         lead = access_lead(actor, lead_id, lock=True)
-        _require_state(lead, State.OWNED, action=_("修改状态"))
+        require_state(lead, State.OWNED, action=_("修改状态"))
         if lead.status not in STATUS_FROM[status]:
             raise BusinessError(
                 "invalid_transition",
@@ -360,7 +343,7 @@ def lead_set_status(*, actor, lead_id, status):
 def lead_followup_add(*, actor, lead_id, content, method="call", next_followup_at=None):
     """添加跟进 (LEAD-18) on an owned lead the caller may work on; stamps last_followup_at."""
     lead = access_lead(actor, lead_id, lock=True)
-    _require_state(lead, State.OWNED, action=_("添加跟进"))
+    require_state(lead, State.OWNED, action=_("添加跟进"))
     followup = customer_services.followup_create(
         actor=actor, lead=lead, content=content, method=method, next_followup_at=next_followup_at
     )
@@ -409,7 +392,7 @@ def lead_convert(*, actor, lead_id, customer_name=None, contact_name=None):
     The customer create rules apply: ``duplicate_customer``, ``holding_limit_reached``.
     """
     lead = access_lead(actor, lead_id, lock=True, permission="lead.convert")
-    _require_state(lead, State.OWNED, action=_("转客户"))
+    require_state(lead, State.OWNED, action=_("转客户"))
     if lead.status not in CONVERTIBLE:
         raise BusinessError("invalid_transition", _("无效线索不能转客户，请先标记为待回访"))
     try:
@@ -482,7 +465,7 @@ def lead_inherit(*, actor, lead_id, employee):
     kept; the receiver's lead holding limit applies."""
     with transaction.atomic():
         lead = locked_for_job(lead_id)
-        _require_state(lead, State.OWNED, action=_("继承"))
+        require_state(lead, State.OWNED, action=_("继承"))
         holding.reserve(employee, "lead")
         previous = lead.owner
         lead.owner, lead.previous_owner, lead.updated_at = employee, previous, clock.now()

@@ -6,8 +6,8 @@ reads its customer with ``access_customer(actor, id, action, lock=True)``."""
 
 from django.utils.translation import gettext as _
 
-from tidecrm.core import timeline
 from tidecrm.core.errors import BusinessError, NotFound
+from tidecrm.core.ownership import record_move
 from tidecrm.org.models import Employee
 from tidecrm.rules import holding
 
@@ -21,21 +21,14 @@ OWNER_LISTENERS = []
 
 
 def _flow(customer, kind, *, operator, from_owner=None, to_owner=None, reason=""):
-    CustomerFlow.objects.create(
-        customer=customer,
-        kind=kind,
+    """Record one ownership move (core.ownership.record_move), then tell the OWNER_LISTENERS."""
+    record_move(
+        CustomerFlow,
+        customer,
+        kind,
+        operator=operator,
         from_owner=from_owner,
         to_owner=to_owner,
-        operator=operator,
-        reason=reason[:200],
-    )
-    timeline.record(
-        actor=operator,
-        verb=f"customer.{kind}",
-        obj=customer,
-        changes={"owner": [from_owner.name if from_owner else None, to_owner.name if to_owner else None]}
-        if from_owner != to_owner
-        else {},
         reason=reason,
     )
     if from_owner != to_owner:
@@ -63,15 +56,6 @@ def locked_for_job(customer_id):
     if customer is None:
         raise NotFound()
     return customer
-
-
-def _require_state(customer, *states, action):
-    if customer.state not in states:
-        where = {State.OWNED: _("已有跟进人"), State.POOL: _("在公海中"), State.DELETED: _("在回收站中")}
-        raise BusinessError(
-            "invalid_transition",
-            _("该客户%(where)s，不能%(action)s") % {"where": where[customer.state], "action": action},
-        )
 
 
 def counts_toward_limit(customer):

@@ -6,10 +6,11 @@ from django.utils.translation import gettext as _
 
 from tidecrm.core import timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
+from tidecrm.core.ownership import require_state
 
 from ..access import access_customer
 from ..models import Collaborator, Customer
-from ._common import _require_state, active_employee
+from ._common import active_employee
 
 State = Customer.State
 
@@ -20,7 +21,7 @@ def collaborator_set(*, actor, customer_id, employee_id, access=Collaborator.Acc
     employee = active_employee(employee_id)
     with transaction.atomic():
         customer = access_customer(actor, customer_id, "manage", lock=True)
-        _require_state(customer, State.OWNED, action=_("添加协作人"))
+        require_state(customer, State.OWNED, action=_("添加协作人"))
         if customer.owner_id == employee.pk:
             raise BusinessError("collaborator_is_owner", _("跟进人无需添加为协作人"))
         collaborator, created = Collaborator.objects.update_or_create(
@@ -38,7 +39,7 @@ def collaborator_set(*, actor, customer_id, employee_id, access=Collaborator.Acc
 def collaborator_remove(*, actor, customer_id, employee_id):
     with transaction.atomic():
         customer = access_customer(actor, customer_id, "manage", lock=True)
-        _require_state(customer, State.OWNED, action=_("移除协作人"))
+        require_state(customer, State.OWNED, action=_("移除协作人"))
         collaborator = (
             Collaborator.objects.filter(customer=customer, employee_id=employee_id)
             .select_related("employee")

@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from tidecrm.core import timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_phone
+from tidecrm.core.ownership import require_state
 
 from ..access import access_contact, access_customer
 from ..models import Contact, Customer, Followup
-from ._common import _require_state
 from .duplicates import _duplicate_lock, refuse_duplicate
 
 State = Customer.State
@@ -58,7 +58,7 @@ def contact_add(*, actor, customer_id, **values):
     make_primary = bool(values.get("is_primary"))
     with transaction.atomic():
         customer = access_customer(actor, customer_id, "change", lock=True)
-        _require_state(customer, State.OWNED, action=_("添加联系人"))
+        require_state(customer, State.OWNED, action=_("添加联系人"))
         existing = Contact.objects.filter(customer=customer)
         count = existing.count()
         if count >= Contact.MAX_PER_CUSTOMER:
@@ -78,7 +78,7 @@ def contact_add(*, actor, customer_id, **values):
 
 def _contact_locked(actor, contact_id):
     contact, customer = access_contact(actor, contact_id, "change", lock=True)
-    _require_state(customer, State.OWNED, action=_("修改联系人"))
+    require_state(customer, State.OWNED, action=_("修改联系人"))
     return contact, customer
 
 

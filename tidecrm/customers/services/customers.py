@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from tidecrm.core import clock, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.normalize import normalize_company
+from tidecrm.core.ownership import require_state
 from tidecrm.core.permissions import check
 from tidecrm.org.models import Employee
 from tidecrm.org.scopes import visible_owner_q
@@ -15,7 +16,7 @@ from tidecrm.org.scopes import visible_owner_q
 from .. import config
 from ..access import access_customer
 from ..models import Contact, Customer, CustomerFlow, CustomerTag, Stage
-from ._common import _flow, _require_state, _reserve
+from ._common import _flow, _reserve
 from .contacts import clean_contact
 from .duplicates import _duplicate_lock, refuse_duplicate
 from .tags import validate_tags
@@ -174,7 +175,7 @@ def customer_update(*, actor, customer_id, **values):
     cleaned = _clean_customer(values)
     with transaction.atomic():
         customer = access_customer(actor, customer_id, "change", lock=True)
-        _require_state(customer, State.OWNED, action=_("编辑"))
+        require_state(customer, State.OWNED, action=_("编辑"))
         if "name_key" in cleaned and cleaned["name_key"] != customer.name_key:
             _duplicate_lock(customer.library)
             refuse_duplicate(

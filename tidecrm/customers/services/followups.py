@@ -7,10 +7,10 @@ from django.utils.translation import gettext as _
 
 from tidecrm.core import clock, timeline, uploads
 from tidecrm.core.errors import ValidationFailed
+from tidecrm.core.ownership import require_state
 
 from ..access import access_customer
 from ..models import Contact, Customer, Followup, FollowupAttachment
-from ._common import _require_state
 
 State = Customer.State
 
@@ -83,7 +83,7 @@ def customer_followup_add(
     customer's last follow-up time and contact method (CUST-01, used by recycling)."""
     with transaction.atomic():
         customer = access_customer(actor, customer_id, "follow_up", lock=True)
-        _require_state(customer, State.OWNED, action=_("添加跟进"))
+        require_state(customer, State.OWNED, action=_("添加跟进"))
         contact = None
         if contact_id:
             contact = Contact.objects.filter(pk=contact_id, customer=customer).first()

@@ -14,6 +14,7 @@ from tidecrm.core import clock, timeline
 from tidecrm.core.bulk import each_independently
 from tidecrm.core.dates import day_start
 from tidecrm.core.errors import BusinessError, ValidationFailed
+from tidecrm.core.ownership import require_state
 from tidecrm.core.permissions import check
 from tidecrm.org.models import Department, Employee
 
@@ -23,7 +24,6 @@ from ..models import Collaborator, Contact, Customer, CustomerFlow, PoolTarget
 from ._common import (
     _clear_targets,
     _flow,
-    _require_state,
     _reserve,
     _take_ownership,
     active_employee,
@@ -41,7 +41,7 @@ RELEASE_GUARDS = []
 def customer_transfer(*, actor, customer_id, employee, reason=""):
     """转移 (CUST-18): to another employee of the same library; acquired time restarts."""
     customer = access_customer(actor, customer_id, "manage", lock=True, permission="customer.transfer")
-    _require_state(customer, State.OWNED, action=_("转移"))
+    require_state(customer, State.OWNED, action=_("转移"))
     if customer.owner_id == employee.pk:
         raise BusinessError("same_owner", _("该客户已由%(name)s跟进") % {"name": employee.name})
     if config.library_of(employee).pk != customer.library_id:
@@ -71,7 +71,7 @@ def customer_release(*, actor, customer_id, reason=""):
     """移入公海 / 放弃 (CUST-19): into the pool of its library; 原跟进人 is remembered, and the
     previous owner's re-claim cooldown starts (POOL-12)."""
     customer = access_customer(actor, customer_id, "manage", lock=True, permission="customer.release")
-    _require_state(customer, State.OWNED, action=_("移入公海"))
+    require_state(customer, State.OWNED, action=_("移入公海"))
     for guard in RELEASE_GUARDS:
         guard(customer)
     previous, now = customer.owner, clock.now()
@@ -94,7 +94,7 @@ def customer_pool_target(*, actor, customer_id, departments):
     sub-departments, may then see and claim it); no departments = the whole library again. Pool
     managers only (customer.assign)."""
     customer = access_customer(actor, customer_id, lock=True, permission="customer.assign")
-    _require_state(customer, State.POOL, action=_("定向"))
+    require_state(customer, State.POOL, action=_("定向"))
     before = sorted(PoolTarget.objects.filter(customer=customer).values_list("department__name", flat=True))
     PoolTarget.objects.filter(customer=customer).delete()
     PoolTarget.objects.bulk_create(PoolTarget(customer=customer, department=d) for d in departments)
@@ -167,7 +167,7 @@ def customer_assign(*, actor, customer_id, employee, reason=""):
     """分配 (POOL-03): a pool manager gives a pool customer to an employee of its library; only
     the holding limit applies (no cooldown, no daily limit)."""
     customer = access_customer(actor, customer_id, lock=True, permission="customer.assign")
-    _require_state(customer, State.POOL, action=_("分配"))
+    require_state(customer, State.POOL, action=_("分配"))
     if config.library_of(employee).pk != customer.library_id:
         raise BusinessError(
             "library_mismatch", _("%(name)s不属于该客户所在的客户库") % {"name": employee.name}
@@ -200,7 +200,7 @@ def customer_delete(*, actor, customer_id):
     customer = access_customer(actor, customer_id, "manage", lock=True, permission="customer.delete")
     if config.customer_settings().forbid_delete:
         raise BusinessError("deletion_forbidden", _("企业已设置禁止删除客户"), status=403)
-    _require_state(customer, State.OWNED, State.POOL, action=_("删除"))
+    require_state(customer, State.OWNED, State.POOL, action=_("删除"))
     previous, now = customer.owner, clock.now()
     _clear_targets(customer)
     customer.state_before_delete, customer.state = customer.state, State.DELETED
@@ -222,7 +222,7 @@ def customer_restore(*, actor, customer_id):
     """恢复 (CUST-22): back to the former owner when they are active and under their limit,
     otherwise into the library's pool. A twin created meanwhile blocks it (``duplicate_customer``)."""
     customer = access_customer(actor, customer_id, "restore", lock=True, permission="customer.delete")
-    _require_state(customer, State.DELETED, action=_("恢复"))
+    require_state(customer, State.DELETED, action=_("恢复"))
     contacts = list(Contact.objects.filter(customer=customer))
     refuse_duplicate(
         customer.library,
@@ -260,7 +260,7 @@ def customer_inherit(*, actor, customer_id, employee):
     """INH-03: a resigned employee's customer goes to ``employee`` (holding limit applies)."""
     with transaction.atomic():
         customer = locked_for_job(customer_id)
-        _require_state(customer, State.OWNED, action=_("继承"))
+        require_state(customer, State.OWNED, action=_("继承"))
         _reserve(employee, customer)
         previous = customer.owner
         _take_ownership(customer, employee, now=clock.now())

@@ -7,10 +7,10 @@ from django.utils.translation import gettext as _
 from tidecrm.core import clock, timeline
 from tidecrm.core.bulk import each_independently
 from tidecrm.core.errors import ValidationFailed
+from tidecrm.core.ownership import require_state
 
 from ..access import access_customer
 from ..models import Customer, CustomerTag, Tag
-from ._common import _require_state
 
 State = Customer.State
 
@@ -48,7 +48,7 @@ def customer_set_tags(*, actor, customer_id, tag_ids, add=False):
     tag_ids = validate_tags(tag_ids)
     with transaction.atomic():
         customer = access_customer(actor, customer_id, "change", lock=True)
-        _require_state(customer, State.OWNED, action=_("修改标签"))
+        require_state(customer, State.OWNED, action=_("修改标签"))
         before = _tag_names(customer)
         links = CustomerTag.objects.filter(customer=customer)
         if add:
