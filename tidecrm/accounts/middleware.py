@@ -1,8 +1,11 @@
 """Find who calls (Bearer token or session) and bind their enterprise for the whole request."""
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from django.db import DataError
+from django.http import HttpRequest, HttpResponse
 
 from tidecrm.core.api import MAX_ID
 from tidecrm.core.security import client_ip  # noqa: F401 - the one place the caller's IP is read
@@ -20,7 +23,7 @@ from .sessions import SESSION_AUTH_HASH, SESSION_EMPLOYEE, auth_hash
 logger = logging.getLogger(__name__)
 
 
-def _token_shaped(raw):
+def _token_shaped(raw: str) -> bool:
     """Whether ``raw`` looks like ``<tenant_id>.<secret>`` with a tenant id that can exist.
 
     Anything else is not worth a query: ``9223372036854775808.x`` or ``².x`` would make the lookup
@@ -35,7 +38,7 @@ def _token_shaped(raw):
     )
 
 
-def _token_employee(raw):
+def _token_employee(raw: str) -> Employee | None:
     """The employee of a Bearer token, or None for any token that is not one of ours."""
     if not _token_shaped(raw):
         return None
@@ -48,15 +51,16 @@ def _token_employee(raw):
         return None
 
 
-def device_of(request):
+def device_of(request: HttpRequest) -> str:
+    """Return the caller's user agent, cut to what the security log keeps."""
     return request.META.get("HTTP_USER_AGENT", "")[:200]
 
 
 class AuthenticationMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: Any) -> HttpResponse:
         request.employee = request.tenant = request.account = None
         request.auth_method = None
         header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -92,7 +96,7 @@ class AuthenticationMiddleware:
             reset_current_tenant(token)
 
     @staticmethod
-    def _bind(request, employee):
+    def _bind(request: Any, employee: Employee) -> None:
         request.employee = employee
         request.tenant = employee.tenant
         request.account = employee.account

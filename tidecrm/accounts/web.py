@@ -4,9 +4,11 @@ the decorator lives here and ``core`` stays below accounts.
 """
 
 import functools
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,7 +19,7 @@ from .services import sudo_is_fresh
 from .sessions import SESSION_SUDO
 
 
-def sudo_required(view):
+def sudo_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Enterprise settings need a re-authentication within SUDO_MINUTES (Q-21, TEN-14).
 
     Without a fresh one a page is sent to the sudo page with ``next`` pointing back to it; an
@@ -31,7 +33,7 @@ def sudo_required(view):
 
     @login_required
     @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.employee.is_admin or sudo_is_fresh(request.session.get(SESSION_SUDO)):
             return view(request, *args, **kwargs)
         if not is_htmx(request):
@@ -43,11 +45,11 @@ def sudo_required(view):
     return wrapper
 
 
-def _sudo_url(next_path):
+def _sudo_url(next_path: str) -> str:
     return f"{reverse('sudo')}?{urlencode({'next': next_path})}"
 
 
-def _htmx_page(request):
+def _htmx_page(request: HttpRequest) -> str:
     """The page an htmx request came from (``HX-Current-URL``, when on this site) to return to
     after sudo; the request's own URL is a fragment or an action. Else the settings home."""
     current = request.headers.get("HX-Current-URL", "")

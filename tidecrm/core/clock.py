@@ -4,16 +4,17 @@ Rules and tests run "as of" any moment with :func:`frozen` (or ``run_rules --now
 """
 
 import contextvars
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-_frozen_at = contextvars.ContextVar("frozen_at", default=None)
+_frozen_at: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("frozen_at", default=None)
 _offset = [timedelta(0)]
 
 
-def now():
+def now() -> datetime:
     """Return the current aware datetime (UTC), honouring a frozen or shifted clock."""
     frozen = _frozen_at.get()
     if frozen is not None:
@@ -22,7 +23,7 @@ def now():
 
 
 @contextmanager
-def frozen(moment):
+def frozen(moment: datetime) -> Iterator[datetime]:
     """Make :func:`now` return ``moment`` inside the block."""
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
@@ -34,7 +35,7 @@ def frozen(moment):
 
 
 @contextmanager
-def shifted(delta):
+def shifted(delta: timedelta) -> Iterator[None]:
     """Move :func:`now` forward by ``delta`` inside the block (whole process; tests only)."""
     _offset[0] += delta
     try:
@@ -43,8 +44,6 @@ def shifted(delta):
         _offset[0] -= delta
 
 
-def today():
+def today() -> date:
     """Today's date in the current time zone (dates on contracts, payments, close dates)."""
-    from django.utils import timezone
-
     return timezone.localdate(now())

@@ -4,7 +4,7 @@ Services raise these; the API maps them to ``{"code", "message", "details"}`` wi
 below, and pages show ``message`` (zh-Hans by default) to the user.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +19,14 @@ class BusinessError(Exception):
     default_code: str = "conflict"
     default_message: "StrOrPromise" = _("操作无法完成")
 
-    def __init__(self, code=None, message=None, *, details=None, status=None):
+    def __init__(
+        self,
+        code: str | None = None,
+        message: object = None,
+        *,
+        details: dict[str, Any] | None = None,
+        status: int | None = None,
+    ) -> None:
         self.code = code or self.default_code
         self.message = str(message if message is not None else self.default_message)
         self.details = details or {}
@@ -27,7 +34,7 @@ class BusinessError(Exception):
             self.status = status
         super().__init__(f"{self.code}: {self.message}")
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
@@ -58,7 +65,9 @@ class ValidationFailed(BusinessError):
     default_code = "validation_error"
     default_message = _("提交的内容有误")
 
-    def __init__(self, fields=None, message=None, *, code=None):
+    def __init__(
+        self, fields: dict[str, Any] | None = None, message: object = None, *, code: str | None = None
+    ) -> None:
         fields = {
             name: [str(m) for m in (msgs if isinstance(msgs, list | tuple) else [msgs])]
             for name, msgs in (fields or {}).items()
@@ -66,7 +75,7 @@ class ValidationFailed(BusinessError):
         super().__init__(code or self.default_code, message, details={"fields": fields})
 
     @property
-    def fields(self):
+    def fields(self) -> dict[str, list[str]]:
         return self.details["fields"]
 
 

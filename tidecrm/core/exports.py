@@ -31,10 +31,10 @@ never a truncated download.
 """
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 import xlsxwriter
@@ -60,7 +60,7 @@ class ExportTooLarge(BusinessError):
     status = 409
     default_code = "export_too_large"
 
-    def __init__(self, *, total, limit):
+    def __init__(self, *, total: int, limit: int) -> None:
         super().__init__(
             message=_("导出数据超过 %(limit)s 条上限（当前 %(total)s 条），请缩小筛选范围后分批导出")
             % {"limit": limit, "total": total},
@@ -68,7 +68,7 @@ class ExportTooLarge(BusinessError):
         )
 
 
-def stamped_name(label):
+def stamped_name(label: object) -> str:
     """The download name of an export: 销售线索-20261122-1530.xlsx (local time of the export)."""
     from django.utils import timezone
 
@@ -77,7 +77,14 @@ def stamped_name(label):
     return f"{label}-{timezone.localtime(clock.now()).strftime('%Y%m%d-%H%M')}.xlsx"
 
 
-def export_response(file_name, columns: Sequence[Column], rows, *, max_rows=None, sheet_name=None):
+def export_response(
+    file_name: str,
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    *,
+    max_rows: int | None = None,
+    sheet_name: str | None = None,
+) -> FileResponse:
     """Return a download of ``rows`` as an xlsx named ``file_name`` (Chinese names welcome).
 
     ``rows`` is a queryset (counted first, then read in chunks) or any iterable of objects.
@@ -96,7 +103,14 @@ def export_response(file_name, columns: Sequence[Column], rows, *, max_rows=None
     return response
 
 
-def write_xlsx(output, columns: Sequence[Column], rows, *, max_rows=None, sheet_name=None):
+def write_xlsx(
+    output: IO[bytes],
+    columns: Sequence[Column],
+    rows: Iterable[Any],
+    *,
+    max_rows: int | None = None,
+    sheet_name: str | None = None,
+) -> int:
     """Write a one-sheet workbook (bold header row, then one line per row) to the file object
     ``output`` and return the number of rows written."""
     max_rows = max_rows or MAX_ROWS
@@ -104,7 +118,7 @@ def write_xlsx(output, columns: Sequence[Column], rows, *, max_rows=None, sheet_
         total = rows.count()
         rows = rows.iterator(chunk_size=CHUNK_SIZE)
     else:
-        total = len(rows) if hasattr(rows, "__len__") else 0
+        total = len(rows) if isinstance(rows, Sized) else 0
     if total > max_rows:
         raise ExportTooLarge(total=total, limit=max_rows)
     labels = [str(label) for label, _getter in columns]
@@ -140,7 +154,7 @@ def write_xlsx(output, columns: Sequence[Column], rows, *, max_rows=None, sheet_
     return written
 
 
-def cell_value(value):
+def cell_value(value: Any) -> str | int | float | Decimal | None:
     """Return ``value`` as the cell shows it: local time text for datetimes, 是/否 for
     booleans, lists joined with 、, numbers as numbers, None as an empty cell."""
     if value is None:
@@ -160,7 +174,7 @@ def cell_value(value):
     return str(value)
 
 
-def content_disposition(file_name):
+def content_disposition(file_name: str) -> str:
     """Return an attachment header any browser names right: an ASCII fallback for old clients
     and the real (e.g. Chinese) name as RFC 5987 ``filename*=UTF-8''...``."""
     _stem, dot, extension = file_name.rpartition(".")
@@ -176,7 +190,7 @@ def _as_callable(getter: Getter) -> Callable[[Any], Any]:
         return getter
     path = getter.split(".")
 
-    def get(row):
+    def get(row: Any) -> Any:
         for name in path:
             row = getattr(row, name, None)
             if row is None:
@@ -186,7 +200,7 @@ def _as_callable(getter: Getter) -> Callable[[Any], Any]:
     return get
 
 
-def _write(sheet, row, col, value):
+def _write(sheet: Any, row: int, col: int, value: Any) -> None:
     if value is None or value == "":
         return
     if isinstance(value, str):
@@ -195,7 +209,7 @@ def _write(sheet, row, col, value):
         sheet.write_number(row, col, value)
 
 
-def _width(label):
+def _width(label: str) -> int:
     """Return a column width fitting the header (CJK characters are two columns wide)."""
     wide = sum(2 if ord(char) > 0x2E80 else 1 for char in label)
     return max(wide + 4, 12)

@@ -15,7 +15,7 @@ _PROVIDED: dict[str, Callable[..., Any]] = {}
 OWNER_SCOPE = "owner_scope"  # (actor, module, *, owner_field, include_subordinates) → Q over owners
 
 
-def provide(name, function):
+def provide(name: str, function: Callable[..., Any]) -> None:
     """Register ``function`` as the provider of ``name`` (idempotent for the same function)."""
     current = _PROVIDED.get(name)
     if current is not None and current is not function:
@@ -23,7 +23,8 @@ def provide(name, function):
     _PROVIDED[name] = function
 
 
-def get(name):
+def get(name: str) -> Callable[..., Any]:
+    """Return the provider of ``name``; raise at once when no app provides it (a start-up bug)."""
     try:
         return _PROVIDED[name]
     except KeyError:

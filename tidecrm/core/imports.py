@@ -15,15 +15,18 @@ import json
 import re
 import tempfile
 import uuid
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, connections, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from . import clock, hooks, logs, sheet_reader, sheets
@@ -34,6 +37,11 @@ from .tenancy import employee_context, tenant_context
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+# A table as read from a file: its header row and its data rows, every cell as text.
+Table = tuple[list[str], list[list[str]]]
+# What an importer answers per row: None (imported) or the reason it was not.
+Outcome = str | None
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -46,7 +54,7 @@ class Column:
     key: str
     label: str
     required: bool = False
-    synonyms: tuple = ()
+    synonyms: tuple[str, ...] = ()
     hint: str = ""
 
 
@@ -57,7 +65,7 @@ class Importer:
     kind: str
     label: "StrOrPromise"
     permission: str
-    columns: tuple = field(default_factory=tuple)
+    columns: tuple[Column, ...] = field(default_factory=tuple)
     max_rows: int = MAX_ROWS
 
     # Rows per chunk (one transaction each); 0 = the module's CHUNK_ROWS. Set-based importers
@@ -73,17 +81,19 @@ class Importer:
     # modal with ``options_context(actor)``, read back with ``options_from_form(post)``.
     options_template: str = ""
 
-    def options_context(self, actor):
+    def options_context(self, actor: Any) -> dict[str, Any]:
         return {}
 
-    def options_from_form(self, data):
+    def options_from_form(self, data: Mapping[str, Any]) -> dict[str, Any]:
         return {}
 
-    def prepare(self, actor, options):
+    def prepare(self, actor: Any, options: Mapping[str, Any]) -> dict[str, Any]:
         """Validate the job options once (raise ValidationFailed); return a context for the rows."""
         return {}
 
-    def import_rows(self, actor, rows, context):
+    def import_rows(
+        self, actor: Any, rows: list[dict[str, str]], context: dict[str, Any]
+    ) -> "list[Outcome] | Future[list[Outcome]]":
         """Import a chunk of {key: text} rows; return one outcome per row: None or a reason.
 
         ``context`` (from ``prepare``) lives for the whole file; ``context["row_offset"]`` is the
@@ -93,7 +103,7 @@ class Importer:
         """
         raise NotImplementedError
 
-    def finish(self, actor, context, job):
+    def finish(self, actor: Any, context: dict[str, Any], job: ImportJob) -> None:
         """Called once after the last chunk (also after a crash, for what was imported), with the
         job's final counts: e.g. one timeline event summarising the import."""
 
@@ -113,12 +123,12 @@ class ChunkWriter:
 
     WORKERS = 2
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.background = connection.vendor == "postgresql" and not connection.in_atomic_block
-        self._executor = None
-        self._futures = []
+        self._executor: ThreadPoolExecutor | None = None
+        self._futures: list[Future[Any]] = []
 
-    def run(self, write, *args):
+    def run(self, write: Callable[..., Any], *args: Any) -> Any:
         """``write(*args)`` now, or a Future of it when writes run in the background."""
         if not self.background:
             return write(*args)
@@ -128,7 +138,7 @@ class ChunkWriter:
         self._futures.append(future)
         return future
 
-    def close(self, *, cancel=False):
+    def close(self, *, cancel: bool = False) -> None:
         """Wait for the writes handed over (with ``cancel``: only for those running)."""
         if self._executor is None:
             return
@@ -140,7 +150,7 @@ class ChunkWriter:
         executor.shutdown()
 
 
-def _closing(write, *args):
+def _closing(write: Callable[..., Any], *args: Any) -> Any:
     """Run one chunk's writes on this thread's own connection, then close it (a connection
     belongs to the thread that opened it; opening one costs little next to a chunk)."""
     try:
@@ -152,12 +162,14 @@ def _closing(write, *args):
 IMPORTERS: dict[str, Importer] = {}
 
 
-def register(importer):
+def register(importer: Importer) -> Importer:
+    """Make ``importer`` the one for its kind (at start-up); return it."""
     IMPORTERS[importer.kind] = importer
     return importer
 
 
-def get_importer(kind):
+def get_importer(kind: str) -> Importer:
+    """Return the importer of ``kind``; 404 for a kind nobody registered."""
     if kind not in IMPORTERS:
         raise NotFound()
     return IMPORTERS[kind]
@@ -171,7 +183,7 @@ def get_importer(kind):
 # IMPORT_PARSE_MEMORY_BYTES / _CPU_SECONDS / _WALL_SECONDS override the limits.
 
 
-def _limits():
+def _limits() -> dict[str, int]:
     return {
         "memory_bytes": getattr(settings, "IMPORT_PARSE_MEMORY_BYTES", 2 * 1024**3),
         "cpu_seconds": getattr(settings, "IMPORT_PARSE_CPU_SECONDS", 60),
@@ -179,7 +191,7 @@ def _limits():
     }
 
 
-def _refused(refusal, max_rows):
+def _refused(refusal: sheets.Refusal, max_rows: int) -> BusinessError:
     """The BusinessError (409, Chinese message) for a :class:`sheets.Refusal`."""
     code, details = refusal.code, refusal.details
     if code == "too_many_rows":
@@ -203,11 +215,11 @@ def _refused(refusal, max_rows):
     return BusinessError(code, message, details=details)
 
 
-def _unreadable():
+def _unreadable() -> BusinessError:
     return BusinessError("invalid_file", _("无法读取该文件，请上传 xlsx、xls 或 csv 格式的表格"))
 
 
-def survey_table(content, *, max_rows=MAX_ROWS):
+def survey_table(content: bytes, *, max_rows: int = MAX_ROWS) -> sheets.Survey:
     """Check an upload without parsing it (in the request); return its :class:`sheets.Survey`.
 
     Refusals (409 with a Chinese message): ``file_too_large``, ``invalid_file``,
@@ -221,7 +233,7 @@ def survey_table(content, *, max_rows=MAX_ROWS):
         raise _refused(refusal, max_rows) from None
 
 
-def parse_table(path, *, max_rows=MAX_ROWS):
+def parse_table(path: str, *, max_rows: int = MAX_ROWS) -> Table:
     """Return (headers, rows) of a surveyed file, parsed in a child process under limits.
 
     Rows are padded or cut to the header's width; empty rows are left out. Refusals as
@@ -233,7 +245,7 @@ def parse_table(path, *, max_rows=MAX_ROWS):
         raise _refused(refusal, max_rows) from None
 
 
-def read_table(content, *, max_rows=MAX_ROWS):
+def read_table(content: bytes, *, max_rows: int = MAX_ROWS) -> Table:
     """Return (headers, rows) of the first sheet of an xlsx/xls file or a csv, checked by content:
     :func:`survey_table`, then :func:`parse_table`."""
     survey_table(content, max_rows=max_rows)
@@ -243,17 +255,17 @@ def read_table(content, *, max_rows=MAX_ROWS):
         return parse_table(file.name, max_rows=max_rows)
 
 
-def _header_key(text):
+def _header_key(text: str | None) -> str:
     return re.sub(r"[\s*＊:：（）()]", "", text or "").lower()
 
 
-def map_headers(importer, headers):
+def map_headers(importer: Importer, headers: list[str]) -> dict[int, str]:
     """Return {column index: column key}; refuse files missing a required column."""
-    lookup = {}
+    lookup: dict[str, str] = {}
     for column in importer.columns:
         for name in (column.label, column.key, *column.synonyms):
             lookup[_header_key(name)] = column.key
-    mapping = {}
+    mapping: dict[int, str] = {}
     for index, header in enumerate(headers):
         key = lookup.get(_header_key(header))
         if key and key not in mapping.values():
@@ -271,13 +283,15 @@ def map_headers(importer, headers):
 # ---------------------------------------------------------------- jobs
 
 
-def _storage_dir():
+def _storage_dir() -> Path:
     path = Path(settings.MEDIA_ROOT) / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def import_start(*, actor, kind, file_name, content, options=None):
+def import_start(
+    *, actor: Any, kind: str, file_name: str | None, content: bytes, options: dict[str, Any] | None = None
+) -> ImportJob:
     """Check the file and options, record a queued job and schedule it; return the job."""
     importer = get_importer(kind)
     check(actor, importer.permission)
@@ -301,12 +315,12 @@ def import_start(*, actor, kind, file_name, content, options=None):
     return job
 
 
-def _parsed_path(stored):
+def _parsed_path(stored: str | Path) -> Path:
     """Where an earlier version kept the table it parsed at upload (read by the job, then removed)."""
     return Path(f"{stored}.rows.json")
 
 
-def _job_table(job, importer):
+def _job_table(job: ImportJob, importer: Importer) -> Table:
     """(headers, rows) of a job: its file parsed now, or the table parsed at upload by an earlier
     version (for a job queued before the upgrade)."""
     parsed = _parsed_path(job.file_path)
@@ -316,26 +330,26 @@ def _job_table(job, importer):
     return parse_table(job.file_path, max_rows=importer.max_rows)
 
 
-def _enqueue(job_id, tenant_id):
+def _enqueue(job_id: int, tenant_id: int) -> None:
     from .tasks import run_import_task
 
     run_import_task(job_id, tenant_id)
 
 
-def import_run(job_id):
+def import_run(job_id: int) -> ImportJob | None:
     """Run a queued job (in the worker) within the bound tenant; safe to call twice."""
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
         status=ImportJob.Status.RUNNING
     )
     if not claimed:
         logs.imports.info("import job=%s not queued any more: skipped", job_id)
-        return
+        return None
     job = ImportJob.objects.select_related("created_by", "created_by__tenant").get(pk=job_id)
     with employee_context(job.created_by):  # the job acts for its uploader: log lines name them
         return _import_run(job)
 
 
-def _import_run(job):
+def _import_run(job: ImportJob) -> ImportJob:
     importer = IMPORTERS[job.kind]
     logs.imports.info("import %s started job=%s", job.kind, job.pk)
     failures = []
@@ -344,7 +358,7 @@ def _import_run(job):
 
     counted = {"processed": 0, "succeeded": 0}
 
-    def record(start, chunk, outcomes):
+    def record(start: int, chunk: list[list[str]], outcomes: Any) -> None:
         if isinstance(outcomes, Future):
             outcomes = outcomes.result()
         failed = [(row, reason) for row, reason in zip(chunk, outcomes, strict=True) if reason]
@@ -433,7 +447,7 @@ def _import_run(job):
     return job
 
 
-def _write_failures(headers, failures):
+def _write_failures(headers: list[str], failures: list[tuple[list[str], str]]) -> str:
     """Write the failed rows as they were, plus a 失败原因 column; return the file path."""
     path = _storage_dir() / f"failures-{uuid.uuid4().hex}.xlsx"
     workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
@@ -446,12 +460,12 @@ def _write_failures(headers, failures):
     return str(path)
 
 
-def failure_rows(job):
+def failure_rows(job: ImportJob) -> Table:
     """Return the failure file as (headers, rows), for tests and previews."""
     return read_table(Path(job.failure_path).read_bytes(), max_rows=MAX_ROWS + 1)
 
 
-def visible_jobs(*, actor, kind):
+def visible_jobs(*, actor: Any, kind: str) -> QuerySet[ImportJob]:
     """Return the jobs of ``kind`` the actor may see, newest first (``permission_denied`` without
     the kind's permission).
 
@@ -476,7 +490,7 @@ def visible_jobs(*, actor, kind):
     )
 
 
-def import_get(*, actor, job_id, kind=None):
+def import_get(*, actor: Any, job_id: int, kind: str | None = None) -> ImportJob:
     """Return one import job the actor may see (:func:`visible_jobs`); 404 otherwise."""
     job_kind = ImportJob.objects.filter(pk=job_id).values_list("kind", flat=True).first()
     if job_kind is None or job_kind not in IMPORTERS or (kind and job_kind != kind):
@@ -487,12 +501,12 @@ def import_get(*, actor, job_id, kind=None):
     return job
 
 
-def import_list(*, actor, kind):
+def import_list(*, actor: Any, kind: str) -> QuerySet[ImportJob]:
     """Return the jobs of ``kind`` the actor may see, newest first (导入记录)."""
     return visible_jobs(actor=actor, kind=kind)
 
 
-def template_bytes(kind):
+def template_bytes(kind: str) -> bytes:
     """Return the xlsx template of ``kind``: the headers (required ones marked *, hints as comments)."""
     importer = get_importer(kind)
     output = io.BytesIO()
@@ -508,7 +522,7 @@ def template_bytes(kind):
     return output.getvalue()
 
 
-def run_in_tenant(job_id, tenant_id):
+def run_in_tenant(job_id: int, tenant_id: int) -> ImportJob | None:
     """The worker's entry point: bind the job's tenant and uploader (for the log lines), then run it."""
     from .models import Tenant
 
@@ -521,10 +535,10 @@ def run_in_tenant(job_id, tenant_id):
             return job
 
 
-def validate_upload(uploaded):
+def validate_upload(uploaded: UploadedFile | None) -> bytes:
     """Refuse a missing upload before reading it."""
     if uploaded is None:
         raise ValidationFailed({"file": [_("请选择要导入的文件")]})
-    if uploaded.size > MAX_FILE_BYTES:
+    if (uploaded.size or 0) > MAX_FILE_BYTES:
         raise BusinessError("file_too_large", _("文件不能超过20MB"))
     return uploaded.read()

@@ -9,7 +9,7 @@ _BRACKETS = re.compile(r"[()（）\[\]【】]")
 _SPACES = re.compile(r"\s+")
 
 
-def normalize_phone(value):
+def normalize_phone(value: object) -> str:
     """Return the phone without spaces, dashes, brackets and a +86/0086 prefix ("" when empty)."""
     if not value:
         return ""
@@ -27,11 +27,12 @@ def normalize_phone(value):
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
-def is_mobile(value):
+def is_mobile(value: object) -> bool:
+    """Return whether ``value`` is a mainland mobile number (11 digits from 13x to 19x), once normalised."""
     return bool(MOBILE_RE.match(normalize_phone(value)))
 
 
-def normalize_company(value):
+def normalize_company(value: object) -> str:
     """Return a company name folded for duplicate checks (full/half width, brackets, suffixes)."""
     if not value:
         return ""
@@ -49,17 +50,17 @@ def normalize_company(value):
     return name
 
 
-def mask_phone(phone):
+def mask_phone(phone: str | None) -> str:
     """GEN-03: first 3 + **** + last 4 (156****2345)."""
     return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 7 else ("****" if phone else "")
 
 
-def mask_qq(qq):
+def mask_qq(qq: str | None) -> str:
     """GEN-03 (PROPOSED): first 2 + **** + last 2."""
     return f"{qq[:2]}****{qq[-2:]}" if qq and len(qq) >= 4 else ("****" if qq else "")
 
 
-def mask_email(email):
+def mask_email(email: str | None) -> str:
     """GEN-03 (PROPOSED): first character + *** + @domain."""
     if not email:
         return ""

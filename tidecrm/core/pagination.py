@@ -5,7 +5,11 @@ exact COUNT(*) over a million customers costs more than the whole page. Past the
 ``total`` is that bound and ``total_capped`` says so (the pager shows "共 10000+ 条").
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
 
 PAGE_SIZES = (10, 20, 50, 99)
 DEFAULT_PAGE_SIZE = 20
@@ -15,7 +19,7 @@ COUNT_LIMIT = 10_000
 DEEP_PAGE = 100  # from this offset on, a page selects its ids first (see paginate)
 
 
-def clamp_page(page, page_size):
+def clamp_page(page: object, page_size: object) -> tuple[int, int]:
     """Return (page, page_size) made safe: 1 ≤ page ≤ MAX_PAGE, 1 ≤ page_size ≤ MAX_PAGE_SIZE.
 
     Anything that is not a whole number (``"²"``, ``"abc"``, ``"2.5"``) is the default; a number
@@ -23,7 +27,7 @@ def clamp_page(page, page_size):
     return _bounded(page, 1, 1, MAX_PAGE), _bounded(page_size, DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
 
 
-def _bounded(value, default, low, high):
+def _bounded(value: Any, default: int, low: int, high: int) -> int:
     if isinstance(value, bool):
         return default
     try:
@@ -35,25 +39,25 @@ def _bounded(value, default, low, high):
 
 @dataclass
 class Page:
-    items: list
+    items: list[Any]
     total: int
     page: int
     page_size: int
     total_capped: bool = False  # more rows than ``total`` (counting stopped there)
 
     @property
-    def page_count(self):
+    def page_count(self) -> int:
         return max((self.total + self.page_size - 1) // self.page_size, 1)
 
     @property
-    def has_previous(self):
+    def has_previous(self) -> bool:
         return self.page > 1
 
     @property
-    def has_next(self):
+    def has_next(self) -> bool:
         return self.page < self.page_count or self.total_capped
 
-    def as_dict(self, serialize=None):
+    def as_dict(self, serialize: Callable[[Any], Any] | None = None) -> dict[str, Any]:
         items = [serialize(item) for item in self.items] if serialize else self.items
         return {
             "items": items,
@@ -64,7 +68,13 @@ class Page:
         }
 
 
-def paginate(queryset, *, page=1, page_size=DEFAULT_PAGE_SIZE, count_limit=COUNT_LIMIT):
+def paginate(
+    queryset: QuerySet[Any],
+    *,
+    page: object = 1,
+    page_size: object = DEFAULT_PAGE_SIZE,
+    count_limit: int | None = COUNT_LIMIT,
+) -> Page:
     """Return a :class:`Page` of ``queryset`` (one COUNT and one SELECT).
 
     The COUNT stops after ``max(count_limit, the rows up to this page)`` rows; ``count_limit=None``
@@ -86,18 +96,18 @@ def paginate(queryset, *, page=1, page_size=DEFAULT_PAGE_SIZE, count_limit=COUNT
     return Page(items=items, total=total, page=page, page_size=page_size, total_capped=capped)
 
 
-def _rows_of(queryset, ids):
+def _rows_of(queryset: QuerySet[Any], ids: Iterable[Any]) -> QuerySet[Any]:
     """The rows of ``ids`` with ``queryset``'s joins, prefetches and deferred fields but not its
     filters, which chose the ids: testing a data scope of hundreds of owners again on 20 rows
     costs more than reading them. The model's default manager keeps the tenant filter."""
     rows = queryset.model._default_manager.filter(pk__in=ids)
     rows.query.select_related = queryset.query.select_related
     rows.query.deferred_loading = queryset.query.deferred_loading
-    rows._prefetch_related_lookups = queryset._prefetch_related_lookups
+    rows._prefetch_related_lookups = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
     return rows
 
 
-def _plain(queryset):
+def _plain(queryset: QuerySet[Any]) -> bool:
     """A queryset whose rows are one per primary key (no grouping, distinct or annotations)."""
     query = queryset.query
     return not (query.group_by or query.distinct or query.annotations or query.combinator)

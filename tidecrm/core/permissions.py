@@ -5,29 +5,43 @@ super admin holds every code. Data scopes (数据权限) live in ``tidecrm.org.s
 """
 
 import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.utils.translation import gettext_lazy as _
 
 from .errors import NotAuthenticated, PermissionDenied
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+_View = TypeVar("_View", bound=Callable[..., Any])
+
 
 @dataclass(frozen=True)
 class Permission:
     code: str
-    label: str
+    label: "StrOrPromise"
     module: str
-    module_label: str
+    module_label: "StrOrPromise"
     owner_only: bool = False
 
 
 REGISTRY: dict[str, Permission] = {}
-MODULES: dict[str, str] = {}
+MODULES: dict[str, "StrOrPromise"] = {}
 # Codes the seeded system roles get by default, by role key ("admin" gets every code).
 DEFAULT_GRANTS: dict[str, set[str]] = {}
 
 
-def register(module, module_label, codes, *, owner_only=(), defaults=None):
+def register(
+    module: str,
+    module_label: "StrOrPromise",
+    codes: Mapping[str, "StrOrPromise"],
+    *,
+    owner_only: Iterable[str] = (),
+    defaults: Mapping[str, Iterable[str]] | None = None,
+) -> None:
     """Register ``codes`` ({code: label}) under ``module``.
 
     ``owner_only`` codes stay with the super admin; ``defaults`` ({system role key: [codes]})
@@ -40,26 +54,27 @@ def register(module, module_label, codes, *, owner_only=(), defaults=None):
         DEFAULT_GRANTS.setdefault(role_key, set()).update(granted)
 
 
-def default_codes(role_key):
+def default_codes(role_key: str) -> list[str]:
     """Return the codes a seeded system role holds."""
     if role_key == "admin":
         return sorted(code for code, permission in REGISTRY.items() if not permission.owner_only)
     return sorted(DEFAULT_GRANTS.get(role_key, ()))
 
 
-def all_codes():
+def all_codes() -> set[str]:
+    """Return every registered code."""
     return set(REGISTRY)
 
 
-def grouped():
+def grouped() -> list[tuple[str, "StrOrPromise", list[Permission]]]:
     """Return [(module, module_label, [Permission, ...]), ...] in registration order."""
-    groups = {}
+    groups: dict[str, list[Permission]] = {}
     for permission in REGISTRY.values():
         groups.setdefault(permission.module, []).append(permission)
     return [(module, MODULES[module], perms) for module, perms in groups.items()]
 
 
-def check(employee, code):
+def check(employee: Any, code: str) -> None:
     """Raise unless ``employee`` holds the function permission ``code``."""
     if employee is None:
         raise NotAuthenticated()
@@ -67,17 +82,17 @@ def check(employee, code):
         raise PermissionDenied()
 
 
-def permission_required(code):
+def permission_required(code: str) -> Callable[[_View], _View]:
     """Decorate a view or API operation (``request`` first) so it runs only with ``code``."""
 
-    def decorator(func):
+    def decorator(func: _View) -> _View:
         @functools.wraps(func)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
             check(getattr(request, "employee", None), code)
             return func(request, *args, **kwargs)
 
-        wrapper.permission_code = code
-        return wrapper
+        wrapper.permission_code = code  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
 
     return decorator
 

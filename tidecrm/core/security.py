@@ -6,23 +6,29 @@ Settings (README "Configuration"): ``TRUSTED_PROXIES`` (networks whose ``X-Forwa
 
 import functools
 import ipaddress
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 
 from .api import MAX_ID
 from .errors import NotFound
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+GetResponse = Callable[[HttpRequest], HttpResponse]
+
 # ---------------------------------------------------------------- trusted proxies
 
 
 @functools.cache
-def _networks(entries):
+def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
-def _address(text):
+def _address(text: str) -> Address | None:
     """The IP address in ``text`` (an ``X-Forwarded-For`` entry or REMOTE_ADDR), or None.
 
     Proxies write ``1.2.3.4``, ``2001:db8::1``, and some add a port: ``1.2.3.4:5678``,
@@ -38,16 +44,16 @@ def _address(text):
         return None
 
 
-def is_trusted_proxy(address):
+def is_trusted_proxy(address: Address | None) -> bool:
     """Whether ``address`` (an ``ipaddress`` address or None) is in ``TRUSTED_PROXIES``."""
     if address is None:
         return False
-    if getattr(address, "ipv4_mapped", None):
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return any(address in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
 
 
-def client_ip(request):
+def client_ip(request: HttpRequest) -> str | None:
     """Return the address the request came from, as text (None when unknown).
 
     Behind trusted proxies (``TRUSTED_PROXIES``) that is the right-most ``X-Forwarded-For``
@@ -60,7 +66,7 @@ def client_ip(request):
         return request.META.get("REMOTE_ADDR") or None
     if not is_trusted_proxy(peer):
         return str(peer)
-    client = peer
+    client: Address = peer
     for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         address = _address(entry)
         if address is None:
@@ -85,10 +91,10 @@ class TrustedProxyMiddleware:
         "HTTP_X_FORWARDED_PORT",
     )
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if not is_trusted_proxy(_address(request.META.get("REMOTE_ADDR") or "")):
             for header in self.FORWARDED:
                 request.META.pop(header, None)
@@ -105,13 +111,19 @@ class PathIdMiddleware:
     overflow its bigint (a 500) instead of being the missing record it is (API.md: an id out of
     range in a path → 404). One check here covers every route, today's and tomorrow's."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: Iterable[Any],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
         values = list(view_args) + list(view_kwargs.values())
         if not any(type(value) is int and value > MAX_ID for value in values):
             return None
@@ -130,10 +142,10 @@ class SecurityHeadersMiddleware:
     answer and on every download (``Content-Disposition``): shared caches and the browser's disk
     must not keep customer data."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         content_type = response.get("Content-Type", "")
         policy = settings.CONTENT_SECURITY_POLICY

@@ -10,7 +10,9 @@ the caller may see the record they belong to (never as public /media/ URLs).
 
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -19,7 +21,7 @@ from django.utils.translation import gettext as _
 from .errors import ValidationFailed
 
 
-def _refuse(text):
+def _refuse(text: str) -> NoReturn:
     raise ValidationFailed({"files": [text]}, message=text, code="invalid_file")
 
 
@@ -31,7 +33,7 @@ MAX_FILES = 9
 class Kind:
     key: str
     content_type: str
-    extensions: tuple
+    extensions: tuple[str, ...]
     image: bool = False
 
 
@@ -50,7 +52,7 @@ KINDS = (
 ACCEPT = ",".join(ext for kind in KINDS for ext in kind.extensions)
 
 
-def _sniff(content):
+def _sniff(content: bytes) -> str | None:
     head = content[:16]
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
@@ -71,7 +73,7 @@ def _sniff(content):
     return None
 
 
-def check(name, content):
+def check(name: str | None, content: bytes) -> Kind:
     """Return the :class:`Kind` of an upload, or refuse it (``invalid_file``, 422)."""
     extension = os.path.splitext(name or "")[1].lower()
     if not content:
@@ -90,14 +92,14 @@ def check(name, content):
     )
 
 
-def check_all(files):
+def check_all(files: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes, Kind]]:
     """Check a list of (name, content); return [(name, content, kind)]."""
     if len(files) > MAX_FILES:
         _refuse(_("最多上传%(n)s个附件") % {"n": MAX_FILES})
     return [(name, content, check(name, content)) for name, content in files]
 
 
-def store(content, *, folder, kind):
+def store(content: bytes, *, folder: str, kind: Kind) -> str:
     """Save the bytes under a random name and return the storage path."""
     path = f"{folder}/{secrets.token_hex(16)}{kind.extensions[0]}"
     return default_storage.save(path, ContentFile(content))

@@ -2,10 +2,13 @@
 
 import functools
 import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db import DataError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,12 +20,15 @@ from .permissions import check
 
 logger = logging.getLogger(__name__)
 
+View = Callable[..., HttpResponseBase]
 
-def is_htmx(request):
+
+def is_htmx(request: HttpRequest) -> bool:
+    """Return whether the request was made by htmx (it then wants a partial, not a page)."""
     return request.headers.get("HX-Request") == "true"
 
 
-def safe_next(request, default="/"):
+def safe_next(request: HttpRequest, default: str = "/") -> str:
     """Return the ``next`` parameter when it points inside this site, else ``default``."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -32,11 +38,11 @@ def safe_next(request, default="/"):
     return default
 
 
-def login_required(view):
+def login_required(view: View) -> View:
     """Send anonymous visitors to the login page, coming back here afterwards."""
 
     @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if getattr(request, "employee", None) is None:
             return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
         return view(request, *args, **kwargs)
@@ -44,13 +50,13 @@ def login_required(view):
     return wrapper
 
 
-def page_permission_required(code):
+def page_permission_required(code: str) -> Callable[[View], View]:
     """Require a login and the function permission ``code`` (403 page otherwise)."""
 
-    def decorator(view):
+    def decorator(view: View) -> View:
         @login_required
         @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
             check(request.employee, code)
             return view(request, *args, **kwargs)
 
@@ -65,13 +71,13 @@ class BusinessErrorMiddleware:
     The API has its own handlers (``core.api``); this covers the server-rendered pages.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
         if request.path.startswith("/api/"):
             return None
         if isinstance(exception, DataError | OverflowError):
@@ -100,7 +106,9 @@ class BusinessErrorMiddleware:
 # ---------------------------------------------------------------- htmx answers and form values
 
 
-def toast_response(text, level="success", *, trigger=None, close=None):
+def toast_response(
+    text: object, level: str = "success", *, trigger: str | None = None, close: str | None = None
+) -> HttpResponse:
     """Answer an htmx action with a toast (into #toasts), tell listeners of ``trigger`` to refresh,
     and optionally close the modal or drawer (``close="modal"`` / ``"drawer"``) after the swap."""
     from django.template.loader import render_to_string
@@ -115,7 +123,15 @@ def toast_response(text, level="success", *, trigger=None, close=None):
     return response
 
 
-def add_toast(response, request, text, level="success", *, trigger=None, close_modal=False):
+def add_toast(
+    response: HttpResponse,
+    request: HttpRequest,
+    text: object,
+    level: str = "success",
+    *,
+    trigger: str | None = None,
+    close_modal: bool = False,
+) -> HttpResponse:
     """Add an out-of-band toast (and optionally an emptied modal slot) to a rendered partial."""
     from django.template.loader import render_to_string
 
@@ -129,7 +145,7 @@ def add_toast(response, request, text, level="success", *, trigger=None, close_m
     return response
 
 
-def bulk_summary(result, done_format, failed_format):
+def bulk_summary(result: Mapping[str, Any], done_format: str, failed_format: str) -> str:
     """One line for a batch answer: ``done_format % {n}``, then ``failed_format % {n, why}`` with
     the distinct reasons of the records that did not go through."""
     text = done_format % {"n": len(result["succeeded"])}
@@ -139,12 +155,12 @@ def bulk_summary(result, done_format, failed_format):
     return text
 
 
-def parse_ids(values):
+def parse_ids(values: Iterable[object]) -> list[int]:
     """The integer ids among posted values (anything else is ignored)."""
     return [number for number in map(parse_int, values) if number]
 
 
-def parse_int(value):
+def parse_int(value: object) -> int | None:
     """A whole number from a form or query value (0 ≤ n < 2^63), or None for anything else.
 
     ASCII digits only: ``str.isdigit`` also takes ``²``, which ``int`` refuses (a 500), and ``٣``;
@@ -156,28 +172,22 @@ def parse_int(value):
     return number if number <= MAX_ID else None
 
 
-def parse_date(value):
+def parse_date(value: str | None) -> date | None:
     """An ISO date from a form field, or None when empty or malformed."""
-    from datetime import date
-
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
 
 
-def parse_local_datetime(value, field="next_followup_at"):
+def parse_local_datetime(value: str | None, field: str = "next_followup_at") -> datetime | None:
     """A ``datetime-local`` form value in the enterprise's time zone, None when empty; a
     malformed one is a 422 naming ``field`` (时间格式不正确)."""
-    from datetime import datetime
-
     from django.utils import timezone
-    from django.utils.translation import gettext as _
-
-    from .errors import ValidationFailed
 
     if not value:
         return None
+    moment: datetime | None
     try:
         moment = timezone.make_aware(datetime.fromisoformat(value))
     except ValueError:
@@ -187,7 +197,7 @@ def parse_local_datetime(value, field="next_followup_at"):
     return moment
 
 
-def error_text(error):
+def error_text(error: BusinessError) -> str:
     """One line for a toast or message: a form refusal's field messages joined by ；, else the
     refusal's message."""
     fields = getattr(error, "fields", None) or {}

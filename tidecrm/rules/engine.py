@@ -5,26 +5,34 @@ tenant and answers how many records it changed. ``manage.py run_rules`` and the 
 both call :func:`run_due`, so a rule behaves the same by hand and on the timer.
 """
 
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
 from django.db import transaction
 
 from tidecrm.core import clock, logs
 from tidecrm.core.models import Tenant
 from tidecrm.core.tenancy import tenant_context
 
-RUNNERS = {}
+# runner(now=...) -> how many records it changed, inside a bound tenant
+Runner = Callable[..., int]
+RUNNERS: dict[str, Runner] = {}
 
 
-def register(name, runner):
+def register(name: str, runner: Runner) -> None:
+    """Register a set-based, idempotent rule runner (at start-up)."""
     RUNNERS[name] = runner
 
 
-def run_due(*, now=None, tenant_ids=None):
+def run_due(
+    *, now: datetime | None = None, tenant_ids: Iterable[int] | None = None
+) -> dict[int, dict[str, int]]:
     """Run every registered rule for each active enterprise as of ``now``; return the counts."""
     now = now or clock.now()
     tenants = Tenant.objects.filter(status=Tenant.Status.ACTIVE).order_by("pk")
     if tenant_ids:
         tenants = tenants.filter(pk__in=tenant_ids)
-    results = {}
+    results: dict[int, dict[str, int]] = {}
     with clock.frozen(now):
         for tenant in tenants:
             with tenant_context(tenant):

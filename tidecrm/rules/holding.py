@@ -10,6 +10,9 @@ Precedence (SPEC Decisions): a rule naming the employee > a rule naming the near
 (rules on a department cover its sub-departments) > the default rule.
 """
 
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,26 +23,28 @@ from tidecrm.org.models import Department, Employee
 
 from .models import HoldingLimitRule
 
-COUNTERS = {}
+# count_owned(employee_ids) -> {employee_id: n}, per object ("lead", "customer")
+Counter = Callable[[list[int]], dict[int, int]]
+COUNTERS: dict[str, Counter] = {}
 OBJECT_LABELS = {"lead": gettext_lazy("线索"), "customer": gettext_lazy("客户")}
 MAX_CUSTOM_RULES = 5  # HOLD-02: "您还可以添加 5 条规则" (Q-14)
 
 
-def register_counter(obj, count_owned):
+def register_counter(obj: str, count_owned: Counter) -> None:
     """Register ``count_owned(employee_ids) -> {employee_id: n}`` for ``obj`` ("lead", "customer")."""
     COUNTERS[obj] = count_owned
 
 
-def _rules(obj):
+def _rules(obj: str) -> list[HoldingLimitRule]:
     return list(HoldingLimitRule.objects.filter(object=obj).order_by("position", "id"))
 
 
-def limit_for(employee, obj):
+def limit_for(employee: Employee, obj: str) -> int | None:
     """Return the holding limit of ``employee`` for ``obj`` (None = unlimited)."""
     return limits_for([employee], obj)[employee.pk]
 
 
-def limits_for(employees, obj):
+def limits_for(employees: Sequence[Employee], obj: str) -> dict[int, int | None]:
     """Return {employee_id: limit} for many employees with three queries in all (HOLD-08 page)."""
     rules = _rules(obj)
     custom = [rule for rule in rules if not rule.is_default]
@@ -52,13 +57,15 @@ def limits_for(employees, obj):
         Employee.objects.filter(pk__in=[e.pk for e in employees]).values_list("pk", "main_department__path")
     )
     default = next((rule.limit for rule in rules if rule.is_default), None)
-    answer = {}
+    answer: dict[int, int | None] = {}
     for employee in employees:
         named = next((rule for rule in custom if employee.pk in rule.employee_ids), None)
         if named is not None:
             answer[employee.pk] = named.limit
             continue
-        own_path, best, best_depth = own_paths.get(employee.pk) or "", None, -1
+        own_path: str = own_paths.get(employee.pk) or ""
+        best: HoldingLimitRule | None = None
+        best_depth = -1
         for rule in custom:
             for department_id in rule.department_ids:
                 path = paths.get(department_id, "")
@@ -68,13 +75,13 @@ def limits_for(employees, obj):
     return answer
 
 
-def usage(employee, obj):
+def usage(employee: Employee, obj: str) -> tuple[int, int | None]:
     """Return (held, limit) for the "已拥有 X / 上限 Y" display (HOLD-08)."""
     held = COUNTERS[obj]([employee.pk]).get(employee.pk, 0) if obj in COUNTERS else 0
     return held, limit_for(employee, obj)
 
 
-def usage_table(employees):
+def usage_table(employees: Sequence[Employee]) -> list[dict[str, Any]]:
     """Return one row per employee with (held, limit) per object, for the HOLD-08 page: a few
     queries in all, however many employees."""
     ids = [e.pk for e in employees]
@@ -86,7 +93,7 @@ def usage_table(employees):
     ]
 
 
-def reserve(employee, obj, adding=1):
+def reserve(employee: Employee, obj: str, adding: int = 1) -> None:
     """Lock ``employee`` and refuse if owning ``adding`` more of ``obj`` would pass the limit.
 
     Call inside the transaction that changes ownership, before the change.
@@ -107,11 +114,11 @@ def reserve(employee, obj, adding=1):
         )
 
 
-def settings_get(*, actor):
+def settings_get(*, actor: Employee) -> dict[str, Any]:
     """Return the holding-limit settings in API.md's shape, to those who may change them: the
     rules name who holds how much (an employee reads their own limit through :func:`usage`)."""
     check(actor, "rules.holding_limits")
-    answer = {}
+    answer: dict[str, Any] = {}
     for obj in OBJECT_LABELS:
         rules = _rules(obj)
         default = next((rule for rule in rules if rule.is_default), None)
@@ -131,7 +138,7 @@ def settings_get(*, actor):
     return answer
 
 
-def _limit(value):
+def _limit(value: Any) -> int | None:
     """Read a limit from input: empty = unlimited (None), else a whole number ≥ 0."""
     if value in (None, ""):
         return None
@@ -142,21 +149,21 @@ def _limit(value):
     return number if str(number) == str(value).strip() or isinstance(value, int) else -1
 
 
-def settings_put(*, actor, data):
+def settings_put(*, actor: Employee, data: Mapping[str, Any]) -> dict[str, Any]:
     """Replace the holding-limit rules (at most 5 custom rules per object plus the default)."""
     check(actor, "rules.holding_limits")
-    data = {
+    cleaned: dict[str, dict[str, Any]] = {
         obj: {
             "default_limit": _limit(spec.get("default_limit")),
             "rules": [{**rule, "limit": _limit(rule.get("limit"))} for rule in spec.get("rules", [])],
         }
         for obj, spec in data.items()
     }
-    errors = {}
-    for obj, spec in data.items():
+    errors: dict[str, list[str]] = {}
+    for obj, spec in cleaned.items():
         if spec["default_limit"] is not None and spec["default_limit"] < 0:
             errors[f"{obj}.default_limit"] = [_("上限应为不小于 0 的整数")]
-    for obj, spec in data.items():
+    for obj, spec in cleaned.items():
         if obj not in OBJECT_LABELS:
             errors[obj] = [_("未知的对象")]
             continue
@@ -180,7 +187,7 @@ def settings_put(*, actor, data):
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        for obj, spec in data.items():
+        for obj, spec in cleaned.items():
             HoldingLimitRule.objects.filter(object=obj).delete()
             HoldingLimitRule.objects.create(
                 object=obj, name=str(_("默认规则")), limit=spec.get("default_limit"), is_default=True

@@ -5,7 +5,7 @@ from huey.contrib.djhuey import db_periodic_task
 
 
 @db_periodic_task(crontab(minute="*/30"))
-def run_rules_task():
+def run_rules_task() -> None:
     from tidecrm.core import logs
 
     from .engine import run_due
