@@ -17,10 +17,9 @@ from typing import Any
 from django.db import models
 
 from . import clock, timeline
+from .codes import INVALID_TRANSITION
 from .errors import BusinessError
 from .models import TenantModel, unindexed_tenant_key
-
-INVALID_TRANSITION = "invalid_transition"
 
 
 class OwnershipFlow(TenantModel):

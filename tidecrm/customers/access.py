@@ -32,7 +32,7 @@ from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from tidecrm.core import access
+from tidecrm.core import access, codes
 from tidecrm.core.errors import BusinessError, NotFound
 from tidecrm.org.models import DataScope, Department, EmployeeDepartment
 from tidecrm.org.scopes import effective_scopes, visible_owner_ids, visible_owner_q
@@ -192,7 +192,7 @@ def _customer_refusal(actor, customer, action):
         and customer.state == State.OWNED
         and Collaborator.objects.filter(customer=customer, employee=actor).exists()
     ):
-        return BusinessError("permission_denied", _("您是该客户的只读协作人，不能修改"), status=403)
+        return BusinessError(codes.PERMISSION_DENIED, _("您是该客户的只读协作人，不能修改"), status=403)
     return NotFound()
 
 

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
-from tidecrm.core import timeline
+from tidecrm.core import codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.org.models import Department, Employee
@@ -151,7 +151,7 @@ def library_create(*, actor, name, department_ids=(), **values):
     default_library()
     with transaction.atomic():
         if Library.objects.filter(name=cleaned["name"]).exists():
-            raise BusinessError("duplicate_library", _("已有同名客户库"))
+            raise BusinessError(codes.DUPLICATE_LIBRARY, _("已有同名客户库"))
         library = Library.objects.create(**cleaned)
         if department_ids:
             _set_departments(library, department_ids)
@@ -167,7 +167,7 @@ def library_update(*, actor, library_id, department_ids=None, **values):
         if library is None:
             raise NotFound()
         if "name" in cleaned and Library.objects.filter(name=cleaned["name"]).exclude(pk=library.pk).exists():
-            raise BusinessError("duplicate_library", _("已有同名客户库"))
+            raise BusinessError(codes.DUPLICATE_LIBRARY, _("已有同名客户库"))
         changes = timeline.diff(library, cleaned, list(cleaned))
         for field, value in cleaned.items():
             setattr(library, field, value)
@@ -190,10 +190,10 @@ def library_delete(*, actor, library_id):
         if library is None:
             raise NotFound()
         if library.is_default:
-            raise BusinessError("default_library", _("默认客户库不能删除"))
+            raise BusinessError(codes.DEFAULT_LIBRARY, _("默认客户库不能删除"))
         if Customer.objects.filter(library=library).exists():
             raise BusinessError(
-                "library_not_empty", _("客户库中还有客户（含公海和回收站），请先转移后再删除")
+                codes.LIBRARY_NOT_EMPTY, _("客户库中还有客户（含公海和回收站），请先转移后再删除")
             )
         timeline.record(actor=actor, verb="library.deleted", obj=library)
         library.delete()
@@ -250,9 +250,9 @@ def stage_create(*, actor, name):
     with transaction.atomic():
         terminal = Stage.objects.select_for_update().get(is_terminal=True)  # serialises stage edits
         if Stage.objects.count() >= Stage.MAX:
-            raise BusinessError("stage_limit_reached", _("最多添加%(n)s个进展") % {"n": Stage.MAX})
+            raise BusinessError(codes.STAGE_LIMIT_REACHED, _("最多添加%(n)s个进展") % {"n": Stage.MAX})
         if Stage.objects.filter(name=name).exists():
-            raise BusinessError("duplicate_stage", _("已有同名进展"))
+            raise BusinessError(codes.DUPLICATE_STAGE, _("已有同名进展"))
         position = (Stage.objects.filter(is_terminal=False).aggregate(m=Max("position"))["m"] or 0) + 1
         stage = Stage.objects.create(name=name, position=position)
         terminal.position = position + 1
@@ -267,7 +267,7 @@ def _editable_stage(stage_id):
         raise NotFound()
     if stage.is_terminal:
         raise BusinessError(
-            "terminal_stage", _("最后一个进展“%(name)s”固定不可修改或删除") % {"name": stage.name}
+            codes.TERMINAL_STAGE, _("最后一个进展“%(name)s”固定不可修改或删除") % {"name": stage.name}
         )
     return stage
 
@@ -280,7 +280,7 @@ def stage_update(*, actor, stage_id, name=None, position=None):
         if name is not None:
             name = _stage_name(name)
             if Stage.objects.filter(name=name).exclude(pk=stage.pk).exists():
-                raise BusinessError("duplicate_stage", _("已有同名进展"))
+                raise BusinessError(codes.DUPLICATE_STAGE, _("已有同名进展"))
             changes["name"] = [stage.name, name]
             stage.name = name
         if position is not None:
@@ -313,7 +313,7 @@ def stage_delete(*, actor, stage_id, move_to_id=None):
                 raise ValidationFailed({"move_to_id": [_("请选择客户要变更到的进展")]})
         elif in_use:
             raise BusinessError(
-                "stage_in_use",
+                codes.STAGE_IN_USE,
                 _("该进展下还有客户，删除前请选择这些客户要变更到的进展"),
                 details={"field": "move_to_id"},
             )
@@ -364,7 +364,7 @@ def tag_group_create(*, actor, name, color="blue", multiple=True, tags=()):
     cleaned = _clean_group({"name": name, "color": color, "multiple": multiple})
     with transaction.atomic():
         if TagGroup.objects.filter(name=cleaned["name"]).exists():
-            raise BusinessError("duplicate_tag_group", _("已有同名标签组"))
+            raise BusinessError(codes.DUPLICATE_TAG_GROUP, _("已有同名标签组"))
         position = (TagGroup.objects.aggregate(m=Max("position"))["m"] or 0) + 1
         group = TagGroup.objects.create(**cleaned, position=position)
         for tag_name in tags:
@@ -381,7 +381,7 @@ def tag_group_update(*, actor, group_id, **values):
         if group is None:
             raise NotFound()
         if "name" in cleaned and TagGroup.objects.filter(name=cleaned["name"]).exclude(pk=group.pk).exists():
-            raise BusinessError("duplicate_tag_group", _("已有同名标签组"))
+            raise BusinessError(codes.DUPLICATE_TAG_GROUP, _("已有同名标签组"))
         if cleaned.get("multiple") is False and group.multiple:
             # Turning a group single-select must not leave customers with two of its tags.
             from .models import CustomerTag
@@ -394,7 +394,7 @@ def tag_group_update(*, actor, group_id, **values):
                 .exists()
             )
             if doubled:
-                raise BusinessError("tag_group_in_use", _("已有客户在该组选了多个标签，不能改为单选"))
+                raise BusinessError(codes.TAG_GROUP_IN_USE, _("已有客户在该组选了多个标签，不能改为单选"))
         changes = timeline.diff(group, cleaned, list(cleaned))
         for field, value in cleaned.items():
             setattr(group, field, value)
@@ -424,7 +424,7 @@ def tag_create(*, actor, group_id, name):
     if group is None:
         raise NotFound()
     if Tag.objects.filter(group=group, name=name).exists():
-        raise BusinessError("duplicate_tag", _("该组已有同名标签"))
+        raise BusinessError(codes.DUPLICATE_TAG, _("该组已有同名标签"))
     position = (Tag.objects.filter(group=group).aggregate(m=Max("position"))["m"] or 0) + 1
     return Tag.objects.create(group=group, name=name, position=position)
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, codes, timeline
 from tidecrm.core.bulk import each_independently
 from tidecrm.core.dates import day_start
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
@@ -97,7 +97,7 @@ def _refuse_duplicate(cleaned, exclude_pk=None):
         if customer:  # LEAD-27: a phone that already belongs to a customer's contact
             holder = customer_services.holder_of(customer)
             raise BusinessError(
-                "duplicate_lead",
+                codes.DUPLICATE_LEAD,
                 _("线索重复：该手机号已是客户“%(name)s”的联系人（%(where)s）")
                 % {"name": customer.name, "where": customer_services.held_where(customer)},
                 details={"field": "phone", "holder": holder, "customer_id": customer.pk},
@@ -106,7 +106,7 @@ def _refuse_duplicate(cleaned, exclude_pk=None):
     if duplicate:
         lead, field = duplicate
         raise BusinessError(
-            "duplicate_lead",
+            codes.DUPLICATE_LEAD,
             _("线索重复：%(what)s已存在（%(holder)s）")
             % {"what": _("手机号") if field == "phone" else _("客户名称"), "holder": holder_label(lead)},
             details={
@@ -128,7 +128,7 @@ def _active_employee(employee_id):
     if employee is None:
         raise NotFound()
     if employee.status != Employee.Status.ACTIVE:
-        raise BusinessError("employee_not_active", _("跟进员工已离职或被禁用"))
+        raise BusinessError(codes.EMPLOYEE_NOT_ACTIVE, _("跟进员工已离职或被禁用"))
     return employee
 
 
@@ -193,7 +193,7 @@ def lead_update(*, actor, lead_id, **values):
             with transaction.atomic():
                 lead.save()
         except IntegrityError:
-            raise BusinessError("duplicate_lead", _("线索重复"))
+            raise BusinessError(codes.DUPLICATE_LEAD, _("线索重复"))
         if changes:
             timeline.record(actor=actor, verb="lead.updated", obj=lead, changes=changes)
     return lead
@@ -284,7 +284,7 @@ def lead_claim(*, actor, lead_id):
     lead = access_lead(actor, lead_id, "claim", lock=True, permission="lead.claim")
     if lead.state != State.POOL:
         if lead.state == State.OWNED:
-            raise BusinessError("already_claimed", _("该线索已被领取"))
+            raise BusinessError(codes.ALREADY_CLAIMED, _("该线索已被领取"))
         require_state(lead, State.POOL, action=_("领取"))
     rules = lead_settings()
     now = clock.now()
@@ -295,7 +295,7 @@ def lead_claim(*, actor, lead_id):
         ).count()
         if today >= rules.daily_claim_limit:
             raise BusinessError(
-                "daily_claim_limit_reached",
+                codes.DAILY_CLAIM_LIMIT_REACHED,
                 _("今日领取已达上限（%(n)s 条），请明天再领取") % {"n": rules.daily_claim_limit},
             )
     if rules.reclaim_cooldown_days:
@@ -304,7 +304,7 @@ def lead_claim(*, actor, lead_id):
             lead=lead, from_owner=actor, kind__in=[Kind.RELEASE, Kind.RECYCLE], created_at__gte=since
         ).exists():
             raise BusinessError(
-                "reclaim_cooldown",
+                codes.RECLAIM_COOLDOWN,
                 _("您在 %(n)s 天内放弃或被回收过该线索，暂不能重新领取") % {"n": rules.reclaim_cooldown_days},
             )
     lead.state, lead.status, lead.owner = State.OWNED, Status.CLAIMED_PENDING, actor
@@ -328,7 +328,7 @@ def lead_set_status(*, actor, lead_id, status):
         require_state(lead, State.OWNED, action=_("修改状态"))
         if lead.status not in STATUS_FROM[status]:
             raise BusinessError(
-                "invalid_transition",
+                codes.INVALID_TRANSITION,
                 _("“%(from)s”的线索不能设为“%(to)s”")
                 % {"from": Status(lead.status).label, "to": Status(status).label},
             )
@@ -394,7 +394,7 @@ def lead_convert(*, actor, lead_id, customer_name=None, contact_name=None):
     lead = access_lead(actor, lead_id, lock=True, permission="lead.convert")
     require_state(lead, State.OWNED, action=_("转客户"))
     if lead.status not in CONVERTIBLE:
-        raise BusinessError("invalid_transition", _("无效线索不能转客户，请先标记为待回访"))
+        raise BusinessError(codes.INVALID_TRANSITION, _("无效线索不能转客户，请先标记为待回访"))
     try:
         customer = _convert_create(actor, lead, customer_name, contact_name)
     except ValidationFailed as error:  # the API names the fields after this call's arguments

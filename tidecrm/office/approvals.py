@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 
 from .models import ApprovalAction, ApprovalRequest
@@ -49,7 +49,7 @@ def start(*, actor, object_type, object_id, title, levels, cc_ids=()):
     if ApprovalRequest.objects.filter(
         object_type=object_type, object_id=object_id, status=Status.PENDING
     ).exists():
-        raise BusinessError("approval_pending", _("该记录已在审批中"))
+        raise BusinessError(codes.APPROVAL_PENDING, _("该记录已在审批中"))
     request = ApprovalRequest.objects.create(
         object_type=object_type,
         object_id=object_id,
@@ -76,13 +76,13 @@ def decide(*, actor, request_id, approve, comment=""):
     """同意 or 驳回 at the current level; only its approvers may, and only while pending."""
     request = _locked(request_id)
     if request.status != Status.PENDING:
-        raise BusinessError("already_decided", _("该审批已被处理"))
+        raise BusinessError(codes.ALREADY_DECIDED, _("该审批已被处理"))
     if actor.pk not in request.approvers():
         # An approver of a level already passed was beaten to it; anyone else (a stranger, or an
         # approver of a later level while an earlier one is open) is not an approver here.
         if any(actor.pk in level for level in request.levels[: request.current_level - 1]):
-            raise BusinessError("already_decided", _("该审批节点已被其他审批人处理"))
-        raise BusinessError("not_approver", _("您不是当前节点的审批人"), status=403)
+            raise BusinessError(codes.ALREADY_DECIDED, _("该审批节点已被其他审批人处理"))
+        raise BusinessError(codes.NOT_APPROVER, _("您不是当前节点的审批人"), status=403)
     comment = (comment or "").strip()
     if not approve and not comment:
         raise ValidationFailed({"comment": [_("请填写驳回原因")]}, message=_("请填写驳回原因"))
@@ -123,9 +123,9 @@ def withdraw(*, actor, request_id):
     """撤回: the initiator takes a pending request back."""
     request = _locked(request_id)
     if request.initiator_id != actor.pk:
-        raise BusinessError("permission_denied", _("只有发起人可以撤回"), status=403)
+        raise BusinessError(codes.PERMISSION_DENIED, _("只有发起人可以撤回"), status=403)
     if request.status != Status.PENDING:
-        raise BusinessError("already_decided", _("该审批已结束，不能撤回"))
+        raise BusinessError(codes.ALREADY_DECIDED, _("该审批已结束，不能撤回"))
     ApprovalAction.objects.create(
         request=request, level=request.current_level, actor=actor, decision=Decision.WITHDRAW
     )

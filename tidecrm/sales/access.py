@@ -15,7 +15,7 @@ Actions: ``view`` and ``change``.
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from tidecrm.core import access
+from tidecrm.core import access, codes
 from tidecrm.core.errors import BusinessError
 from tidecrm.customers.access import shared_with_q
 from tidecrm.customers.models import Collaborator
@@ -44,7 +44,7 @@ def _changeable(module):
 
 
 def _read_only(actor, record, action):
-    return BusinessError("permission_denied", _("您是该客户的只读协作人，不能修改"), status=403)
+    return BusinessError(codes.PERMISSION_DENIED, _("您是该客户的只读协作人，不能修改"), status=403)
 
 
 def _owner(actor, record, action):

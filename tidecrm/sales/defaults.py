@@ -6,6 +6,7 @@ settings row (contract numbering, approvals, the orders switch) and the orders s
 
 from django.utils.translation import gettext as _
 
+from tidecrm.core import codes
 from tidecrm.core.errors import BusinessError
 from tidecrm.customers.config import _get_or_create
 
@@ -38,6 +39,6 @@ def require_orders():
     settings = sales_settings()
     if not settings.orders_enabled:
         raise BusinessError(
-            "feature_disabled", _("企业未开启订单功能，请管理员在 合同设置 中开启"), status=403
+            codes.FEATURE_DISABLED, _("企业未开启订单功能，请管理员在 合同设置 中开启"), status=403
         )
     return settings

@@ -3,6 +3,7 @@
 customer — released with it into the pool, restored to whoever claims or receives it; and the
 商机 / 合同 tabs of the customer detail (CUST-05), its newest 20 opportunities and contracts."""
 
+from tidecrm.core import codes
 from tidecrm.customers import services as customer_services
 from tidecrm.customers.sections import register_detail_section
 
@@ -38,7 +39,7 @@ def no_contract_in_approval(customer):
     from tidecrm.core.errors import BusinessError
 
     if Contract.objects.filter(customer=customer, status=Contract.Status.PENDING).exists():
-        raise BusinessError("contract_in_approval", _("该客户有审批中的合同，不能移入公海"))
+        raise BusinessError(codes.CONTRACT_IN_APPROVAL, _("该客户有审批中的合同，不能移入公海"))
 
 
 def customer_opportunities(actor, customer):

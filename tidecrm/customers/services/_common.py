@@ -6,6 +6,7 @@ reads its customer with ``access_customer(actor, id, action, lock=True)``."""
 
 from django.utils.translation import gettext as _
 
+from tidecrm.core import codes
 from tidecrm.core.errors import BusinessError, NotFound
 from tidecrm.core.ownership import record_move
 from tidecrm.org.models import Employee
@@ -45,7 +46,7 @@ def active_employee(employee_id):
     if employee is None:
         raise NotFound()
     if employee.status != Employee.Status.ACTIVE:
-        raise BusinessError("employee_not_active", _("该员工已离职或被禁用"))
+        raise BusinessError(codes.EMPLOYEE_NOT_ACTIVE, _("该员工已离职或被禁用"))
     return employee
 
 

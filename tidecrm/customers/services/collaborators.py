@@ -4,7 +4,7 @@ a read-only or writing collaborator; each change is a timeline event."""
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import timeline
+from tidecrm.core import codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.ownership import require_state
 
@@ -23,7 +23,7 @@ def collaborator_set(*, actor, customer_id, employee_id, access=Collaborator.Acc
         customer = access_customer(actor, customer_id, "manage", lock=True)
         require_state(customer, State.OWNED, action=_("添加协作人"))
         if customer.owner_id == employee.pk:
-            raise BusinessError("collaborator_is_owner", _("跟进人无需添加为协作人"))
+            raise BusinessError(codes.COLLABORATOR_IS_OWNER, _("跟进人无需添加为协作人"))
         collaborator, created = Collaborator.objects.update_or_create(
             customer=customer, employee=employee, defaults={"access": access}
         )

@@ -5,7 +5,7 @@ primary names the new one)."""
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import timeline
+from tidecrm.core import codes, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.ownership import require_state
@@ -62,7 +62,7 @@ def contact_add(*, actor, customer_id, **values):
         existing = Contact.objects.filter(customer=customer)
         count = existing.count()
         if count >= Contact.MAX_PER_CUSTOMER:
-            raise BusinessError("contact_limit_reached", _("一个客户最多10个联系人"))
+            raise BusinessError(codes.CONTACT_LIMIT_REACHED, _("一个客户最多10个联系人"))
         if existing.filter(mobile=cleaned["mobile"]).exists():
             raise ValidationFailed({"mobile": [_("该客户已有此手机号的联系人")]})
         _duplicate_lock(customer.library)
@@ -119,11 +119,13 @@ def contact_delete(*, actor, contact_id, new_primary_id=None):
         contact, customer = _contact_locked(actor, contact_id)
         others = Contact.objects.filter(customer=customer).exclude(pk=contact.pk)
         if not others.exists():
-            raise BusinessError("last_contact", _("客户至少保留一个联系人"))
+            raise BusinessError(codes.LAST_CONTACT, _("客户至少保留一个联系人"))
         if contact.is_primary:
             new_primary = others.filter(pk=new_primary_id).first() if new_primary_id else None
             if new_primary is None:
-                raise BusinessError("primary_contact_required", _("删除首要联系人前，请选择新的首要联系人"))
+                raise BusinessError(
+                    codes.PRIMARY_CONTACT_REQUIRED, _("删除首要联系人前，请选择新的首要联系人")
+                )
         # Follow-ups keep their text, no longer the contact: within the tenant, by its index
         # (Followup.contact is DO_NOTHING, or Django would scan every tenant's follow-ups).
         Followup.objects.filter(contact=contact).update(contact=None)

@@ -5,7 +5,7 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.normalize import normalize_company
 from tidecrm.core.ownership import require_state
@@ -97,7 +97,7 @@ def customer_create(
     if not contacts:
         errors["contacts"] = [_("请至少填写一个联系人")]
     if len(contacts) > Contact.MAX_PER_CUSTOMER:
-        raise BusinessError("contact_limit_reached", _("一个客户最多10个联系人"))
+        raise BusinessError(codes.CONTACT_LIMIT_REACHED, _("一个客户最多10个联系人"))
     cleaned_contacts = []
     for index, contact in enumerate(contacts):
         try:

@@ -6,6 +6,7 @@ check with the insert."""
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from tidecrm.core import codes
 from tidecrm.core.errors import BusinessError
 
 from .. import config
@@ -101,7 +102,7 @@ def refuse_duplicate(library, **keys):
         customer, field = duplicate
         holder = holder_of(customer)
         raise BusinessError(
-            "duplicate_customer",
+            codes.DUPLICATE_CUSTOMER,
             _("客户已存在：%(name)s（%(where)s）") % {"name": customer.name, "where": held_where(customer)},
             details={
                 "owner": holder,

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, codes, timeline
 from tidecrm.core.bulk import each_independently
 from tidecrm.core.dates import day_start
 from tidecrm.core.errors import BusinessError, ValidationFailed
@@ -43,10 +43,10 @@ def customer_transfer(*, actor, customer_id, employee, reason=""):
     customer = access_customer(actor, customer_id, "manage", lock=True, permission="customer.transfer")
     require_state(customer, State.OWNED, action=_("转移"))
     if customer.owner_id == employee.pk:
-        raise BusinessError("same_owner", _("该客户已由%(name)s跟进") % {"name": employee.name})
+        raise BusinessError(codes.SAME_OWNER, _("该客户已由%(name)s跟进") % {"name": employee.name})
     if config.library_of(employee).pk != customer.library_id:
         raise BusinessError(
-            "library_mismatch", _("%(name)s不属于该客户所在的客户库") % {"name": employee.name}
+            codes.LIBRARY_MISMATCH, _("%(name)s不属于该客户所在的客户库") % {"name": employee.name}
         )
     _reserve(employee, customer)
     previous = customer.owner
@@ -127,7 +127,7 @@ def customer_claim(*, actor, customer_id):
     ``daily_claim_limit_reached``, ``holding_limit_reached``, ``already_claimed``."""
     customer = access_customer(actor, customer_id, "claim", lock=True, permission="customer.claim")
     if customer.state == State.OWNED:
-        raise BusinessError("already_claimed", _("该客户已被领取"))
+        raise BusinessError(codes.ALREADY_CLAIMED, _("该客户已被领取"))
     library = customer.library
     now = clock.now()
     if library.reclaim_cooldown_days:
@@ -136,7 +136,7 @@ def customer_claim(*, actor, customer_id):
             customer=customer, from_owner=actor, kind__in=[Kind.RELEASE, Kind.RECYCLE], created_at__gte=since
         ).exists():
             raise BusinessError(
-                "reclaim_cooldown",
+                codes.RECLAIM_COOLDOWN,
                 _("该客户被回收或放弃后%(n)s天内不能重复领取") % {"n": library.reclaim_cooldown_days},
             )
     if library.daily_claim_limit is not None:
@@ -147,7 +147,7 @@ def customer_claim(*, actor, customer_id):
         ).count()
         if today >= library.daily_claim_limit:
             raise BusinessError(
-                "daily_claim_limit_reached",
+                codes.DAILY_CLAIM_LIMIT_REACHED,
                 _("今日领取数已达上限（%(n)s）") % {"n": library.daily_claim_limit},
             )
     _reserve(actor, customer)
@@ -170,7 +170,7 @@ def customer_assign(*, actor, customer_id, employee, reason=""):
     require_state(customer, State.POOL, action=_("分配"))
     if config.library_of(employee).pk != customer.library_id:
         raise BusinessError(
-            "library_mismatch", _("%(name)s不属于该客户所在的客户库") % {"name": employee.name}
+            codes.LIBRARY_MISMATCH, _("%(name)s不属于该客户所在的客户库") % {"name": employee.name}
         )
     _reserve(employee, customer)
     _take_ownership(customer, employee, now=clock.now())
@@ -199,7 +199,7 @@ def customer_delete(*, actor, customer_id):
     forbids deleting customers (``deletion_forbidden``)."""
     customer = access_customer(actor, customer_id, "manage", lock=True, permission="customer.delete")
     if config.customer_settings().forbid_delete:
-        raise BusinessError("deletion_forbidden", _("企业已设置禁止删除客户"), status=403)
+        raise BusinessError(codes.DELETION_FORBIDDEN, _("企业已设置禁止删除客户"), status=403)
     require_state(customer, State.OWNED, State.POOL, action=_("删除"))
     previous, now = customer.owner, clock.now()
     _clear_targets(customer)

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import access, clock
+from tidecrm.core import access, clock, codes
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.customers.access import access_customer
 from tidecrm.customers.models import Customer
@@ -53,6 +53,6 @@ def _customer_for_work(actor, customer_id):
     """A customer the caller may work on (owner, scope, or write collaborator), owned."""
     customer = access_customer(actor, customer_id)
     if customer.state != Customer.State.OWNED:
-        raise BusinessError("invalid_transition", _("公海中的客户需先领取"))
+        raise BusinessError(codes.INVALID_TRANSITION, _("公海中的客户需先领取"))
     access.require(actor, customer, "change")
     return customer

@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.customers import services as customer_services
@@ -85,7 +85,7 @@ def contract_create(
             if opportunity is None or opportunity.customer_id != customer.pk:
                 raise ValidationFailed({"opportunity_id": [_("商机不属于该客户")]})
             if Contract.objects.filter(opportunity=opportunity).exclude(status=CStatus.VOID).exists():
-                raise BusinessError("opportunity_has_contract", _("该商机已关联合同"))
+                raise BusinessError(codes.OPPORTUNITY_HAS_CONTRACT, _("该商机已关联合同"))
         settings = sales_settings()
         try:
             with transaction.atomic():
@@ -98,7 +98,7 @@ def contract_create(
                     **cleaned,
                 )
         except IntegrityError:
-            raise BusinessError("opportunity_has_contract", _("该商机已关联合同")) from None
+            raise BusinessError(codes.OPPORTUNITY_HAS_CONTRACT, _("该商机已关联合同")) from None
         _replace_lines("contract", contract, lines)
         timeline.record(actor=actor, verb="contract.created", obj=contract)
         timeline.record(
@@ -110,7 +110,7 @@ def contract_create(
 def _require_contract(contract, *statuses, action):
     if contract.status not in statuses:
         raise BusinessError(
-            "invalid_transition",
+            codes.INVALID_TRANSITION,
             _("“%(status)s”的合同不能%(action)s")
             % {"status": contract.get_status_display(), "action": action},
         )
@@ -128,7 +128,7 @@ def contract_update(*, actor, contract_id, product_lines=None, **values):
             planned = PaymentPlan.objects.filter(contract=contract).aggregate(s=Sum("amount"))["s"] or ZERO
             if planned > cleaned["amount"]:
                 raise BusinessError(
-                    "plan_exceeds_amount",
+                    codes.PLAN_EXCEEDS_AMOUNT,
                     _("回款计划总额不能超过合同金额（已计划 %(planned)s，合同 %(amount)s）")
                     % {"planned": planned, "amount": cleaned["amount"]},
                 )

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils.translation import gettext as _
 
-from tidecrm.core import timeline
+from tidecrm.core import codes, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 
@@ -35,7 +35,7 @@ def _require_live_order(kind, target, action):
     """Plans, payments and invoices only on orders that are neither rejected nor void."""
     if kind == "order" and target.status in ORDER_CLOSED:
         raise BusinessError(
-            "invalid_transition",
+            codes.INVALID_TRANSITION,
             _("“%(s)s”的订单不能%(action)s") % {"s": target.get_status_display(), "action": action},
         )
 
@@ -62,7 +62,7 @@ def plan_add(*, actor, amount, due_on, contract_id=None, order_id=None, remark="
         planned = plans.aggregate(s=Sum("amount"))["s"] or ZERO
         if planned + amount > target.amount:
             raise BusinessError(
-                "plan_exceeds_amount",
+                codes.PLAN_EXCEEDS_AMOUNT,
                 _("回款计划总额不能超过%(noun)s金额（已计划 %(planned)s，%(noun)s金额 %(amount)s）")
                 % {"noun": _noun(kind), "planned": planned, "amount": target.amount},
             )
@@ -106,7 +106,7 @@ def payment_add(
                 raise ValidationFailed({"plan_id": [_("回款期次不属于该%(noun)s") % {"noun": _noun(kind)}]})
         if target.received_amount + amount > target.amount and not confirm_overpay:
             raise BusinessError(
-                "payment_exceeds_amount",
+                codes.PAYMENT_EXCEEDS_AMOUNT,
                 _("累计回款 %(total)s 将超过金额 %(amount)s，请确认后再提交")
                 % {"total": target.received_amount + amount, "amount": target.amount},
             )
@@ -153,7 +153,7 @@ def invoice_add(
         invoiced = Invoice.objects.filter(**{kind: target}).aggregate(s=Sum("amount"))["s"] or ZERO
         if invoiced + amount > target.amount:
             raise BusinessError(
-                "invoice_exceeds_amount",
+                codes.INVOICE_EXCEEDS_AMOUNT,
                 _("开票总额不能超过金额（已开 %(done)s，金额 %(amount)s）")
                 % {"done": invoiced, "amount": target.amount},
             )

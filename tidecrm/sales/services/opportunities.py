@@ -7,7 +7,7 @@ the customer's ``deal_status`` and ``has_won`` (CUST-09). Opportunity follow-ups
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.customers import services as customer_services
@@ -98,7 +98,7 @@ def opportunity_create(
 def _require_open(opportunity, action):
     if opportunity.status != Status.OPEN:
         raise BusinessError(
-            "invalid_transition",
+            codes.INVALID_TRANSITION,
             _("“%(status)s”的商机不能%(action)s，请先取消%(status)s")
             % {"status": opportunity.get_status_display(), "action": action},
         )
@@ -139,7 +139,7 @@ def _close(actor, opportunity_id, status, *, reason=""):
         label = _("赢单") if status == Status.WON else _("输单")
         if opportunity.status != Status.OPEN:
             raise BusinessError(
-                "invalid_transition",
+                codes.INVALID_TRANSITION,
                 _("只有未成交的商机可以%(action)s") % {"action": label},
             )
         now = clock.now()
@@ -176,7 +176,7 @@ def opportunity_reopen(*, actor, opportunity_id):
     with transaction.atomic():
         opportunity = access_opportunity(actor, opportunity_id, "change", lock=True)
         if opportunity.status == Status.OPEN:
-            raise BusinessError("invalid_transition", _("未成交的商机无需取消"))
+            raise BusinessError(codes.INVALID_TRANSITION, _("未成交的商机无需取消"))
         before = opportunity.status
         opportunity.status, opportunity.closed_on, opportunity.closed_by = Status.OPEN, None, None
         opportunity.lose_reason, opportunity.updated_at = "", clock.now()
@@ -194,7 +194,7 @@ def opportunity_delete(*, actor, opportunity_id):
     with transaction.atomic():
         opportunity = access_opportunity(actor, opportunity_id, "change", lock=True)
         if Contract.objects.filter(opportunity=opportunity).exclude(status=CStatus.VOID).exists():
-            raise BusinessError("opportunity_has_contract", _("该商机已关联合同，不能删除"))
+            raise BusinessError(codes.OPPORTUNITY_HAS_CONTRACT, _("该商机已关联合同，不能删除"))
         opportunity.deleted_at = opportunity.updated_at = clock.now()
         opportunity.save(update_fields=["deleted_at", "updated_at"])
         StageHistory.objects.filter(opportunity=opportunity, left_at__isnull=True).update(

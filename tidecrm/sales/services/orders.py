@@ -6,7 +6,7 @@ along ORDER_FLOW (or voided). Their money is in :mod:`.money`.
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 
@@ -138,7 +138,7 @@ def order_transition(*, actor, order_id, action):
         _kind, order = _target(actor, order_id=order_id)
         if order.status not in sources:
             raise BusinessError(
-                "invalid_transition", _("“%(s)s”的订单不能执行该操作") % {"s": order.get_status_display()}
+                codes.INVALID_TRANSITION, _("“%(s)s”的订单不能执行该操作") % {"s": order.get_status_display()}
             )
         order.status = target
         order.save(update_fields=["status"])

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from tidecrm.core import codes
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
 
@@ -28,10 +29,10 @@ def category_create(*, actor, name, parent_id=None):
                 raise NotFound()
             if parent.depth >= ProductCategory.MAX_DEPTH:
                 raise BusinessError(
-                    "category_too_deep", _("产品分类最多%(n)s级") % {"n": ProductCategory.MAX_DEPTH}
+                    codes.CATEGORY_TOO_DEEP, _("产品分类最多%(n)s级") % {"n": ProductCategory.MAX_DEPTH}
                 )
         if ProductCategory.objects.filter(parent=parent, name=name).exists():
-            raise BusinessError("duplicate_category", _("同级已有同名分类"))
+            raise BusinessError(codes.DUPLICATE_CATEGORY, _("同级已有同名分类"))
         category = ProductCategory.objects.create(
             name=name, parent=parent, depth=parent.depth + 1 if parent else 1
         )
@@ -50,7 +51,7 @@ def category_delete(*, actor, category_id):
             ProductCategory.objects.filter(parent=category).exists()
             or Product.objects.filter(category=category).exists()
         ):
-            raise BusinessError("category_not_empty", _("分类下还有子分类或产品，不能删除"))
+            raise BusinessError(codes.CATEGORY_NOT_EMPTY, _("分类下还有子分类或产品，不能删除"))
         category.delete()
 
 
@@ -90,7 +91,7 @@ def product_create(*, actor, **values):
         with transaction.atomic():
             product = Product.objects.create(**cleaned)
     except IntegrityError:
-        raise BusinessError("duplicate_sku", _("产品编码已存在")) from None
+        raise BusinessError(codes.DUPLICATE_SKU, _("产品编码已存在")) from None
     return product
 
 
@@ -106,7 +107,7 @@ def product_update(*, actor, product_id, **values):
         with transaction.atomic():
             product.save()
     except IntegrityError:
-        raise BusinessError("duplicate_sku", _("产品编码已存在")) from None
+        raise BusinessError(codes.DUPLICATE_SKU, _("产品编码已存在")) from None
     return product
 
 

@@ -6,7 +6,7 @@ stage that stays last and cannot be deleted; a deleted stage's opportunities mov
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import timeline
+from tidecrm.core import codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
 
@@ -38,9 +38,11 @@ def stage_create(*, actor, name, win_probability=0):
     with transaction.atomic():
         list(OpportunityStage.objects.select_for_update())
         if OpportunityStage.objects.count() >= OpportunityStage.MAX:
-            raise BusinessError("stage_limit_reached", _("商机阶段最多%(n)s个") % {"n": OpportunityStage.MAX})
+            raise BusinessError(
+                codes.STAGE_LIMIT_REACHED, _("商机阶段最多%(n)s个") % {"n": OpportunityStage.MAX}
+            )
         if OpportunityStage.objects.filter(name=name).exists():
-            raise BusinessError("duplicate_stage", _("已有同名阶段"))
+            raise BusinessError(codes.DUPLICATE_STAGE, _("已有同名阶段"))
         # A new stage goes before the last (won) stage.
         ordered = list(OpportunityStage.objects.order_by("position", "id"))
         last = ordered[-1]
@@ -64,7 +66,7 @@ def stage_update(*, actor, stage_id, name=None, win_probability=None, position=N
         if name is not None:
             name = _stage_name(name)
             if OpportunityStage.objects.filter(name=name).exclude(pk=stage.pk).exists():
-                raise BusinessError("duplicate_stage", _("已有同名阶段"))
+                raise BusinessError(codes.DUPLICATE_STAGE, _("已有同名阶段"))
             changes["name"], stage.name = [stage.name, name], name
         if win_probability is not None:
             probability = _probability(win_probability)
@@ -76,7 +78,7 @@ def stage_update(*, actor, stage_id, name=None, win_probability=None, position=N
         if position is not None:
             # The last stage is the won stage (OPP-04/05): it stays last, nothing moves past it.
             if stage.pk == ordered[-1].pk:
-                raise BusinessError("last_stage", _("最后一个阶段（成交）固定在最后"))
+                raise BusinessError(codes.LAST_STAGE, _("最后一个阶段（成交）固定在最后"))
             ordered.remove(stage)
             ordered.insert(max(0, min(int(position), len(ordered) - 1)), stage)
             for index, item in enumerate(ordered):
@@ -97,15 +99,17 @@ def stage_delete(*, actor, stage_id, move_to_id=None):
         if stage is None:
             raise NotFound()
         if stage.pk == ordered[-1].pk:
-            raise BusinessError("last_stage", _("最后一个阶段（成交）不能删除"))
+            raise BusinessError(codes.LAST_STAGE, _("最后一个阶段（成交）不能删除"))
         if len(ordered) <= OpportunityStage.MIN:
-            raise BusinessError("stage_limit_reached", _("至少保留%(n)s个阶段") % {"n": OpportunityStage.MIN})
+            raise BusinessError(
+                codes.STAGE_LIMIT_REACHED, _("至少保留%(n)s个阶段") % {"n": OpportunityStage.MIN}
+            )
         in_use = Opportunity.objects.filter(stage=stage).exists()
         target = next((s for s in ordered if s.pk == move_to_id and s.pk != stage.pk), None)
         if move_to_id and target is None:
             raise ValidationFailed({"move_to_id": [_("请选择商机要迁移到的阶段")]})
         if in_use and target is None:
-            raise BusinessError("stage_in_use", _("该阶段下还有商机，请选择迁移到的阶段"))
+            raise BusinessError(codes.STAGE_IN_USE, _("该阶段下还有商机，请选择迁移到的阶段"))
         moved = Opportunity.objects.filter(stage=stage).update(stage=target) if target else 0
         StageHistory.objects.filter(stage=stage).update(stage=None)
         timeline.record(actor=actor, verb="opportunity_stage.deleted", obj=stage, data={"moved": moved})
