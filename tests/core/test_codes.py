@@ -11,6 +11,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 import tidecrm
 
 PACKAGE = Path(tidecrm.__file__).parent
@@ -178,3 +180,42 @@ def test_the_core_codes_module_matches_its_source():
 
     constants = dict(_constants(_module("core/codes.py")))
     assert {name: getattr(codes, name) for name in constants} == constants
+
+
+def test_no_timeline_event_has_a_literal_verb():
+    assert _outside_allowed(literal_verbs()) == [], "use a constant of the app's verbs.py"
+
+
+VERB_MODULES = sorted(relative for relative, _tree in SOURCES if relative.endswith("/verbs.py"))
+
+
+def test_every_app_that_writes_events_has_a_verbs_module():
+    assert VERB_MODULES, "no verbs.py found"
+    writers = {site.split("/", 1)[0] for site, _verb in literal_verbs()}
+    for relative, tree in SOURCES:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and any(keyword.arg == "verb" for keyword in node.keywords):
+                writers.add(relative.split("/", 1)[0])
+    missing = {app for app in writers - set(ALLOWED_APPS) if f"{app}/verbs.py" not in VERB_MODULES}
+    assert missing == set()
+
+
+@pytest.mark.parametrize("relative", VERB_MODULES)
+def test_verbs_are_unique_object_dot_event_constants(relative):
+    constants = _constants(_module(relative))
+    names = [name for name, _value in constants]
+    values = [value for _name, value in constants]
+
+    assert constants
+    assert len(set(names)) == len(names), "a verb constant is assigned twice"
+    assert len(set(values)) == len(values), "two verb constants share a value"
+    assert [value for value in values if not VERB.match(value)] == []
+    assert [name for name, value in constants if name != value.replace(".", "_").upper()] == []
+
+
+def test_no_verb_is_defined_by_two_apps():
+    owners = {}
+    for relative in VERB_MODULES:
+        for _name, value in _constants(_module(relative)):
+            owners.setdefault(value, []).append(relative)
+    assert {value: apps for value, apps in owners.items() if len(apps) > 1} == {}

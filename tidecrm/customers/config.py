@@ -14,6 +14,7 @@ from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.org.models import Department, Employee
 
+from . import verbs
 from .models import Customer, CustomerSettings, Library, LibraryDepartment, Stage, Tag, TagGroup
 
 DEFAULT_LIBRARY_NAME = "默认客户库"
@@ -155,7 +156,7 @@ def library_create(*, actor, name, department_ids=(), **values):
         library = Library.objects.create(**cleaned)
         if department_ids:
             _set_departments(library, department_ids)
-        timeline.record(actor=actor, verb="library.created", obj=library)
+        timeline.record(actor=actor, verb=verbs.LIBRARY_CREATED, obj=library)
     return library
 
 
@@ -178,7 +179,7 @@ def library_update(*, actor, library_id, department_ids=None, **values):
             _set_departments(library, department_ids)
             changes["department_ids"] = [None, sorted(int(d) for d in department_ids)]
         if changes:
-            timeline.record(actor=actor, verb="library.updated", obj=library, changes=changes)
+            timeline.record(actor=actor, verb=verbs.LIBRARY_UPDATED, obj=library, changes=changes)
     return library
 
 
@@ -195,7 +196,7 @@ def library_delete(*, actor, library_id):
             raise BusinessError(
                 codes.LIBRARY_NOT_EMPTY, _("客户库中还有客户（含公海和回收站），请先转移后再删除")
             )
-        timeline.record(actor=actor, verb="library.deleted", obj=library)
+        timeline.record(actor=actor, verb=verbs.LIBRARY_DELETED, obj=library)
         library.delete()
 
 
@@ -222,7 +223,7 @@ def settings_update(*, actor, **values):
         if changes:
             timeline.record(
                 actor=actor,
-                verb="customer.settings",
+                verb=verbs.CUSTOMER_SETTINGS,
                 obj=settings,
                 object_type="customer_settings",
                 changes=changes,
@@ -257,7 +258,7 @@ def stage_create(*, actor, name):
         stage = Stage.objects.create(name=name, position=position)
         terminal.position = position + 1
         terminal.save(update_fields=["position"])
-        timeline.record(actor=actor, verb="stage.created", obj=stage)
+        timeline.record(actor=actor, verb=verbs.STAGE_CREATED, obj=stage)
     return stage
 
 
@@ -296,7 +297,7 @@ def stage_update(*, actor, stage_id, name=None, position=None):
             stage.position = order.index(stage)
         stage.save()
         if changes:
-            timeline.record(actor=actor, verb="stage.updated", obj=stage, changes=changes)
+            timeline.record(actor=actor, verb=verbs.STAGE_UPDATED, obj=stage, changes=changes)
     return stage
 
 
@@ -320,7 +321,7 @@ def stage_delete(*, actor, stage_id, move_to_id=None):
         moved = Customer.objects.filter(stage=stage).update(stage=target) if target else 0
         timeline.record(
             actor=actor,
-            verb="stage.deleted",
+            verb=verbs.STAGE_DELETED,
             obj=stage,
             data={"moved": moved, "to": target.name if target else None},
         )
@@ -369,7 +370,7 @@ def tag_group_create(*, actor, name, color="blue", multiple=True, tags=()):
         group = TagGroup.objects.create(**cleaned, position=position)
         for tag_name in tags:
             tag_create(actor=actor, group_id=group.pk, name=tag_name)
-        timeline.record(actor=actor, verb="tag_group.created", obj=group)
+        timeline.record(actor=actor, verb=verbs.TAG_GROUP_CREATED, obj=group)
     return group
 
 
@@ -400,7 +401,7 @@ def tag_group_update(*, actor, group_id, **values):
             setattr(group, field, value)
         group.save()
         if changes:
-            timeline.record(actor=actor, verb="tag_group.updated", obj=group, changes=changes)
+            timeline.record(actor=actor, verb=verbs.TAG_GROUP_UPDATED, obj=group, changes=changes)
     return group
 
 
@@ -411,7 +412,7 @@ def tag_group_delete(*, actor, group_id):
         group = TagGroup.objects.filter(pk=group_id).first()
         if group is None:
             raise NotFound()
-        timeline.record(actor=actor, verb="tag_group.deleted", obj=group)
+        timeline.record(actor=actor, verb=verbs.TAG_GROUP_DELETED, obj=group)
         group.delete()
 
 

@@ -18,7 +18,7 @@ from tidecrm.core.errors import NotFound, PermissionDenied
 from tidecrm.core.models import TimelineEvent
 from tidecrm.core.normalize import mask_email, mask_phone, mask_qq, normalize_phone
 
-from . import config
+from . import config, verbs
 from .access import collaborating_q
 from .models import Collaborator, Contact, Customer, CustomerFlow, CustomerTag, Followup, PoolTarget
 
@@ -303,18 +303,18 @@ def flows_of(customer):
 
 
 CHANGE_VERBS = (
-    "customer.updated",
-    "customer.stage",
-    "customer.tags",
-    "contact.created",
-    "contact.updated",
-    "contact.deleted",
-    "customer.collaborator_added",
-    "customer.collaborator_changed",
-    "customer.collaborator_removed",
-    "customer.pool_targeted",
-    "customer.opportunity",
-    "customer.contract",
+    verbs.CUSTOMER_UPDATED,
+    verbs.CUSTOMER_STAGE,
+    verbs.CUSTOMER_TAGS,
+    verbs.CONTACT_CREATED,
+    verbs.CONTACT_UPDATED,
+    verbs.CONTACT_DELETED,
+    verbs.CUSTOMER_COLLABORATOR_ADDED,
+    verbs.CUSTOMER_COLLABORATOR_CHANGED,
+    verbs.CUSTOMER_COLLABORATOR_REMOVED,
+    verbs.CUSTOMER_POOL_TARGETED,
+    verbs.CUSTOMER_OPPORTUNITY,
+    verbs.CUSTOMER_CONTRACT,
 )  # an import shows once, as its flow record 导入
 
 

@@ -84,7 +84,7 @@ def recycle_timed_out(*, now):
         [
             {
                 "tenant_id": tenant,
-                "verb": "lead.recycle",
+                "verb": f"lead.{LeadFlow.Kind.RECYCLE}",  # as core.ownership.record_move names it
                 "object_type": "lead",
                 "object_id": pk,
                 "reason": reason,

@@ -24,6 +24,7 @@ from tidecrm.customers.models import Contact, Customer
 from tidecrm.org.models import Employee
 from tidecrm.rules import holding
 
+from . import verbs
 from .models import Lead, LeadFlow
 from .services import holder_label
 
@@ -350,7 +351,7 @@ class LeadImporter(Importer):
         creation); it names the job, file and counts."""
         TimelineEvent.objects.create(
             actor=actor,
-            verb="lead.import",
+            verb=verbs.LEAD_IMPORT,
             object_type="import_job",
             object_id=job.pk,
             object_label=job.file_name[:200],

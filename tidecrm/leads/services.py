@@ -22,6 +22,7 @@ from tidecrm.customers.models import Followup, Tag
 from tidecrm.org.models import Employee
 from tidecrm.rules import holding
 
+from . import verbs
 from .access import access_lead, locked_for_job
 from .models import Lead, LeadFlow, LeadSettings
 
@@ -195,7 +196,7 @@ def lead_update(*, actor, lead_id, **values):
         except IntegrityError:
             raise BusinessError(codes.DUPLICATE_LEAD, _("线索重复"))
         if changes:
-            timeline.record(actor=actor, verb="lead.updated", obj=lead, changes=changes)
+            timeline.record(actor=actor, verb=verbs.LEAD_UPDATED, obj=lead, changes=changes)
     return lead
 
 
@@ -335,7 +336,7 @@ def lead_set_status(*, actor, lead_id, status):
         before = lead.status
         lead.status, lead.updated_at = status, clock.now()
         lead.save(update_fields=["status", "updated_at"])
-        timeline.record(actor=actor, verb="lead.status", obj=lead, changes={"status": [before, status]})
+        timeline.record(actor=actor, verb=verbs.LEAD_STATUS, obj=lead, changes={"status": [before, status]})
     return lead
 
 
@@ -450,7 +451,11 @@ def lead_settings_update(*, actor, **values):
         settings.save()
         if changes:
             timeline.record(
-                actor=actor, verb="lead.settings", obj=settings, object_type="lead_settings", changes=changes
+                actor=actor,
+                verb=verbs.LEAD_SETTINGS,
+                obj=settings,
+                object_type="lead_settings",
+                changes=changes,
             )
     return settings
 

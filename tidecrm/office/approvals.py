@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 
+from . import verbs
 from .models import ApprovalAction, ApprovalRequest
 
 Status, Decision = ApprovalRequest.Status, ApprovalAction.Decision
@@ -59,7 +60,7 @@ def start(*, actor, object_type, object_id, title, levels, cc_ids=()):
         cc_ids=sorted({int(i) for i in cc_ids}),
     )
     timeline.record(
-        actor=actor, verb="approval.started", object_type=object_type, object_id=object_id, label=title
+        actor=actor, verb=verbs.APPROVAL_STARTED, object_type=object_type, object_id=object_id, label=title
     )
     return request
 
@@ -108,7 +109,7 @@ def decide(*, actor, request_id, approve, comment=""):
         handler.on_approved(request, actor)
     timeline.record(
         actor=actor,
-        verb="approval.approved" if approve else "approval.rejected",
+        verb=verbs.APPROVAL_APPROVED if approve else verbs.APPROVAL_REJECTED,
         object_type=request.object_type,
         object_id=request.object_id,
         label=request.title,

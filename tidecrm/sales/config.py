@@ -12,7 +12,7 @@ from tidecrm.core.errors import ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.org.models import Employee
 
-from . import services
+from . import services, verbs
 from .models import ORDER_FORM_FIELDS, ContractSettings
 
 PREFIX = re.compile(r"^[A-Za-z0-9-]{1,10}$")
@@ -71,7 +71,7 @@ def contract_settings_update(
         if changes:
             timeline.record(
                 actor=actor,
-                verb="contract.settings",
+                verb=verbs.CONTRACT_SETTINGS,
                 obj=settings,
                 object_type="contract_settings",
                 label=str(_("合同设置")),
@@ -119,7 +119,7 @@ def order_form_update(*, actor, order_form):
         if before != items:
             timeline.record(
                 actor=actor,
-                verb="order.form_settings",
+                verb=verbs.ORDER_FORM_SETTINGS,
                 obj=settings,
                 object_type="contract_settings",
                 label=str(_("订单表单")),

@@ -8,6 +8,7 @@ from tidecrm.core import codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.ownership import require_state
 
+from .. import verbs
 from ..access import access_customer
 from ..models import Collaborator, Customer
 from ._common import active_employee
@@ -29,7 +30,7 @@ def collaborator_set(*, actor, customer_id, employee_id, access=Collaborator.Acc
         )
         timeline.record(
             actor=actor,
-            verb="customer.collaborator_added" if created else "customer.collaborator_changed",
+            verb=verbs.CUSTOMER_COLLABORATOR_ADDED if created else verbs.CUSTOMER_COLLABORATOR_CHANGED,
             obj=customer,
             data={"employee": employee.name, "access": str(Collaborator.Access(access).label)},
         )
@@ -50,7 +51,7 @@ def collaborator_remove(*, actor, customer_id, employee_id):
         collaborator.delete()
         timeline.record(
             actor=actor,
-            verb="customer.collaborator_removed",
+            verb=verbs.CUSTOMER_COLLABORATOR_REMOVED,
             obj=customer,
             data={"employee": collaborator.employee.name},
         )

@@ -10,6 +10,7 @@ from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.ownership import require_state
 
+from .. import verbs
 from ..access import access_contact, access_customer
 from ..models import Contact, Customer, Followup
 from .duplicates import _duplicate_lock, refuse_duplicate
@@ -72,7 +73,7 @@ def contact_add(*, actor, customer_id, **values):
         contact = Contact.objects.create(
             customer=customer, created_by=actor, is_primary=make_primary or not count, **cleaned
         )
-        timeline.record(actor=actor, verb="contact.created", obj=customer, data={"contact": contact.name})
+        timeline.record(actor=actor, verb=verbs.CONTACT_CREATED, obj=customer, data={"contact": contact.name})
     return contact
 
 
@@ -104,7 +105,7 @@ def contact_update(*, actor, contact_id, **values):
         if changes:
             timeline.record(
                 actor=actor,
-                verb="contact.updated",
+                verb=verbs.CONTACT_UPDATED,
                 obj=customer,
                 data={"contact": contact.name},
                 changes=changes,
@@ -132,4 +133,4 @@ def contact_delete(*, actor, contact_id, new_primary_id=None):
         contact.delete()
         if contact.is_primary:
             others.filter(pk=new_primary.pk).update(is_primary=True)
-        timeline.record(actor=actor, verb="contact.deleted", obj=customer, data={"contact": contact.name})
+        timeline.record(actor=actor, verb=verbs.CONTACT_DELETED, obj=customer, data={"contact": contact.name})

@@ -13,7 +13,7 @@ from tidecrm.core.permissions import check
 from tidecrm.org.models import Employee
 from tidecrm.org.scopes import visible_owner_q
 
-from .. import config
+from .. import config, verbs
 from ..access import access_customer
 from ..models import Contact, Customer, CustomerFlow, CustomerTag, Stage
 from ._common import _flow, _reserve
@@ -198,7 +198,7 @@ def customer_update(*, actor, customer_id, **values):
         if changes:
             timeline.record(
                 actor=actor,
-                verb="customer.stage" if list(changes) == ["stage_id"] else "customer.updated",
+                verb=verbs.CUSTOMER_STAGE if list(changes) == ["stage_id"] else verbs.CUSTOMER_UPDATED,
                 obj=customer,
                 changes={str(FIELD_LABELS[f]): v for f, v in changes.items()},
             )

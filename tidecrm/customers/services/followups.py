@@ -9,6 +9,7 @@ from tidecrm.core import clock, timeline, uploads
 from tidecrm.core.errors import ValidationFailed
 from tidecrm.core.ownership import require_state
 
+from .. import verbs
 from ..access import access_customer
 from ..models import Contact, Customer, Followup, FollowupAttachment
 
@@ -69,7 +70,7 @@ def followup_create(
     )
     timeline.record(
         actor=actor,
-        verb="followup.created",
+        verb=verbs.FOLLOWUP_CREATED,
         obj=lead or customer,
         data={"followup_id": followup.pk, "method": method},
     )

@@ -18,7 +18,7 @@ from tidecrm.core.ownership import require_state
 from tidecrm.core.permissions import check
 from tidecrm.org.models import Department, Employee
 
-from .. import config
+from .. import config, verbs
 from ..access import access_customer
 from ..models import Collaborator, Contact, Customer, CustomerFlow, PoolTarget
 from ._common import (
@@ -104,7 +104,7 @@ def customer_pool_target(*, actor, customer_id, departments):
     if before != after:
         timeline.record(
             actor=actor,
-            verb="customer.pool_targeted",
+            verb=verbs.CUSTOMER_POOL_TARGETED,
             obj=customer,
             data={"departments": "、".join(after)},
         )

@@ -9,6 +9,7 @@ from tidecrm.core.bulk import each_independently
 from tidecrm.core.errors import ValidationFailed
 from tidecrm.core.ownership import require_state
 
+from .. import verbs
 from ..access import access_customer
 from ..models import Customer, CustomerTag, Tag
 
@@ -65,7 +66,7 @@ def customer_set_tags(*, actor, customer_id, tag_ids, add=False):
             customer.updated_at = clock.now()
             customer.save(update_fields=["updated_at"])
             timeline.record(
-                actor=actor, verb="customer.tags", obj=customer, changes={str(_("标签")): [before, after]}
+                actor=actor, verb=verbs.CUSTOMER_TAGS, obj=customer, changes={str(_("标签")): [before, after]}
             )
     return customer
 

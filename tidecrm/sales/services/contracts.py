@@ -14,9 +14,11 @@ from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.customers import services as customer_services
+from tidecrm.customers import verbs as customer_verbs
 from tidecrm.customers.models import Customer, Stage
 from tidecrm.office import approvals
 
+from .. import verbs
 from ..access import access_contract
 from ..models import ZERO, Contract, Opportunity, PaymentPlan
 from ._common import CStatus, _customer_for_work, _next_number, money, sales_settings
@@ -100,9 +102,12 @@ def contract_create(
         except IntegrityError:
             raise BusinessError(codes.OPPORTUNITY_HAS_CONTRACT, _("该商机已关联合同")) from None
         _replace_lines("contract", contract, lines)
-        timeline.record(actor=actor, verb="contract.created", obj=contract)
+        timeline.record(actor=actor, verb=verbs.CONTRACT_CREATED, obj=contract)
         timeline.record(
-            actor=actor, verb="customer.contract", obj=customer, data={"contract": contract.number}
+            actor=actor,
+            verb=customer_verbs.CUSTOMER_CONTRACT,
+            obj=customer,
+            data={"contract": contract.number},
         )
     return contract
 
@@ -140,7 +145,7 @@ def contract_update(*, actor, contract_id, product_lines=None, **values):
         if lines is not None:
             _replace_lines("contract", contract, lines)
         if changes:
-            timeline.record(actor=actor, verb="contract.updated", obj=contract, changes=changes)
+            timeline.record(actor=actor, verb=verbs.CONTRACT_UPDATED, obj=contract, changes=changes)
     return contract
 
 
@@ -156,12 +161,12 @@ def _effective(contract, actor):
         customer.save(update_fields=["stage", "updated_at"])
         timeline.record(
             actor=actor,
-            verb="customer.stage",
+            verb=customer_verbs.CUSTOMER_STAGE,
             obj=customer,
             changes={str(_("客户进展")): [before, terminal.name]},
             reason=_("合同%(number)s生效") % {"number": contract.number},
         )
-    timeline.record(actor=actor, verb="contract.approved", obj=contract)
+    timeline.record(actor=actor, verb=verbs.CONTRACT_APPROVED, obj=contract)
 
 
 def contract_submit(*, actor, contract_id):
@@ -183,7 +188,7 @@ def contract_submit(*, actor, contract_id):
             )
             contract.status, contract.updated_at = CStatus.PENDING, clock.now()
             contract.save(update_fields=["status", "updated_at"])
-            timeline.record(actor=actor, verb="contract.submitted", obj=contract)
+            timeline.record(actor=actor, verb=verbs.CONTRACT_SUBMITTED, obj=contract)
         else:
             _effective(contract, actor)
     return contract
@@ -204,7 +209,7 @@ def contract_void(*, actor, contract_id, reason=""):
         ).update(status=ApprovalRequest.Status.WITHDRAWN, finished_at=clock.now())
         contract.status, contract.updated_at = CStatus.VOID, clock.now()
         contract.save(update_fields=["status", "updated_at"])
-        timeline.record(actor=actor, verb="contract.voided", obj=contract, reason=reason or "")
+        timeline.record(actor=actor, verb=verbs.CONTRACT_VOIDED, obj=contract, reason=reason or "")
     return contract
 
 
@@ -220,7 +225,7 @@ def _on_rejected(request, actor):
     )
     timeline.record(
         actor=actor,
-        verb="contract.rejected",
+        verb=verbs.CONTRACT_REJECTED,
         object_type="contract",
         object_id=request.object_id,
         label=request.title,

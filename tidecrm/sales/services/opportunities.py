@@ -11,7 +11,9 @@ from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.customers import services as customer_services
+from tidecrm.customers import verbs as customer_verbs
 
+from .. import verbs
 from ..access import access_opportunity
 from ..models import ZERO, Contract, Opportunity, OpportunityStage, StageHistory
 from ._common import CStatus, Status, _customer_for_work, money
@@ -84,10 +86,10 @@ def opportunity_create(
         )
         _replace_lines("opportunity", opportunity, lines)
         _history_enter(opportunity, opportunity.stage, actor, opportunity.created_at)
-        timeline.record(actor=actor, verb="opportunity.created", obj=opportunity)
+        timeline.record(actor=actor, verb=verbs.OPPORTUNITY_CREATED, obj=opportunity)
         timeline.record(
             actor=actor,
-            verb="customer.opportunity",
+            verb=customer_verbs.CUSTOMER_OPPORTUNITY,
             obj=customer,
             data={"opportunity": opportunity.name, "action": "created"},
         )
@@ -129,7 +131,7 @@ def opportunity_update(*, actor, opportunity_id, product_lines=None, **values):
             opportunity.refresh_from_db(fields=["stage"])
             _history_enter(opportunity, opportunity.stage, actor, now)
         if changes:
-            timeline.record(actor=actor, verb="opportunity.updated", obj=opportunity, changes=changes)
+            timeline.record(actor=actor, verb=verbs.OPPORTUNITY_UPDATED, obj=opportunity, changes=changes)
     return opportunity
 
 
@@ -182,7 +184,10 @@ def opportunity_reopen(*, actor, opportunity_id):
         opportunity.lose_reason, opportunity.updated_at = "", clock.now()
         opportunity.save()
         timeline.record(
-            actor=actor, verb="opportunity.reopened", obj=opportunity, changes={"status": [before, "open"]}
+            actor=actor,
+            verb=verbs.OPPORTUNITY_REOPENED,
+            obj=opportunity,
+            changes={"status": [before, "open"]},
         )
         _refresh_deal(opportunity.customer_id)
     return opportunity
@@ -200,7 +205,7 @@ def opportunity_delete(*, actor, opportunity_id):
         StageHistory.objects.filter(opportunity=opportunity, left_at__isnull=True).update(
             left_at=opportunity.deleted_at, left_by=actor
         )
-        timeline.record(actor=actor, verb="opportunity.deleted", obj=opportunity)
+        timeline.record(actor=actor, verb=verbs.OPPORTUNITY_DELETED, obj=opportunity)
         _refresh_deal(opportunity.customer_id)
 
 

@@ -10,6 +10,7 @@ from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 
+from .. import verbs
 from ..models import ORDER_FORM_FIELDS, ZERO, Contract, Order, default_order_form
 from ._common import _customer_for_work, _next_number, money, require_orders, sales_settings
 from .money import _target
@@ -104,7 +105,7 @@ def order_create(
             created_by=actor,
         )
         _replace_lines("order", order, lines)
-        timeline.record(actor=actor, verb="order.created", obj=order)
+        timeline.record(actor=actor, verb=verbs.ORDER_CREATED, obj=order)
     return order
 
 

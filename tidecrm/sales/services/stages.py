@@ -10,6 +10,7 @@ from tidecrm.core import codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
 
+from .. import verbs
 from ..defaults import stages, won_stage  # noqa: F401 - re-exported to the package
 from ..models import Opportunity, OpportunityStage, StageHistory
 
@@ -51,7 +52,7 @@ def stage_create(*, actor, name, win_probability=0):
         )
         last.position += 1
         last.save(update_fields=["position"])
-        timeline.record(actor=actor, verb="opportunity_stage.created", obj=stage)
+        timeline.record(actor=actor, verb=verbs.OPPORTUNITY_STAGE_CREATED, obj=stage)
     return stage
 
 
@@ -85,7 +86,7 @@ def stage_update(*, actor, stage_id, name=None, win_probability=None, position=N
                 if item.position != index:
                     OpportunityStage.objects.filter(pk=item.pk).update(position=index)
             changes["position"] = [None, int(position)]
-        timeline.record(actor=actor, verb="opportunity_stage.updated", obj=stage, changes=changes)
+        timeline.record(actor=actor, verb=verbs.OPPORTUNITY_STAGE_UPDATED, obj=stage, changes=changes)
     return stage
 
 
@@ -112,6 +113,6 @@ def stage_delete(*, actor, stage_id, move_to_id=None):
             raise BusinessError(codes.STAGE_IN_USE, _("该阶段下还有商机，请选择迁移到的阶段"))
         moved = Opportunity.objects.filter(stage=stage).update(stage=target) if target else 0
         StageHistory.objects.filter(stage=stage).update(stage=None)
-        timeline.record(actor=actor, verb="opportunity_stage.deleted", obj=stage, data={"moved": moved})
+        timeline.record(actor=actor, verb=verbs.OPPORTUNITY_STAGE_DELETED, obj=stage, data={"moved": moved})
         stage.delete()
     return moved
