@@ -430,7 +430,8 @@ def run_cases(args):
 
     from tidecrm.core.models import Tenant
     from tidecrm.core.tenancy import tenant_context
-    from tidecrm.customers import api, selectors
+    from tidecrm.customers import selectors
+    from tidecrm.customers.api import contacts, customers, followups, schemas
     from tidecrm.customers.models import Contact, Customer
     from tidecrm.org.models import Department, Employee
 
@@ -474,7 +475,7 @@ def run_cases(args):
             # A jump goes to a page the pager offers (its 跳至 box stops at the counted total):
             # page 500 of a list counted to 10,000, page 50 of a short search counted to 1,000.
             data["page"] = page(min(500, selectors.count_limit(data.get("q")) // 20))
-            return api.customer_list(request, api.CustomerFilters(**data))
+            return customers.customer_list(request, schemas.CustomerFilters(**data))
 
         return call
 
@@ -484,9 +485,9 @@ def run_cases(args):
     def detail():
         request = SimpleNamespace(employee=fresh(admin))
         customer_id = rng.choice(sample_ids)
-        api.customer_detail(request, customer_id)
-        api.contact_list(request, customer_id)
-        api.customer_timeline(request, customer_id)
+        customers.customer_detail(request, customer_id)
+        contacts.contact_list(request, customer_id)
+        followups.customer_timeline(request, customer_id)
 
     def rotate(people, **filters):
         def call():

@@ -32,6 +32,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 
 from .errors import NotFound
+from .models import TenantModel
 from .permissions import check
 
 VIEW = "view"
@@ -61,7 +62,7 @@ class Policy:
     may answer True without a query (the owner of an owned record, say); it never answers False.
     """
 
-    model: type[models.Model]
+    model: type[TenantModel]
     conditions: dict[str, Callable[[Any], Q]]
     known: dict[str, str] = field(default_factory=dict)
     denied: Callable[[Any, Any, str], Exception] | None = None
@@ -72,7 +73,7 @@ class Policy:
     def actions(self) -> Iterable[str]:
         return self.conditions.keys()
 
-    def condition(self, actor, action: str) -> Q:
+    def condition(self, actor: Any, action: str) -> Q:
         try:
             make = self.conditions[action]
         except KeyError:
@@ -82,11 +83,11 @@ class Policy:
     def known_action(self, action: str) -> str:
         return self.known.get(action, action)
 
-    def refusal(self, actor, record, action: str) -> Exception:
+    def refusal(self, actor: Any, record: Any, action: str) -> Exception:
         return self.denied(actor, record, action) if self.denied else NotFound()
 
 
-_POLICIES: dict[type[models.Model], Policy] = {}
+_POLICIES: dict[type[models.Model], Policy] = {}  # by model
 
 
 def register(policy: Policy) -> Policy:
@@ -102,16 +103,16 @@ def policy_for(model: type[models.Model]) -> Policy:
         raise LookupError(f"no access policy for {model.__name__}") from None
 
 
-def restrict(queryset: QuerySet, actor, action: str = VIEW) -> QuerySet:
+def restrict(queryset: QuerySet[Any], actor: Any, action: str = VIEW) -> QuerySet[Any]:
     """``queryset`` narrowed to the rows ``actor`` may ``action`` (lists, exports, counts)."""
     return queryset.filter(policy_for(queryset.model).condition(actor, action))
 
 
-def _exists(policy: Policy, actor, action: str, pk) -> bool:
+def _exists(policy: Policy, actor: Any, action: str, pk: Any) -> bool:
     return policy.model.objects.filter(policy.condition(actor, action), pk=pk).exists()
 
 
-def permits(actor, record, action: str) -> bool:
+def permits(actor: Any, record: Any, action: str) -> bool:
     """Whether ``actor`` may ``action`` the (already read) ``record``."""
     policy = policy_for(type(record))
     if policy.shortcut and policy.shortcut(actor, record, action):
@@ -119,22 +120,22 @@ def permits(actor, record, action: str) -> bool:
     return _exists(policy, actor, action, record.pk)
 
 
-def require(actor, record, action: str) -> None:
+def require(actor: Any, record: Any, action: str) -> None:
     """Refuse (the policy's refusal) unless ``actor`` may ``action`` the visible ``record``."""
     if not permits(actor, record, action):
         raise policy_for(type(record)).refusal(actor, record, action)
 
 
 def access(
-    model: type[models.Model],
-    actor,
-    pk,
+    model: type[TenantModel],
+    actor: Any,
+    pk: Any,
     action: str = VIEW,
     *,
     lock: bool = False,
     related: Iterable[str] = (),
     permission: str | None = None,
-):
+) -> Any:
     """The record ``pk`` of ``model`` if ``actor`` may ``action`` it.
 
     In this order: missing and unknown to the actor alike raise :class:`NotFound`; then, for a row

@@ -18,7 +18,7 @@ from django.db import models
 
 from . import clock, timeline
 from .codes import INVALID_TRANSITION
-from .errors import BusinessError
+from .errors import BusinessError, NotFound
 from .models import TenantModel, unindexed_tenant_key
 
 
@@ -79,6 +79,16 @@ def record_move(
         reason=reason,
     )
     return flow
+
+
+def locked_for_job(model: type[TenantModel], pk: Any, **live: Any) -> Any:
+    """Lock one record (``live``: the filter of rows that still exist, e.g. not soft-deleted) for
+    a move made for the enterprise rather than for a caller's access -- inheritance (INH-03,
+    LEAD-25) -- where :mod:`tidecrm.core.access` does not apply; 404 when it is gone."""
+    record = model.objects.select_for_update(of=("self",)).filter(pk=pk, **live).first()
+    if record is None:
+        raise NotFound()
+    return record
 
 
 def require_state(record: Any, *states: str, action: str) -> None:

@@ -28,13 +28,15 @@ or deleted for ``restore``): a customer in another state is left to the service'
 that it is answered ``invalid_transition`` rather than 404.
 """
 
+from collections.abc import Callable, Iterable
+
 from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from tidecrm.core import access, codes
 from tidecrm.core.errors import BusinessError, NotFound
-from tidecrm.org.models import DataScope, Department, EmployeeDepartment
+from tidecrm.org.models import DataScope, Department, Employee, EmployeeDepartment
 from tidecrm.org.scopes import effective_scopes, visible_owner_ids, visible_owner_q
 
 from . import config
@@ -47,27 +49,29 @@ MAX_LISTED_IDS = 5000
 # ---------------------------------------------------------------- the conditions
 
 
-def pool_library_ids(actor):
+def pool_library_ids(actor: Employee) -> list[int] | None:
     """The libraries whose pool the caller may use: None = all (pool managers, company scope)."""
     if actor.has_permission("customer.assign") or DataScope.COMPANY in effective_scopes(actor, "customer")[0]:
         return None
     return [config.library_of(actor).pk]
 
 
-def _collaborations(actor, *, access_level=None):
+def _collaborations(
+    actor: Employee, *, access_level: str | None = None
+) -> tuple[list[int], set[int]] | tuple[None, None]:
     """(customer ids, their owners) of the caller's collaborations (only those with
     ``access_level`` when given); (None, None) past MAX_LISTED_IDS, where the lists would be too
     long to send."""
-    rows = Collaborator.objects.filter(employee_id=actor.pk)
+    links = Collaborator.objects.filter(employee_id=actor.pk)
     if access_level:
-        rows = rows.filter(access=access_level)
-    rows = list(rows.values_list("customer_id", "customer__owner_id")[: MAX_LISTED_IDS + 1])
+        links = links.filter(access=access_level)
+    rows = list(links.values_list("customer_id", "customer__owner_id")[: MAX_LISTED_IDS + 1])
     if len(rows) > MAX_LISTED_IDS:
         return None, None
     return [customer_id for customer_id, _owner in rows], {owner for _customer, owner in rows if owner}
 
 
-def shared_with_q(actor, *, field="customer_id", access_level=None):
+def shared_with_q(actor: Employee, *, field: str = "customer_id", access_level: str | None = None) -> Q:
     """The ``Q`` over ``field`` (a customer id column) of the customers the caller collaborates
     on (with ``access_level`` when given): their opportunities and contracts are shared too."""
     ids, _owners = _collaborations(actor, access_level=access_level)
@@ -79,7 +83,7 @@ def shared_with_q(actor, *, field="customer_id", access_level=None):
     return Q(**{f"{field}__any": ids})
 
 
-def collaborating_q(actor, *, access_level=None):
+def collaborating_q(actor: Employee, *, access_level: str | None = None) -> Q:
     """Customers the caller follows jointly (with ``access_level`` when given): a list of ids (a
     handful per employee)."""
     ids, _owners = _collaborations(actor, access_level=access_level)
@@ -91,7 +95,7 @@ def collaborating_q(actor, *, access_level=None):
     return Q(pk__in=ids)
 
 
-def owned_condition(actor, *, access_level=None):
+def owned_condition(actor: Employee, *, access_level: str | None = None) -> Q:
     """Owned customers the caller may see: owner in their scope, or they collaborate (with
     ``access_level`` when given: ``write`` for the customers they may edit).
 
@@ -105,7 +109,7 @@ def owned_condition(actor, *, access_level=None):
     if owners is None:  # the whole company: no need to look up collaborations
         return Q(state=State.OWNED)
     ids, collaboration_owners = _collaborations(actor, access_level=access_level)
-    if ids is None:
+    if ids is None or collaboration_owners is None:
         return Q(state=State.OWNED) & (
             Q(owner_id__any=owners) | collaborating_q(actor, access_level=access_level)
         )
@@ -121,12 +125,12 @@ def owned_condition(actor, *, access_level=None):
     )
 
 
-def managed_condition(actor):
+def managed_condition(actor: Employee) -> Q:
     """Owned customers the caller manages: their own, or the owner in their customer scope."""
     return Q(state=State.OWNED) & access.any_of(Q(owner_id=actor.pk), visible_owner_q(actor, "customer"))
 
 
-def target_department_ids(actor):
+def target_department_ids(actor: Employee) -> list[int]:
     """The departments a pool customer may be targeted at for ``actor`` to see it: the
     departments they belong to and every department above them."""
     paths = Department.objects.filter(
@@ -135,7 +139,7 @@ def target_department_ids(actor):
     return sorted({int(part) for path in paths for part in path.strip("/").split("/") if part})
 
 
-def pool_condition(actor):
+def pool_condition(actor: Employee) -> Q:
     """Pool customers the caller may see and claim (POOL-05): their library's pool, less those
     targeted at departments they are not in (定向公海); pool managers see every pool."""
     libraries = pool_library_ids(actor)
@@ -150,7 +154,7 @@ def pool_condition(actor):
     )
 
 
-def bin_condition(actor):
+def bin_condition(actor: Employee) -> Q:
     """Deleted customers the caller may restore: holders of customer.delete, for customers whose
     former owner is in their scope (or that they deleted, or came from a pool they may use)."""
     if not actor.has_permission("customer.delete"):
@@ -164,20 +168,20 @@ def bin_condition(actor):
     )
 
 
-def _view(actor):
+def _view(actor: Employee) -> Q:
     return owned_condition(actor) | pool_condition(actor)
 
 
-def _read(actor):
+def _read(actor: Employee) -> Q:
     return _view(actor) | bin_condition(actor)
 
 
-def _only_owned(condition):
+def _only_owned(condition: Q) -> Q:
     """``condition`` applied to owned customers only (others are left to the state rules)."""
     return ~Q(state=State.OWNED) | condition
 
 
-def _own_owned(actor, customer, action):
+def _own_owned(actor: Employee, customer: Customer, action: str) -> bool:
     """The owner of an owned customer may do everything the policy grants on it."""
     return (
         action in ("manage", "change", "follow_up", "read", "view", "view_owned")
@@ -186,7 +190,7 @@ def _own_owned(actor, customer, action):
     )
 
 
-def _customer_refusal(actor, customer, action):
+def _customer_refusal(actor: Employee, customer: Customer, action: str) -> Exception:
     if (
         action == "change"
         and customer.state == State.OWNED
@@ -224,8 +228,14 @@ CUSTOMER_RELATED = ("owner", "previous_owner", "stage", "library", "created_by")
 
 
 def access_customer(
-    actor, customer_id, action="view", *, lock=False, permission=None, related=CUSTOMER_RELATED
-):
+    actor: Employee,
+    customer_id: int,
+    action: str = "view",
+    *,
+    lock: bool = False,
+    permission: str | None = None,
+    related: Iterable[str] = CUSTOMER_RELATED,
+) -> Customer:
     """The customer ``customer_id`` if ``actor`` may ``action`` it (404 otherwise; 403 for a
     missing ``permission`` or a read collaborator's edit). With ``lock`` the row is locked and the
     decision taken on it."""
@@ -240,7 +250,7 @@ def access_customer(
     )
 
 
-def access_level(actor, customer):
+def access_level(actor: Employee, customer: Customer) -> str:
     """What the caller may do on a visible customer: ``manage`` (owner or scope), ``write``
     (write collaborator), ``read`` (read collaborator, pool, recycle bin)."""
     if customer.state != State.OWNED:
@@ -253,7 +263,7 @@ def access_level(actor, customer):
 # ---------------------------------------------------------------- contacts, follow-ups, files
 
 
-def _through_customer(action, field="customer"):
+def _through_customer(action: str, field: str = "customer") -> Callable[[Employee], Q]:
     return lambda actor: Q(
         **{f"{field}__in": access.restrict(Customer.objects.all(), actor, action).values("pk")}
     )
@@ -268,7 +278,9 @@ CONTACTS = access.register(
 )
 
 
-def access_contact(actor, contact_id, action="view", *, lock=False):
+def access_contact(
+    actor: Employee, contact_id: int, action: str = "view", *, lock: bool = False
+) -> tuple[Contact, Customer]:
     """``(contact, customer)`` if ``actor`` may ``action`` the contact's customer; with ``lock``
     both rows are locked (the customer first, as every customer write does)."""
     contact = Contact.objects.filter(pk=contact_id).only("pk", "customer_id").first()
@@ -283,7 +295,7 @@ def access_contact(actor, contact_id, action="view", *, lock=False):
     return contact, customer
 
 
-def _followups_visible(actor):
+def _followups_visible(actor: Employee) -> Q:
     """A customer's follow-ups with the customer; a lead's with the lead (its own policy); and
     every follow-up of a customer its author wrote (FUP-05: one's own records stay listed)."""
     lead = apps.get_model("leads", "Lead")
@@ -309,6 +321,6 @@ ATTACHMENTS = access.register(
 )
 
 
-def access_attachment(actor, attachment_id):
+def access_attachment(actor: Employee, attachment_id: int) -> FollowupAttachment:
     """An attachment of a follow-up on a customer the caller may read (else 404)."""
     return access.access(FollowupAttachment, actor, attachment_id, related=("followup",))

@@ -14,7 +14,7 @@ state then answers (the pool's is claimed, an owned one was claimed first: ``alr
 from django.db.models import Q
 
 from tidecrm.core import access
-from tidecrm.core.errors import NotFound
+from tidecrm.org.models import Employee
 from tidecrm.org.scopes import visible_owner_q
 
 from .models import Lead
@@ -22,7 +22,7 @@ from .models import Lead
 State = Lead.State
 
 
-def visible_condition(actor):
+def visible_condition(actor: Employee) -> Q:
     """Leads the caller sees: own scope for owned and converted ones, the pending pool for
     allocators, the public pool for everyone."""
     condition = Q(state=State.POOL) | (
@@ -51,18 +51,11 @@ LEADS = access.register(
 SHOWN = ("owner", "previous_owner", "created_by")
 
 
-def access_lead(actor, lead_id, action="view", *, lock=False, permission=None):
+def access_lead(
+    actor: Employee, lead_id: int, action: str = "view", *, lock: bool = False, permission: str | None = None
+) -> Lead:
     """The (not deleted) lead if ``actor`` may ``action`` it, else 404 (403 for a missing
     ``permission``); with ``lock`` the row is locked and the decision taken on it."""
     return access.access(
         Lead, actor, lead_id, action, lock=lock, permission=permission, related=() if lock else SHOWN
     )
-
-
-def locked_for_job(lead_id):
-    """Lock a lead row for a job that acts for the enterprise, not for a caller's access
-    (inheritance, LEAD-25; the timeout recycle)."""
-    lead = Lead.objects.select_for_update().filter(pk=lead_id, deleted_at__isnull=True).first()
-    if lead is None:
-        raise NotFound()
-    return lead

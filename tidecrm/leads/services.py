@@ -15,7 +15,7 @@ from tidecrm.core.bulk import each_independently
 from tidecrm.core.dates import day_start
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
-from tidecrm.core.ownership import record_move, require_state
+from tidecrm.core.ownership import locked_for_job, record_move, require_state
 from tidecrm.core.permissions import check
 from tidecrm.customers import services as customer_services
 from tidecrm.customers.models import Followup, Tag
@@ -23,7 +23,7 @@ from tidecrm.org.models import Employee
 from tidecrm.rules import holding
 
 from . import verbs
-from .access import access_lead, locked_for_job
+from .access import access_lead
 from .models import Lead, LeadFlow, LeadSettings
 
 State, Status, Kind = Lead.State, Lead.Status, LeadFlow.Kind
@@ -469,7 +469,7 @@ def lead_inherit(*, actor, lead_id, employee):
     """INH-03 / LEAD-25: a resigned employee's owned lead goes to ``employee`` with its status
     kept; the receiver's lead holding limit applies."""
     with transaction.atomic():
-        lead = locked_for_job(lead_id)
+        lead = locked_for_job(Lead, lead_id, deleted_at__isnull=True)
         require_state(lead, State.OWNED, action=_("继承"))
         holding.reserve(employee, "lead")
         previous = lead.owner

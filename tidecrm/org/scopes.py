@@ -7,6 +7,8 @@ adds (collaborators). Lists, details, exports and statistics all filter with it,
 outside it is answered 404.
 """
 
+from collections.abc import Iterable
+
 from django.db.models import Q
 
 from .models import (
@@ -19,7 +21,7 @@ from .models import (
     Role,
 )
 
-SCOPE_RANK = {
+SCOPE_RANK: dict[str, int] = {
     DataScope.SELF: 0,
     DataScope.SUBORDINATES: 1,
     DataScope.DEPARTMENT: 2,
@@ -28,7 +30,7 @@ SCOPE_RANK = {
 }
 
 
-def effective_scopes(actor, module):
+def effective_scopes(actor: Employee, module: str) -> tuple[set[str], set[int]]:
     """Return (scopes, department_ids) for ``module``: the union over the actor's roles."""
     if module not in DATA_SCOPE_MODULES:
         raise ValueError(f"unknown data-scope module {module!r}")
@@ -43,7 +45,7 @@ def effective_scopes(actor, module):
     return scopes or {DataScope.SELF}, departments
 
 
-def subordinate_ids(actor):
+def subordinate_ids(actor: Employee) -> set[int]:
     """Return the ids of everyone below ``actor`` in the supervisor chain (transitively).
 
     One recursive query down the (tenant, supervisor) index: it reads the actor's reports and
@@ -75,7 +77,7 @@ def subordinate_ids(actor):
         return {pk for (pk,) in cursor.fetchall() if pk != actor.pk}
 
 
-def _scope_department_ids(actor, scopes, listed_departments):
+def _scope_department_ids(actor: Employee, scopes: set[str], listed_departments: Iterable[int]) -> set[int]:
     """The departments whose subtrees a non-company scope covers: the listed ones, plus the
     actor's own departments for 本部门."""
     department_ids = set(listed_departments)
@@ -86,7 +88,7 @@ def _scope_department_ids(actor, scopes, listed_departments):
     return department_ids
 
 
-def _subtree_member_ids(department_ids):
+def _subtree_member_ids(department_ids: Iterable[int]) -> set[int]:
     """Return the ids of employees whose main department lies in the subtrees of ``department_ids``."""
     paths = list(Department.objects.filter(pk__in=department_ids).values_list("path", flat=True))
     if not paths:
@@ -97,7 +99,7 @@ def _subtree_member_ids(department_ids):
     return set(Employee.objects.filter(condition).values_list("pk", flat=True))
 
 
-def visible_owner_ids(actor, module, *, include_subordinates=True):
+def visible_owner_ids(actor: Employee, module: str, *, include_subordinates: bool = True) -> list[int] | None:
     """Return the sorted ids of the owners whose records ``actor`` may see in ``module``, or None
     when the scope is the whole company."""
     scopes, listed_departments = effective_scopes(actor, module)
@@ -118,7 +120,7 @@ def visible_owner_ids(actor, module, *, include_subordinates=True):
 ADMINISTRATION_MODULE = "employee"
 
 
-def counts_subordinates(actor, module):
+def counts_subordinates(actor: Employee, module: str) -> bool:
     """Return whether the actor's subordinates are within the actor's scope for ``module``, as the
     module's reads count them (员工管理: only by 本人及下属, never by the enterprise setting)."""
     held, _departments = effective_scopes(actor, module)
@@ -127,14 +129,19 @@ def counts_subordinates(actor, module):
     return module != ADMINISTRATION_MODULE and actor.tenant.supervisors_see_subordinates
 
 
-def visible_owner_sets(actor, modules=DATA_SCOPE_MODULES):
+def visible_owner_sets(
+    actor: Employee, modules: Iterable[str] = DATA_SCOPE_MODULES
+) -> dict[str, set[int] | None]:
     """Return ``{module: owner ids}``: whose records ``actor`` may see in each of ``modules`` (None
     for the whole company), counted as each module's reads count them.
 
     The supervisor chain, the actor's departments and each distinct department set are read
     once for all modules (a handful of queries, not a few per module).
     """
-    sets, subordinates, own_departments, members = {}, None, None, {}
+    sets: dict[str, set[int] | None] = {}
+    subordinates: set[int] | None = None
+    own_departments: set[int] | None = None
+    members: dict[frozenset[int], set[int]] = {}
     for module in modules:
         held, listed = effective_scopes(actor, module)
         if DataScope.COMPANY in held:
@@ -161,18 +168,20 @@ def visible_owner_sets(actor, modules=DATA_SCOPE_MODULES):
     return sets
 
 
-def department_member_ids(department):
+def department_member_ids(department: Department) -> set[int]:
     """Return the ids of the employees whose main department lies in the subtree of ``department``
     (whose records a scope covering that subtree sees)."""
     return _subtree_member_ids({department.pk})
 
 
-def scope_is_company_everywhere(actor):
+def scope_is_company_everywhere(actor: Employee) -> bool:
     """Return whether ``actor`` sees the whole company in every data-scope module."""
     return all(scope_is_company(actor, module) for module in DATA_SCOPE_MODULES)
 
 
-def visible_owner_q(actor, module, *, owner_field="owner_id", include_subordinates=True):
+def visible_owner_q(
+    actor: Employee, module: str, *, owner_field: str = "owner_id", include_subordinates: bool = True
+) -> Q:
     """Return the ``Q`` that keeps records whose owner ``actor`` may see in ``module``."""
     owners = visible_owner_ids(actor, module, include_subordinates=include_subordinates)
     if owners is None:
@@ -182,14 +191,14 @@ def visible_owner_q(actor, module, *, owner_field="owner_id", include_subordinat
     return Q(**{f"{owner_field}__any": owners})
 
 
-def scope_label(actor, module):
+def scope_label(actor: Employee, module: str) -> str:
     """Return a short Chinese description of the actor's scope for ``module`` (for page headers)."""
     scopes, _departments = effective_scopes(actor, module)
     best = max(scopes, key=lambda s: SCOPE_RANK[s])
-    return DataScope(best).label
+    return str(DataScope(best).label)
 
 
-def _scope_department_paths(actor, module):
+def _scope_department_paths(actor: Employee, module: str) -> list[str] | None:
     """Return None when the actor's scope for ``module`` is the whole company, else the paths of
     the department subtrees it covers (empty for self / subordinates only)."""
     scopes, listed_departments = effective_scopes(actor, module)
@@ -199,13 +208,15 @@ def _scope_department_paths(actor, module):
     return list(Department.objects.filter(pk__in=department_ids).values_list("path", flat=True))
 
 
-def can_manage_employee(actor, employee):
+def can_manage_employee(actor: Employee, employee: Employee) -> bool:
     """Return whether ``actor`` may administer ``employee`` (ROLE-12: 员工管理 scope, no supervisor rule)."""
     condition = visible_owner_q(actor, "employee", owner_field="pk", include_subordinates=False)
     return Employee.objects.filter(condition, pk=employee.pk).exists()
 
 
-def departments_outside_scope(actor, departments, module="employee"):
+def departments_outside_scope(
+    actor: Employee, departments: Iterable[Department], module: str = "employee"
+) -> list[Department]:
     """Return the departments of ``departments`` outside the actor's scope for ``module``."""
     paths = _scope_department_paths(actor, module)
     if paths is None:
@@ -213,13 +224,13 @@ def departments_outside_scope(actor, departments, module="employee"):
     return [d for d in departments if not any(d.path.startswith(path) for path in paths)]
 
 
-def scope_is_company(actor, module):
+def scope_is_company(actor: Employee, module: str) -> bool:
     return DataScope.COMPANY in effective_scopes(actor, module)[0]
 
 
 # How wide each scope relative to its holder is (self < self and subordinates < department <
 # company). 指定部门 is absolute, so it is compared by department subtrees instead.
-RELATIVE_RANK = {
+RELATIVE_RANK: dict[str, int] = {
     DataScope.SELF: 0,
     DataScope.SUBORDINATES: 1,
     DataScope.DEPARTMENT: 2,
@@ -227,7 +238,7 @@ RELATIVE_RANK = {
 }
 
 
-def scope_within(actor, module, scope, department_ids=()):
+def scope_within(actor: Employee, module: str, scope: str, department_ids: Iterable[int] = ()) -> bool:
     """Return whether ``scope`` for ``module`` (with ``department_ids`` for 指定部门) stays inside
     the actor's own scope for that module: what a role the actor grants or edits may carry.
 
@@ -240,7 +251,7 @@ def scope_within(actor, module, scope, department_ids=()):
     if DataScope.COMPANY in actor_scopes:
         return True
     if scope == DataScope.DEPARTMENTS:
-        paths = _scope_department_paths(actor, module)
+        paths = _scope_department_paths(actor, module) or []
         wanted = list(Department.objects.filter(pk__in=set(department_ids)).values_list("path", flat=True))
         if len(wanted) != len(set(department_ids)):
             return False
@@ -252,13 +263,13 @@ def scope_within(actor, module, scope, department_ids=()):
 # ---------------------------------------------------------------- administrators (ROLE-12, TEN-15)
 
 
-def is_administrator(employee):
+def is_administrator(employee: Employee) -> bool:
     """Return whether ``employee`` is an administrator: the super admin, a holder of the 管理员
     system role, or of 企业设置 (``Employee.is_admin``). Only administrators manage them."""
     return employee.is_admin or any(role.system_key == "admin" for role in employee.role_list)
 
 
-def administrator_role_ids():
+def administrator_role_ids() -> list[int]:
     """The ids of the roles that make their holders administrators (one query over the roles)."""
     return [
         role.pk
@@ -267,7 +278,7 @@ def administrator_role_ids():
     ]
 
 
-def administrators_q(owner_id):
+def administrators_q(owner_id: int | None) -> Q:
     """The ``Q`` of the administrators among employees (the owner, holders of an admin role)."""
     holders = EmployeeRole.objects.filter(role_id__in=administrator_role_ids()).values("employee_id")
     return Q(pk=owner_id) | Q(pk__in=holders)

@@ -50,15 +50,6 @@ def active_employee(employee_id):
     return employee
 
 
-def locked_for_job(customer_id):
-    """Lock a customer row for a job that acts for the enterprise, not for a caller's access
-    (inheritance, INH-03): callers go through :func:`tidecrm.customers.access.access_customer`."""
-    customer = Customer.objects.select_for_update(of=("self",)).filter(pk=customer_id).first()
-    if customer is None:
-        raise NotFound()
-    return customer
-
-
 def counts_toward_limit(customer):
     """HOLD-04 / Q-15: a customer counts while owned, not at the terminal stage and not won."""
     if customer.has_won:

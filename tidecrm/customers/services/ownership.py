@@ -14,7 +14,7 @@ from tidecrm.core import clock, codes, timeline
 from tidecrm.core.bulk import each_independently
 from tidecrm.core.dates import day_start
 from tidecrm.core.errors import BusinessError, ValidationFailed
-from tidecrm.core.ownership import require_state
+from tidecrm.core.ownership import locked_for_job, require_state
 from tidecrm.core.permissions import check
 from tidecrm.org.models import Department, Employee
 
@@ -27,7 +27,6 @@ from ._common import (
     _reserve,
     _take_ownership,
     active_employee,
-    locked_for_job,
 )
 from .duplicates import refuse_duplicate
 
@@ -259,7 +258,7 @@ def customers_restore(*, actor, ids):
 def customer_inherit(*, actor, customer_id, employee):
     """INH-03: a resigned employee's customer goes to ``employee`` (holding limit applies)."""
     with transaction.atomic():
-        customer = locked_for_job(customer_id)
+        customer = locked_for_job(Customer, customer_id)
         require_state(customer, State.OWNED, action=_("继承"))
         _reserve(employee, customer)
         previous = customer.owner

@@ -148,6 +148,13 @@ def _module_names(modules: Iterable[str]) -> str:
     return "、".join(str(DATA_SCOPE_LABELS[module]) for module in modules)
 
 
+def _within(theirs: set[int] | None, mine: set[int] | None) -> bool:
+    """Whether an owner set lies within another (None: the whole company)."""
+    if mine is None:
+        return True
+    return theirs is not None and theirs <= mine
+
+
 def _modules_not_covering(
     reach: Mapping[str, set[int] | None], owner_ids: set[int], modules: Iterable[str] = DATA_SCOPE_MODULES
 ) -> list[str]:
@@ -186,7 +193,7 @@ def _check_reach(
     if placed_ids:
         outside_modules = _modules_not_covering(reach, placed_ids)
         if outside_modules:
-            outside_ids = set().union(*(placed_ids - reach[module] for module in outside_modules))
+            outside_ids = set().union(*(placed_ids - (reach[module] or set()) for module in outside_modules))
             names = list(
                 Employee.objects.filter(pk__in=sorted(outside_ids)[:3]).values_list("name", flat=True)
             )
@@ -225,9 +232,7 @@ def _check_reach(
         # Logging in as them gives their reach: it must lie within the actor's, module by module.
         theirs = scopes.visible_owner_sets(opened)
         outside_modules = [
-            module
-            for module in DATA_SCOPE_MODULES
-            if reach[module] is not None and (theirs[module] is None or not theirs[module] <= reach[module])
+            module for module in DATA_SCOPE_MODULES if not _within(theirs[module], reach[module])
         ]
         if outside_modules:
             raise PermissionDenied(
