@@ -15,7 +15,7 @@ from tests import factories
 from tests.accounts.conftest import IpClient, Outbox
 from tests.conftest import PASSWORD
 from tests.core.test_imports import xlsx
-from tidecrm.core import imports, logs
+from tidecrm.core import hooks, imports, logs
 from tidecrm.core.tenancy import employee_context, tenant_context
 from tidecrm.integrations import sms
 from tidecrm.rules import engine
@@ -140,7 +140,7 @@ def test_a_crashed_import_logs_its_failure(bound, captured, monkeypatch, django_
 
 
 def test_each_rule_of_each_tenant_logs_its_outcome(enterprise, captured, monkeypatch):
-    monkeypatch.setattr(engine, "RUNNERS", {"counting": lambda now: 3})
+    monkeypatch.setitem(hooks._ENTRIES, hooks.RULES, {"counting": lambda now: 3})
 
     engine.run_due(tenant_ids=[enterprise.tenant_id])
 
@@ -153,7 +153,7 @@ def test_a_failing_job_logs_the_failure_and_still_raises(enterprise, captured, m
     def broken(now):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(engine, "RUNNERS", {"broken": broken})
+    monkeypatch.setitem(hooks._ENTRIES, hooks.RULES, {"broken": broken})
 
     with pytest.raises(RuntimeError):
         engine.run_due(tenant_ids=[enterprise.tenant_id])

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests import factories
-from tidecrm.core import clock
+from tidecrm.core import clock, hooks
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.models import TimelineEvent
 from tidecrm.customers import config, selectors, services
@@ -296,8 +296,8 @@ def test_terminal_stage_and_won_customers_do_not_count(people, monkeypatch):
     signed = new_customer(rep, "甲公司")
     services.customer_update(actor=rep, customer_id=signed.pk, stage_id=terminal.pk)
     won = new_customer(rep, "乙公司")
-    # refresh_deal_status reads the list of its own module (services.customers).
-    monkeypatch.setattr(services.customers, "DEAL_SOURCES", [lambda ids: {won.pk: ["won", "open"]}])
+    # refresh_deal_status asks the deal sources registered at core.hooks.
+    monkeypatch.setitem(hooks._ENTRIES, hooks.DEAL_SOURCES, [lambda ids: {won.pk: ["won", "open"]}])
     services.refresh_deal_status([won.pk])
     won.refresh_from_db()
     assert (won.has_won, won.deal_status) == (True, "open")

@@ -147,7 +147,7 @@ def test_drawer_shows_the_opportunities_and_contracts_sales_registers(world):
 
 
 def test_drawer_renders_with_no_section_registered(world, monkeypatch):
-    from tidecrm.customers import sections
+    from tidecrm.core import hooks
     from tidecrm.sales import services as sales_services
 
     owner, customer = world["owner"], world["customers"][0]
@@ -155,7 +155,7 @@ def test_drawer_renders_with_no_section_registered(world, monkeypatch):
         sales_services.opportunity_create(
             actor=owner, customer_id=customer.pk, name="抽屉商机", amount="5000"
         )
-    monkeypatch.setattr(sections, "DETAIL_SECTIONS", [])
+    monkeypatch.setitem(hooks._ENTRIES, hooks.DETAIL_SECTIONS, {})
     response = logged_in(owner).get(f"/customers/{customer.pk}/drawer/")
     html = response.content.decode()
     assert response.status_code == 200 and "客户旅程" in html

@@ -1,10 +1,9 @@
 """What the customers app plugs into: holding-limit counting (HOLD-04) and inheritance (INH)."""
 
 from django.db.models import Count, Exists, OuterRef
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
+from tidecrm.core import hooks
 from tidecrm.core.bulk import each_independently
 from tidecrm.org import inheritance
 from tidecrm.rules import holding
@@ -51,10 +50,16 @@ inheritance.register(
 )
 
 
-@receiver(post_delete, sender=PoolTarget)
-def _open_when_no_target_is_left(sender, instance, **kwargs):
-    """定向公海: a customer whose last target department went (a department deleted) is open to
-    its whole library again, not hidden from everyone but the pool managers."""
-    Customer.unscoped.filter(tenant_id=instance.tenant_id, pk=instance.customer_id, targeted=True).exclude(
-        Exists(PoolTarget.unscoped.filter(customer_id=OuterRef("pk")))
+def open_when_no_target_is_left(department):
+    """定向公海: the pool targets at a department being deleted go, and a customer whose last
+    target that was is open to its whole library again, not hidden from everyone but the pool
+    managers (set-based, in the deletion's transaction)."""
+    targets = PoolTarget.objects.filter(department=department)
+    customer_ids = list(targets.values_list("customer_id", flat=True))
+    targets.delete()
+    Customer.objects.filter(pk__in=customer_ids, targeted=True).exclude(
+        Exists(PoolTarget.objects.filter(customer_id=OuterRef("pk")))
     ).update(targeted=False)
+
+
+hooks.register(hooks.DEPARTMENT_DELETING, open_when_no_target_is_left)

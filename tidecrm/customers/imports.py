@@ -369,7 +369,7 @@ class CustomerImporter(Importer):
                     .order_by("pk")
                 )
                 limits = holding.limits_for(owners, "customer")
-                held = holding.COUNTERS["customer"]([o.pk for o in owners])
+                held = holding.require_counter("customer")([o.pk for o in owners])
                 # HOLD-04: new customers count unless they start at the terminal stage.
                 counts = services.counts_toward_limit(Customer(stage_id=context["stage_id"]))
                 for owner in owners:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, codes, timeline
+from tidecrm.core import clock, codes, hooks, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 
 from . import verbs
@@ -35,11 +35,19 @@ class Handler:
     url: callable = None  # url(object_id) -> page of the record
 
 
-HANDLERS: dict[str, Handler] = {}
-
-
 def register(object_type, *, label, on_approved, on_rejected, on_withdrawn, url=None):
-    HANDLERS[object_type] = Handler(object_type, label, on_approved, on_rejected, on_withdrawn, url)
+    """Plug in what approving, rejecting and withdrawing do to records of ``object_type`` (at
+    start-up): ``core.hooks.APPROVAL_HANDLERS``."""
+    hooks.register(
+        hooks.APPROVAL_HANDLERS,
+        Handler(object_type, label, on_approved, on_rejected, on_withdrawn, url),
+        key=object_type,
+    )
+
+
+def handler_of(object_type):
+    """The registered handler of ``object_type``, or None."""
+    return hooks.keyed(hooks.APPROVAL_HANDLERS).get(object_type)
 
 
 def start(*, actor, object_type, object_id, title, levels, cc_ids=()):
@@ -95,7 +103,7 @@ def decide(*, actor, request_id, approve, comment=""):
         decision=Decision.APPROVE if approve else Decision.REJECT,
         comment=(comment or "")[:500],
     )
-    handler = HANDLERS[request.object_type]
+    handler = handler_of(request.object_type)
     if not approve:
         request.status, request.finished_at = Status.REJECTED, clock.now()
         request.save()
@@ -132,7 +140,7 @@ def withdraw(*, actor, request_id):
     )
     request.status, request.finished_at = Status.WITHDRAWN, clock.now()
     request.save()
-    HANDLERS[request.object_type].on_withdrawn(request, actor)
+    handler_of(request.object_type).on_withdrawn(request, actor)
     return request
 
 

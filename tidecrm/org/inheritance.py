@@ -1,6 +1,7 @@
 """Resignation inheritance (离职继承, INH-01..04): a registry the owning apps plug into.
 
-Each app that owns records (leads, customers) registers a handler: how many records a resigned
+Each app that owns records (leads, customers) registers a handler (``core.hooks.INHERITANCE``,
+through :func:`register`): how many records a resigned
 employee still holds (``count``), and how to move some or all of them to an active employee
 (``transfer``, which respects holding limits and answers per-record results). Until an app
 registers, inheritance simply has nothing to move.
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import timeline
+from tidecrm.core import hooks, timeline
 from tidecrm.core.bulk import BulkResult, each_independently
 from tidecrm.core.errors import BusinessError, NotFound
 from tidecrm.core.permissions import check
@@ -32,12 +33,15 @@ class InheritanceHandler:
     transfer: Callable  # transfer(actor, from_employee, to_employee, ids or None) -> {"succeeded", "failed"}
 
 
-HANDLERS: dict[str, InheritanceHandler] = {}
-
-
 def register(handler: InheritanceHandler) -> None:
-    """Plug in how an app counts and moves a resigned employee's records (at start-up)."""
-    HANDLERS[handler.kind] = handler
+    """Plug in how an app counts and moves a resigned employee's records (at start-up):
+    ``core.hooks.INHERITANCE``, under the handler's kind."""
+    hooks.register(hooks.INHERITANCE, handler, key=handler.kind)
+
+
+def handlers() -> dict[str, InheritanceHandler]:
+    """The registered handlers by kind, in registration order."""
+    return hooks.keyed(hooks.INHERITANCE)
 
 
 def pending_employees(*, actor: Employee) -> list[Employee]:
@@ -49,9 +53,9 @@ def pending_employees(*, actor: Employee) -> list[Employee]:
         .order_by("-resigned_at")
     )
     ids = [e.pk for e in employees]
-    counts = {kind: handler.count(ids) for kind, handler in HANDLERS.items()}
+    counts = {kind: handler.count(ids) for kind, handler in handlers().items()}
     for employee in employees:
-        employee.pending_counts = {kind: counts[kind].get(employee.pk, 0) for kind in HANDLERS}
+        employee.pending_counts = {kind: counts[kind].get(employee.pk, 0) for kind in handlers()}
     return employees
 
 
@@ -74,7 +78,7 @@ def inherit(
         raise BusinessError("employee_not_active", _("接收人必须是在职且已启用的员工"), status=409)
     results: dict[str, Any] = {}
     with transaction.atomic():
-        for kind, handler in HANDLERS.items():
+        for kind, handler in handlers().items():
             ids = (ids_by_kind or {}).get(kind)
             results[kind] = handler.transfer(actor, source, target, ids)
         timeline.record(

@@ -10,18 +10,17 @@ from datetime import datetime
 
 from django.db import transaction
 
-from tidecrm.core import clock, logs
+from tidecrm.core import clock, hooks, logs
 from tidecrm.core.models import Tenant
 from tidecrm.core.tenancy import tenant_context
 
 # runner(now=...) -> how many records it changed, inside a bound tenant
 Runner = Callable[..., int]
-RUNNERS: dict[str, Runner] = {}
 
 
 def register(name: str, runner: Runner) -> None:
-    """Register a set-based, idempotent rule runner (at start-up)."""
-    RUNNERS[name] = runner
+    """Register a set-based, idempotent rule runner (at start-up): ``core.hooks.RULES``."""
+    hooks.register(hooks.RULES, runner, key=name)
 
 
 def run_due(
@@ -36,7 +35,7 @@ def run_due(
     with clock.frozen(now):
         for tenant in tenants:
             with tenant_context(tenant):
-                for name, runner in RUNNERS.items():
+                for name, runner in hooks.keyed(hooks.RULES).items():
                     with logs.job(f"rule:{name}") as outcome, transaction.atomic():
                         changed = runner(now=now)
                         outcome["changed"] = changed

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tidecrm.core import hooks
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.org.models import Department, Employee
@@ -25,14 +26,28 @@ from .models import HoldingLimitRule
 
 # count_owned(employee_ids) -> {employee_id: n}, per object ("lead", "customer")
 Counter = Callable[[list[int]], dict[int, int]]
-COUNTERS: dict[str, Counter] = {}
 OBJECT_LABELS = {"lead": gettext_lazy("线索"), "customer": gettext_lazy("客户")}
 MAX_CUSTOM_RULES = 5  # HOLD-02: "您还可以添加 5 条规则" (Q-14)
 
 
 def register_counter(obj: str, count_owned: Counter) -> None:
-    """Register ``count_owned(employee_ids) -> {employee_id: n}`` for ``obj`` ("lead", "customer")."""
-    COUNTERS[obj] = count_owned
+    """Register ``count_owned(employee_ids) -> {employee_id: n}`` for ``obj`` ("lead", "customer")
+    at ``core.hooks.HOLDING_COUNTERS``."""
+    hooks.register(hooks.HOLDING_COUNTERS, count_owned, key=obj)
+
+
+def counter(obj: str) -> Counter | None:
+    """The registered ``count_owned`` of ``obj``, or None when no app counts it."""
+    found: Counter | None = hooks.keyed(hooks.HOLDING_COUNTERS).get(obj)
+    return found
+
+
+def require_counter(obj: str) -> Counter:
+    """The registered ``count_owned`` of ``obj``; no app counting it is a start-up bug."""
+    count = counter(obj)
+    if count is None:
+        raise RuntimeError(f"no app counts {obj!r} holdings")
+    return count
 
 
 def _rules(obj: str) -> list[HoldingLimitRule]:
@@ -77,7 +92,8 @@ def limits_for(employees: Sequence[Employee], obj: str) -> dict[int, int | None]
 
 def usage(employee: Employee, obj: str) -> tuple[int, int | None]:
     """Return (held, limit) for the "已拥有 X / 上限 Y" display (HOLD-08)."""
-    held = COUNTERS[obj]([employee.pk]).get(employee.pk, 0) if obj in COUNTERS else 0
+    count = counter(obj)
+    held = count([employee.pk]).get(employee.pk, 0) if count else 0
     return held, limit_for(employee, obj)
 
 
@@ -86,7 +102,7 @@ def usage_table(employees: Sequence[Employee]) -> list[dict[str, Any]]:
     queries in all, however many employees."""
     ids = [e.pk for e in employees]
     limits = {obj: limits_for(employees, obj) for obj in OBJECT_LABELS}
-    held = {obj: COUNTERS[obj](ids) if obj in COUNTERS else {} for obj in OBJECT_LABELS}
+    held = {obj: count(ids) if (count := counter(obj)) else {} for obj in OBJECT_LABELS}
     return [
         {"employee": e, **{obj: (held[obj].get(e.pk, 0), limits[obj][e.pk]) for obj in OBJECT_LABELS}}
         for e in employees
@@ -104,7 +120,7 @@ def reserve(employee: Employee, obj: str, adding: int = 1) -> None:
     limit = limit_for(employee, obj)
     if limit is None:
         return
-    held = COUNTERS[obj]([employee.pk]).get(employee.pk, 0)
+    held = require_counter(obj)([employee.pk]).get(employee.pk, 0)
     if held + adding > limit:
         raise BusinessError(
             "holding_limit_reached",

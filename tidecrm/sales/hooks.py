@@ -3,9 +3,7 @@
 customer — released with it into the pool, restored to whoever claims or receives it; and the
 商机 / 合同 tabs of the customer detail (CUST-05), its newest 20 opportunities and contracts."""
 
-from tidecrm.core import codes
-from tidecrm.customers import services as customer_services
-from tidecrm.customers.sections import register_detail_section
+from tidecrm.core import codes, hooks
 
 from . import selectors
 from .models import Contract, Opportunity
@@ -52,8 +50,8 @@ def customer_contracts(actor, customer):
     return {"contracts": selectors.contract_list(actor=actor, customer_id=customer.pk)[:20]}
 
 
-customer_services.DEAL_SOURCES.append(statuses)
-customer_services.RELEASE_GUARDS.append(no_contract_in_approval)
-customer_services.OWNER_LISTENERS.append(follow_customer)
-register_detail_section("sales.opportunities", customer_opportunities)
-register_detail_section("sales.contracts", customer_contracts)
+hooks.register(hooks.DEAL_SOURCES, statuses)
+hooks.register(hooks.RELEASE_GUARDS, no_contract_in_approval)
+hooks.register(hooks.OWNER_CHANGED, follow_customer)
+hooks.register(hooks.DETAIL_SECTIONS, customer_opportunities, key="sales.opportunities")
+hooks.register(hooks.DETAIL_SECTIONS, customer_contracts, key="sales.contracts")

@@ -5,19 +5,18 @@ one function here. Each locks the customer row (``select_for_update``), re-check
 inside the transaction, reserves holding-limit capacity for the new owner (rules.holding, which
 also serialises that owner's acquisitions), and writes a :class:`CustomerFlow` row plus a
 timeline event. Bulk actions answer per record. Apps whose records follow the customer (sales:
-opportunities and contracts, POOL-14) register in :data:`OWNER_LISTENERS`.
+opportunities and contracts, POOL-14) listen at ``core.hooks.OWNER_CHANGED``.
 
 The package by sub-domain: ``customers`` (create, edit, deal status), ``ownership`` (transfer,
 release, pool targets, claim, assign, delete, restore, inherit), ``duplicates``, ``contacts``,
 ``tags``, ``collaborators``, ``followups``, and ``_common`` (the state check and the flow record
 they share). Access is :mod:`tidecrm.customers.access`. Callers keep ``from tidecrm.customers import services`` and
 ``services.customer_claim(...)``: every public name (and the private ones the imports use) is
-re-exported here. The hook lists are the submodules' own objects, so appending to them here
-reaches the code that reads them; a test that replaces one patches the submodule.
+re-exported here. What other apps plug in (owner changes, release guards, deal sources) is
+registered at ``tidecrm.core.hooks``.
 """
 
 from ._common import (
-    OWNER_LISTENERS,
     Kind,
     State,
     active_employee,
@@ -26,7 +25,6 @@ from ._common import (
 from .collaborators import collaborator_remove, collaborator_set
 from .contacts import CONTACT_FIELDS, clean_contact, contact_add, contact_delete, contact_update
 from .customers import (
-    DEAL_SOURCES,
     EDITABLE,
     FIELD_LABELS,
     _clean_customer,
@@ -46,7 +44,6 @@ from .duplicates import (
 )
 from .followups import customer_followup_add, followup_create
 from .ownership import (
-    RELEASE_GUARDS,
     customer_assign,
     customer_claim,
     customer_delete,
@@ -67,10 +64,6 @@ from .ownership import (
 from .tags import customer_set_tags, customers_add_tags, validate_tags
 
 __all__ = [
-    # hooks other apps register in
-    "OWNER_LISTENERS",
-    "DEAL_SOURCES",
-    "RELEASE_GUARDS",
     # shared checks
     "State",
     "Kind",

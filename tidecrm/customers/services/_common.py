@@ -1,12 +1,12 @@
 """Helpers every customer write shares (SPEC HOLD-02/04, POOL-14): the state check, the
 holding-limit reservation, taking ownership, and the flow record + timeline event written on
-every ownership move, which also calls the :data:`OWNER_LISTENERS` (sales: opportunities and
-contracts follow the customer). Who may do what is :mod:`tidecrm.customers.access`: every write
+every ownership move, which also tells the listeners of ``core.hooks.OWNER_CHANGED`` (sales:
+opportunities and contracts follow the customer). Who may do what is :mod:`tidecrm.customers.access`: every write
 reads its customer with ``access_customer(actor, id, action, lock=True)``."""
 
 from django.utils.translation import gettext as _
 
-from tidecrm.core import codes
+from tidecrm.core import codes, hooks
 from tidecrm.core.errors import BusinessError, NotFound
 from tidecrm.core.ownership import record_move
 from tidecrm.org.models import Employee
@@ -16,13 +16,10 @@ from ..models import Customer, CustomerFlow, PoolTarget, Stage
 
 State, Kind = Customer.State, CustomerFlow.Kind
 
-# Functions called as ``listener(customer, old_owner, new_owner, kind, actor)`` after every
-# ownership move, inside its transaction (POOL-14: opportunities and contracts follow).
-OWNER_LISTENERS = []
-
 
 def _flow(customer, kind, *, operator, from_owner=None, to_owner=None, reason=""):
-    """Record one ownership move (core.ownership.record_move), then tell the OWNER_LISTENERS."""
+    """Record one ownership move (core.ownership.record_move), then tell the listeners of
+    ``core.hooks.OWNER_CHANGED``."""
     record_move(
         CustomerFlow,
         customer,
@@ -33,7 +30,7 @@ def _flow(customer, kind, *, operator, from_owner=None, to_owner=None, reason=""
         reason=reason,
     )
     if from_owner != to_owner:
-        for listener in OWNER_LISTENERS:
+        for listener in hooks.each(hooks.OWNER_CHANGED):
             listener(customer, from_owner, to_owner, kind, operator)
 
 

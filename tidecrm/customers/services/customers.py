@@ -1,11 +1,11 @@
 """Customer records (SPEC CUST-04/06/09, HOLD-02/04): validation of the customer's own fields,
 新建客户 with its contacts and tags, 编辑客户 with its 修改记录, and the deal status
-(已结单 / has won) recomputed from the opportunity statuses the :data:`DEAL_SOURCES` report."""
+(已结单 / has won) recomputed from the opportunity statuses the ``core.hooks.DEAL_SOURCES`` report."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, codes, timeline
+from tidecrm.core import clock, codes, hooks, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.normalize import normalize_company
 from tidecrm.core.ownership import require_state
@@ -23,9 +23,6 @@ from .tags import validate_tags
 
 State, Kind = Customer.State, CustomerFlow.Kind
 EDITABLE = ("name", "kind", "source", "remark", "stage_id")
-
-# ``source(customer_ids) -> {customer_id: [opportunity status, ...]}`` (CUST-09, set by sales).
-DEAL_SOURCES = []
 
 
 def _clean_customer(values):
@@ -220,7 +217,7 @@ def refresh_deal_status(customer_ids):
     """Recompute ``deal_status`` and ``has_won`` for these customers (called by sales on every
     opportunity create, status change and delete)."""
     statuses = {pk: [] for pk in customer_ids}
-    for source in DEAL_SOURCES:
+    for source in hooks.each(hooks.DEAL_SOURCES):
         for pk, found in source(list(customer_ids)).items():
             statuses.setdefault(pk, []).extend(found)
     for pk, found in statuses.items():

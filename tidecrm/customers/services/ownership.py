@@ -3,14 +3,14 @@
 in bulk. Each reads its customer through the access policy first (a customer the caller may not
 see is 404 before any permission or state is told), locks the row, re-checks its state, reserves
 holding-limit capacity for the new owner and writes a flow record (``_common._flow``). Apps
-may refuse a release through :data:`RELEASE_GUARDS` (sales: a contract in approval)."""
+may refuse a release through ``core.hooks.RELEASE_GUARDS`` (sales: a contract in approval)."""
 
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, codes, timeline
+from tidecrm.core import clock, codes, hooks, timeline
 from tidecrm.core.bulk import each_independently
 from tidecrm.core.dates import day_start
 from tidecrm.core.errors import BusinessError, ValidationFailed
@@ -31,9 +31,6 @@ from ._common import (
 from .duplicates import refuse_duplicate
 
 State, Kind = Customer.State, CustomerFlow.Kind
-# ``guard(customer)`` raising a BusinessError when the customer may not go to the pool now
-# (CUST-19: a contract in approval, set by sales).
-RELEASE_GUARDS = []
 
 
 @transaction.atomic
@@ -71,7 +68,7 @@ def customer_release(*, actor, customer_id, reason=""):
     previous owner's re-claim cooldown starts (POOL-12)."""
     customer = access_customer(actor, customer_id, "manage", lock=True, permission="customer.release")
     require_state(customer, State.OWNED, action=_("移入公海"))
-    for guard in RELEASE_GUARDS:
+    for guard in hooks.each(hooks.RELEASE_GUARDS):
         guard(customer)
     previous, now = customer.owner, clock.now()
     customer.owner, customer.previous_owner, customer.state = None, previous, State.POOL

@@ -10,7 +10,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
-from tidecrm.core import timeline
+from tidecrm.core import hooks, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 
@@ -147,4 +147,6 @@ def department_delete(*, actor: Employee, department: Department) -> None:
         EmployeeDepartment.objects.filter(department=department).delete()
         Employee.objects.filter(main_department=department).update(main_department=None)
         timeline.record(actor=actor, verb="department.deleted", obj=department)
+        for listener in hooks.each(hooks.DEPARTMENT_DELETING):  # e.g. customers: pool targets
+            listener(department)
         department.delete()

@@ -403,7 +403,7 @@ def invoice_create(request, contract_id):
 def _approval_url(request_row):
     if request_row.object_type == "contract":
         return reverse("contract_page", args=[request_row.object_id])
-    handler = approvals.HANDLERS.get(request_row.object_type)
+    handler = approvals.handler_of(request_row.object_type)
     return handler.url(request_row.object_id) if handler and handler.url else ""
 
 
@@ -415,7 +415,7 @@ def approval_list(request):
     """审批待办: the requests whose current level names me, with 同意 / 驳回."""
     pending = approvals.pending_for(request.employee)
     for row in pending:
-        handler = approvals.HANDLERS.get(row.object_type)
+        handler = approvals.handler_of(row.object_type)
         row.kind_label = handler.label if handler else row.object_type
         row.url = _approval_url(row)
         row.level_label = LEVEL_LABELS.get(row.current_level, row.current_level)
