@@ -107,10 +107,12 @@ def test_rejection_at_level_1_rejects_without_asking_level_2(people):
 
 
 def test_a_stranger_is_not_an_approver(people):
+    """Someone who may know of the request (its initiator, someone who sees the contract) is told
+    they are not its approver; a stranger who may not see the contract learns nothing (404)."""
     made, request = submit(people, level1=["a1"])
-    error = refused("not_approver", decide, 403, actor=people["stranger"], request=request)
-    assert error.status == 403
+    refused("not_found", decide, 404, actor=people["stranger"], request=request)
     refused("not_approver", decide, 403, actor=people["rep"], request=request)  # the initiator neither
+    refused("not_approver", decide, 403, actor=people["admin"], request=request)  # sees the contract
     assert fresh(made).status == CStatus.PENDING
 
 
@@ -150,8 +152,9 @@ def test_an_approver_of_both_levels_decides_each_level_once(people):
 
 def test_only_the_initiator_withdraws(people):
     made, request = submit(people, level1=["a1"], level2=["b1"])
-    for other in ("a1", "admin", "rep2"):
+    for other in ("a1", "admin"):  # an approver, someone who sees the contract
         refused("permission_denied", approvals.withdraw, 403, actor=people[other], request_id=request.pk)
+    refused("not_found", approvals.withdraw, 404, actor=people["rep2"], request_id=request.pk)  # neither
     decide(people["a1"], request)
     approvals.withdraw(actor=people["rep"], request_id=request.pk)
     assert (fresh(request).status, fresh(made).status) == ("withdrawn", CStatus.DRAFT)
@@ -184,9 +187,10 @@ def test_settings_changes_do_not_move_a_running_request(people):
     made, request = submit(people, level1=["a1"], level2=["b1"])
     support.configure_approval(people["admin"], level1=[people["a2"]], level2=[people["b2"]])
     assert approvals.pending_for(people["a2"]) == []
-    refused("not_approver", decide, 403, actor=people["a2"], request=request)
+    # The new approvers are not this request's: to them it is someone else's contract (404).
+    refused("not_found", decide, 404, actor=people["a2"], request=request)
     decide(people["a1"], request)
-    refused("not_approver", decide, 403, actor=people["b2"], request=request)
+    refused("not_found", decide, 404, actor=people["b2"], request=request)
     decide(people["b1"], request)
     assert fresh(made).status == CStatus.APPROVED
     # The next submission uses the new settings.

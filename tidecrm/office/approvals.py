@@ -33,14 +33,15 @@ class Handler:
     on_rejected: callable
     on_withdrawn: callable
     url: callable = None  # url(object_id) -> page of the record
+    visible: callable = None  # visible(actor, object_id) -> whether the caller may see the record
 
 
-def register(object_type, *, label, on_approved, on_rejected, on_withdrawn, url=None):
+def register(object_type, *, label, on_approved, on_rejected, on_withdrawn, url=None, visible=None):
     """Plug in what approving, rejecting and withdrawing do to records of ``object_type`` (at
     start-up): ``core.hooks.APPROVAL_HANDLERS``."""
     hooks.register(
         hooks.APPROVAL_HANDLERS,
-        Handler(object_type, label, on_approved, on_rejected, on_withdrawn, url),
+        Handler(object_type, label, on_approved, on_rejected, on_withdrawn, url, visible),
         key=object_type,
     )
 
@@ -80,10 +81,30 @@ def _locked(request_id):
     return request
 
 
+def _known_to(actor, request):
+    """Whether ``actor`` may know of the request: its initiator, an approver of any level, a CC,
+    or someone who may see the record it is about (the record's own access policy, through its
+    handler). Anyone else is answered 404, as for the record itself."""
+    if actor.pk == request.initiator_id or actor.pk in (request.cc_ids or []):
+        return True
+    if any(actor.pk in level for level in request.levels):
+        return True
+    handler = handler_of(request.object_type)
+    return bool(handler and handler.visible and handler.visible(actor, request.object_id))
+
+
+def _locked_known(actor, request_id):
+    request = _locked(request_id)
+    if not _known_to(actor, request):
+        raise NotFound()
+    return request
+
+
 @transaction.atomic
 def decide(*, actor, request_id, approve, comment=""):
-    """同意 or 驳回 at the current level; only its approvers may, and only while pending."""
-    request = _locked(request_id)
+    """同意 or 驳回 at the current level; only its approvers may, and only while pending. A request
+    the caller may not know of is 404."""
+    request = _locked_known(actor, request_id)
     if request.status != Status.PENDING:
         raise BusinessError(codes.ALREADY_DECIDED, _("该审批已被处理"))
     if actor.pk not in request.approvers():
@@ -129,8 +150,9 @@ def decide(*, actor, request_id, approve, comment=""):
 
 @transaction.atomic
 def withdraw(*, actor, request_id):
-    """撤回: the initiator takes a pending request back."""
-    request = _locked(request_id)
+    """撤回: the initiator takes a pending request back (404 for a request the caller may not
+    know of)."""
+    request = _locked_known(actor, request_id)
     if request.initiator_id != actor.pk:
         raise BusinessError(codes.PERMISSION_DENIED, _("只有发起人可以撤回"), status=403)
     if request.status != Status.PENDING:

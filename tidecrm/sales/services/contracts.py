@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tidecrm.core import clock, codes, timeline
+from tidecrm.core.access import restrict
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.customers import services as customer_services
@@ -244,6 +245,7 @@ approvals.register(
     on_approved=_on_approved,
     on_rejected=_on_rejected,
     on_withdrawn=_on_withdrawn,
+    visible=lambda actor, contract_id: restrict(Contract.objects.filter(pk=contract_id), actor).exists(),
 )
 
 
