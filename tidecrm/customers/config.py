@@ -33,10 +33,13 @@ def _get_or_create(model, lookup, defaults):
 
 
 def customer_settings():
+    """Return the enterprise's customer settings row (CUST-13/15/21), created on first use."""
     return _get_or_create(CustomerSettings, {}, {})
 
 
 def default_library():
+    """Return the default library (默认客户库, CUST-13), created on first use with the
+    customer-name duplicate rule: employees of departments no library is assigned work in it."""
     return _get_or_create(
         Library, {"is_default": True}, {"name": DEFAULT_LIBRARY_NAME, "duplicate_fields": ["customer_name"]}
     )
@@ -55,6 +58,7 @@ def stages():
 
 
 def first_stage():
+    """Return the first progress stage (CUST-11): a new customer's stage when none is given."""
     return stages()[0]
 
 
@@ -146,6 +150,9 @@ def _set_departments(library, department_ids):
 
 
 def library_create(*, actor, name, department_ids=(), **values):
+    """Add a library (CUST-13) with its duplicate rule, claim limits (POOL-12/13) and
+    departments (moved from any library that had them). Needs ``customer.settings``; refusals: 422
+    on a bad name, rule or limit, ``duplicate_library``."""
     check(actor, "customer.settings")
     cleaned = _clean_library({"name": name, **values})
     cleaned.setdefault("duplicate_fields", ["customer_name"])
@@ -161,6 +168,9 @@ def library_create(*, actor, name, department_ids=(), **values):
 
 
 def library_update(*, actor, library_id, department_ids=None, **values):
+    """Change a library's name, duplicate rule, claim limits or departments, as one timeline
+    event. The default library takes no departments (422: it holds every unassigned one). Needs
+    ``customer.settings``; refusals: 404 for an unknown library, 422, ``duplicate_library``."""
     check(actor, "customer.settings")
     cleaned = _clean_library(values)
     with transaction.atomic():
@@ -274,6 +284,9 @@ def _editable_stage(stage_id):
 
 
 def stage_update(*, actor, stage_id, name=None, position=None):
+    """Rename a progress stage or move it among the non-terminal ones (CUST-11); the terminal
+    stage is fixed (``terminal_stage``). Needs ``customer.settings``; refusals: 404, 422,
+    ``duplicate_stage``."""
     check(actor, "customer.settings")
     with transaction.atomic():
         stage = _editable_stage(stage_id)
@@ -361,6 +374,9 @@ def _clean_group(values):
 
 
 def tag_group_create(*, actor, name, color="blue", multiple=True, tags=()):
+    """Add a tag group (CUST-10) at the end, with its first ``tags``. Needs
+    ``customer.settings``; refusals: 422 on a bad name or colour, ``duplicate_tag_group``, and
+    those of :func:`tag_create`."""
     check(actor, "customer.settings")
     cleaned = _clean_group({"name": name, "color": color, "multiple": multiple})
     with transaction.atomic():
@@ -375,6 +391,9 @@ def tag_group_create(*, actor, name, color="blue", multiple=True, tags=()):
 
 
 def tag_group_update(*, actor, group_id, **values):
+    """Change a tag group's name, colour or single/multi-select (CUST-10); it cannot turn
+    single-select while a customer holds two of its tags (``tag_group_in_use``). Needs
+    ``customer.settings``; refusals: 404, 422, ``duplicate_tag_group``."""
     check(actor, "customer.settings")
     cleaned = _clean_group(values)
     with transaction.atomic():
@@ -417,6 +436,8 @@ def tag_group_delete(*, actor, group_id):
 
 
 def tag_create(*, actor, group_id, name):
+    """Add a tag at the end of a group (CUST-10). Needs ``customer.settings``; refusals: 422
+    on a bad name, 404 for an unknown group, ``duplicate_tag``."""
     check(actor, "customer.settings")
     name = (name or "").strip()
     if not name or len(name) > 20:
@@ -431,6 +452,8 @@ def tag_create(*, actor, group_id, name):
 
 
 def tag_delete(*, actor, tag_id):
+    """Delete a tag (CUST-10); customers simply lose it. Needs ``customer.settings``; 404 for
+    an unknown tag."""
     check(actor, "customer.settings")
     deleted, _rows = Tag.objects.filter(pk=tag_id).delete()
     if not deleted:

@@ -119,6 +119,13 @@ class TagGroup(TenantModel):
 
 
 class Tag(TenantModel):
+    """A tag (标签, CUST-10) of a :class:`TagGroup`, its name unique within the group.
+
+    Administrators (``customer.settings``) add and delete tags (config.tag_create / tag_delete). A
+    customer carries tags as :class:`CustomerTag` rows, at most one of a single-select group
+    (services.validate_tags); a lead keeps the chosen ids in ``Lead.tag_ids`` until it converts.
+    Deleting a tag, or its group, simply takes it off every customer."""
+
     group = models.ForeignKey(TagGroup, on_delete=models.CASCADE, related_name="tags", db_index=False)
     name = models.CharField(_("标签名称"), max_length=20)
     position = models.PositiveSmallIntegerField(default=0)
@@ -133,6 +140,25 @@ class Tag(TenantModel):
 
 
 class Customer(TenantModel):
+    """A customer (客户, CUST-04): owned by one employee, in a pool, or in the recycle bin.
+
+    ``owned``: held by ``owner`` since ``acquired_at``; ``pool``: in its library's 公海 with no
+    owner (``released_at``, ``release_reason``; ``targeted`` while sent to departments, POOL-05);
+    ``deleted``: in the recycle bin (回收站, CUST-22), no owner, ``state_before_delete`` remembering
+    where it came from. Only services move it: creation (services.customers), the imports and
+    services.ownership (transfer, release, claim, assign, delete, restore, inherit), each
+    re-checking the state under a row lock (``invalid_transition``, :meth:`state_refusal`),
+    reserving holding-limit capacity for a new owner and writing a :class:`CustomerFlow` row
+    (CUST-29); ``previous_owner`` is 原跟进人. Edits, contacts, tags and collaborators change
+    only an owned customer.
+
+    Invariants: an owned customer has an owner, a pool or deleted one has none; no two live
+    customers share the keys of the library's duplicate rule (``name_key``, contact names, contact
+    mobiles; ``duplicate_customer``, CUST-13/14); it counts toward its owner's holding limit unless
+    it is at the terminal stage or has been won (HOLD-04); ``deal_status`` and ``has_won`` are
+    derived from its opportunities (CUST-09), never set by hand. Its opportunities and contracts
+    follow its owner (POOL-14). Who sees it is :mod:`tidecrm.customers.access`."""
+
     tenant = unindexed_tenant_key()
 
     class State(models.TextChoices):
@@ -233,6 +259,17 @@ class PoolTarget(TenantModel):
 
 
 class Contact(TenantModel):
+    """A customer's contact person (联系人, CUST-07), deleted with its customer.
+
+    At most ``MAX_PER_CUSTOMER`` per customer (``contact_limit_reached``) and never none: the last
+    one cannot be deleted (``last_contact``). One is primary (``contact_one_primary``; the first
+    contact is), and deleting it names the next (``primary_contact_required``). Written only while
+    the customer is owned (services.contacts). The mobile is normalised, unique within the customer
+    and checked against other customers (LEAD-27: one phone, one holder); ``name_key`` feeds the
+    duplicate rule and ``mobile_last4`` the last-four-digits search (BEYOND-01). Phone, QQ, e-mail
+    and WeChat are shown masked in the pool, the recycle bin and to employees under data protection
+    (GEN-03, CUST-15)."""
+
     tenant = unindexed_tenant_key()
     MAX_PER_CUSTOMER = 10  # CUST-07
 
@@ -280,6 +317,13 @@ class Contact(TenantModel):
 
 
 class CustomerTag(TenantModel):
+    """A customer carrying a tag (CUST-10): one row per (customer, tag), deleted with either.
+
+    Indexed by tag, so a list filters by tag with an index lookup on every database. Written by
+    customer creation, imports and services.tags, which keep a single-select group to one tag per
+    customer; config.tag_group_update refuses turning a group single-select while customers hold
+    several of its tags (``tag_group_in_use``)."""
+
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links", db_index=False)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+", db_index=False)
 

@@ -267,6 +267,9 @@ def decorate(customers, actor):
 
 
 def contacts_of(customer, actor):
+    """Return a customer's contacts, the primary first, each with ``shown``: phone, QQ, e-mail
+    and WeChat as the caller may see them (GEN-03, CUST-15). The caller read ``customer`` through
+    ``access_customer``."""
     masked = masker(actor)(customer)
     contacts = list(Contact.objects.filter(customer=customer).order_by("-is_primary", "id"))
     for contact in contacts:
@@ -275,10 +278,12 @@ def contacts_of(customer, actor):
 
 
 def collaborators_of(customer):
+    """Return a customer's collaborators (CUST-17) with their employees, in the order added."""
     return list(Collaborator.objects.filter(customer=customer).select_related("employee").order_by("id"))
 
 
 def tag_ids_of(customer):
+    """Return the ids of a customer's tags (CUST-10)."""
     return list(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
 
 
@@ -286,6 +291,8 @@ def tag_ids_of(customer):
 
 
 def followups_of(customer):
+    """Return a customer's follow-ups (FUP-03), newest first, with author, contact and
+    attachments loaded (a queryset: the journey slices it)."""
     return (
         Followup.objects.filter(customer=customer)
         .select_related("created_by", "contact")
@@ -295,6 +302,7 @@ def followups_of(customer):
 
 
 def flows_of(customer):
+    """Return a customer's ownership history (流转记录, CUST-29), newest first, employees joined."""
     return (
         CustomerFlow.objects.filter(customer=customer)
         .select_related("from_owner", "to_owner", "operator")
@@ -319,6 +327,9 @@ CHANGE_VERBS = (
 
 
 def changes_of(customer):
+    """Return a customer's 修改记录 (CUST-06, FUP-04): its timeline events of CHANGE_VERBS
+    (fields, stage, tags, contacts, collaborators, pool targets, opportunities, contracts), newest
+    first."""
     return (
         TimelineEvent.objects.filter(object_type="customer", object_id=customer.pk, verb__in=CHANGE_VERBS)
         .select_related("actor")

@@ -202,6 +202,11 @@ def _select_list(model, expressions, constants):
 
 
 class LeadImporter(Importer):
+    """线索导入 (LEAD-04): without owners the rows land in 待分配; with ``owner_ids`` they are
+    dealt round-robin to those (active) owners, skipping anyone at their holding limit; every row
+    gets the chosen ``tag_ids``. A row is refused for an empty or bad phone, a repeat within the
+    file, or a duplicate of a live lead (LEAD-27)."""
+
     def options_context(self, actor):
         from tidecrm.customers.config import tag_groups
 

@@ -10,6 +10,24 @@ from tidecrm.core.ownership import OwnershipFlow
 
 
 class Lead(TenantModel):
+    """A lead (线索, LEAD-24): one of four containers, one state machine.
+
+    ``state``: ``unallocated`` (待分配, no owner, seen by allocators; ``recycled`` when 回收 brought
+    it back), ``owned`` (销售线索, held by ``owner``), ``pool`` (公共线索池, no owner, claimable by
+    everyone) or ``converted`` (已转客户: ``customer`` set, the owner kept). ``status`` is what has
+    been done with an owned lead: 待处理 on allocation or creation with an owner, 领取待处理 on a
+    claim, then 待回访 / 无效 as its owner sets it (LEAD-14/15); follow-ups, status changes and
+    conversion take an owned lead.
+    Every move is a function of leads.services (allocate, recycle, release, claim, convert,
+    inherit) that re-checks the state under a row lock (``invalid_transition``,
+    :meth:`state_refusal`), reserves holding-limit capacity for a new owner and writes a
+    :class:`LeadFlow` row, or a set-based writer that writes the same rows (the import, LEAD-04;
+    the timeout job, LEAD-08); ``previous_owner`` remembers who held it.
+
+    Invariant: among live leads the normalised ``phone`` and a non-empty ``company_key`` are unique
+    (LEAD-27, enforced by the constraints: ``duplicate_lead``); a soft delete (``deleted_at``) frees
+    both and hides the lead from everyone."""
+
     tenant = unindexed_tenant_key()
 
     class State(models.TextChoices):

@@ -253,6 +253,7 @@ def lead_recycle(*, actor, lead_id, reason=""):
 
 
 def leads_recycle(*, actor, ids, reason=""):
+    """Bulk 回收 (LEAD-12): each lead succeeds or fails alone (core.bulk). Needs ``lead.recycle``."""
     check(actor, "lead.recycle")
     return each_independently(ids, lambda pk: lead_recycle(actor=actor, lead_id=pk, reason=reason))
 
@@ -271,6 +272,7 @@ def lead_release(*, actor, lead_id, reason=""):
 
 
 def leads_release(*, actor, ids, reason=""):
+    """Bulk 放弃 (LEAD-13), each lead alone. Needs ``lead.release``."""
     check(actor, "lead.release")
     return each_independently(ids, lambda pk: lead_release(actor=actor, lead_id=pk, reason=reason))
 
@@ -316,6 +318,7 @@ def lead_claim(*, actor, lead_id):
 
 
 def leads_claim(*, actor, ids):
+    """Bulk 领取 (LEAD-22), each lead alone with its own refusal. Needs ``lead.claim``."""
     check(actor, "lead.claim")
     return each_independently(ids, lambda pk: lead_claim(actor=actor, lead_id=pk))
 
@@ -431,6 +434,7 @@ def lead_delete(*, actor, lead_id):
 
 
 def leads_delete(*, actor, ids):
+    """Bulk soft delete (LEAD-06/19/23), each lead alone. Needs ``lead.delete``."""
     check(actor, "lead.delete")
     return each_independently(ids, lambda pk: lead_delete(actor=actor, lead_id=pk))
 
@@ -461,6 +465,8 @@ def lead_settings_update(*, actor, **values):
 
 
 def ensure_can_see_pending(actor):
+    """Refuse (403 ``permission_denied``) a caller without ``lead.allocate``: only
+    allocators see the 待分配 container (LEAD-05)."""
     if not actor.has_permission("lead.allocate"):
         raise PermissionDenied()
 

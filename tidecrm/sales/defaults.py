@@ -26,10 +26,14 @@ def stages():
 
 
 def won_stage():
+    """Return the won stage: the last of :func:`stages` (OPP-04/05), where 赢单 moves an
+    opportunity."""
     return stages()[-1]
 
 
 def sales_settings():
+    """Return the enterprise's sales settings row (contract numbering, approvals CON-03, the
+    orders switch ORD-04, the order form ORD-02), created on first use."""
     return _get_or_create(ContractSettings, {}, {})
 
 

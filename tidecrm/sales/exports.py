@@ -17,6 +17,8 @@ from .imports import category_paths
 
 
 def columns(paths):
+    """Return the export's columns as (header, field or function): the product import's, the
+    category written as its full path from ``paths`` ({category id: "软件/CRM"})."""
     return [
         (gettext_lazy("产品名称"), "name"),
         (gettext_lazy("产品分类"), lambda product: paths.get(product.category_id, "")),

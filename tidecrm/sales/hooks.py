@@ -3,6 +3,8 @@
 customer — released with it into the pool, restored to whoever claims or receives it; and the
 商机 / 合同 tabs of the customer detail (CUST-05), its newest 20 opportunities and contracts."""
 
+from django.utils.translation import gettext_lazy as _
+
 from tidecrm.core import codes, hooks
 
 from . import selectors
@@ -42,12 +44,26 @@ def no_contract_in_approval(customer):
 
 def customer_opportunities(actor, customer):
     """The 商机 tab of the customer detail: the opportunities the caller sees, newest 20."""
-    return {"opportunities": selectors.opportunity_list(actor=actor, customer_id=customer.pk)[:20]}
+    opportunities = list(selectors.opportunity_list(actor=actor, customer_id=customer.pk)[:20])
+    tab = {
+        "key": "deals",
+        "label": _("商机"),
+        "count": len(opportunities),
+        "template": "sales/_customer_opportunities.html",
+    }
+    return {"opportunities": opportunities, "tab": tab}
 
 
 def customer_contracts(actor, customer):
     """The 合同 tab of the customer detail: the contracts the caller sees, newest 20."""
-    return {"contracts": selectors.contract_list(actor=actor, customer_id=customer.pk)[:20]}
+    contracts = list(selectors.contract_list(actor=actor, customer_id=customer.pk)[:20])
+    tab = {
+        "key": "contracts",
+        "label": _("合同"),
+        "count": len(contracts),
+        "template": "sales/_customer_contracts.html",
+    }
+    return {"contracts": contracts, "tab": tab}
 
 
 hooks.register(hooks.DEAL_SOURCES, statuses)

@@ -48,6 +48,21 @@ class OpportunityStage(TenantModel):
 
 
 class Opportunity(TenantModel):
+    """An opportunity (商机, OPP-01..14) on a customer, followed by the customer's owner (OPP-03).
+
+    ``status`` follows the OPP-09 state machine: ``open`` (未成交) → ``won`` (赢单: moved to the
+    last, won stage, OPP-05) or ``lost`` (输单: stage kept, ``lose_reason``, OPP-07), and back to
+    ``open`` by 取消赢单 / 取消输单 (OPP-06/08), which clears ``closed_on`` and ``closed_by``; any
+    other move is ``invalid_transition``, and only an open one is edited. It is created only on an
+    owned customer the caller may change. Every stage it enters is a :class:`StageHistory` row
+    (BEYOND-06).
+
+    It follows its customer's owner (sales.hooks, POOL-14): released into the pool with it
+    (``owner`` cleared, ``released_owner`` remembered, OPP-14), handed to whoever claims, is assigned
+    or restores it, moved on transfer and inheritance. Deletion is soft (``deleted_at``, OPP-10) and
+    refused while a non-void contract names it (``opportunity_has_contract``). Each create, status
+    change and delete recomputes the customer's ``deal_status`` and ``has_won`` (CUST-09)."""
+
     class Status(models.TextChoices):
         OPEN = "open", _("未成交")
         WON = "won", _("赢单")
@@ -132,6 +147,14 @@ class ProductCategory(TenantModel):
 
 
 class Product(TenantModel):
+    """A product (产品, PROD-01) in a :class:`ProductCategory`, kept by holders of ``product.manage``.
+
+    The catalogue is the enterprise's, read by everyone in it. ``sku`` is optional but unique when
+    given (``product_unique_sku``: ``duplicate_sku``). Only an on-sale product goes on an
+    opportunity, contract or order line, and the line snapshots its name, unit and price (PROD-04),
+    so editing a product or taking it off sale changes no existing line; its category cannot be
+    deleted while it holds products (``category_not_empty``)."""
+
     name = models.CharField(_("产品名称"), max_length=100)
     category = models.ForeignKey(ProductCategory, on_delete=models.PROTECT, related_name="+", db_index=False)
     sku = models.CharField(_("产品编码"), max_length=40, blank=True)
@@ -165,6 +188,8 @@ ORDER_FORM_FIELDS = {
 
 
 def default_order_form():
+    """Return the default 新建订单 form layout (ORD-02): every field of ORDER_FORM_FIELDS,
+    visible and optional, in display order."""
     return [{"field": field, "visible": True, "required": False} for field in ORDER_FORM_FIELDS]
 
 
@@ -196,6 +221,24 @@ class NumberSequence(TenantModel):
 
 
 class Contract(TenantModel):
+    """A contract (合同, CON-01..09) of a customer, optionally made from one of its opportunities.
+
+    ``number`` is ``<prefix><YYYYMMDD><sequence>``, unique per enterprise (CON-02); an opportunity
+    has at most one non-void contract (``contract_one_per_opportunity``: ``opportunity_has_contract``).
+    ``status``: ``draft`` is submitted to ``pending_approval`` when the enterprise has approvers
+    (CON-03), else straight to ``approved`` (已生效); the approval ends it ``approved`` or
+    ``rejected``, and its initiator may withdraw it back to ``draft``; any contract not yet void may
+    be voided (a pending approval is withdrawn with it); anything else is ``invalid_transition``.
+    Only a draft or rejected contract is edited or submitted. Taking effect moves the customer to the
+    terminal progress stage.
+
+    Payment plans go on any contract not void, payments and invoices on an approved one only, all
+    within the caps of Q-43: Σ plans ≤ ``amount`` (``plan_exceeds_amount``), Σ invoiced ≤ ``amount``
+    (``invoice_exceeds_amount``), Σ payments ≤ ``amount`` unless confirmed
+    (``payment_exceeds_amount``); ``received_amount`` and ``invoiced_amount`` keep those sums. Its ``owner`` follows the customer's
+    owner as an opportunity's does (``released_owner`` while in the pool, CON-09), and while it is
+    pending the customer cannot be released (``contract_in_approval``)."""
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
         PENDING = "pending_approval", _("审批中")

@@ -58,6 +58,9 @@ def opportunity_list(
     created_to=None,
     mine=False,
 ):
+    """Return the opportunities the caller sees (the sales access policy; deleted ones never),
+    filtered by text (name, customer), status, stage, owner, customer and creation dates; ``mine``
+    keeps the caller's own. Newest first, customer, owner, stage and closer joined."""
     opportunities = restrict(Opportunity.objects.all(), actor)
     if mine:
         opportunities = opportunities.filter(owner=actor)
@@ -115,10 +118,15 @@ def kanban(*, actor, mine=False, per_stage=50):
 
 
 def lines_of(**owner):
+    """Return the product lines of one opportunity, contract or order (``opportunity=``,
+    ``contract=`` or ``order=``), in the order added; the caller read the owner through its access
+    policy."""
     return list(LineItem.objects.filter(**owner).order_by("id"))
 
 
 def history_of(opportunity):
+    """Return an opportunity's stage history (BEYOND-06), oldest first, with who entered each
+    stage."""
     return list(
         StageHistory.objects.filter(opportunity=opportunity)
         .select_related("entered_by")
@@ -137,6 +145,9 @@ def contract_list(
     signed_to=None,
     mine=False,
 ):
+    """Return the contracts the caller sees (the sales access policy), filtered by text (number,
+    title, customer), status, owner, customer and signing dates; ``mine`` keeps the caller's own.
+    Newest first, customer, owner and opportunity joined."""
     contracts = restrict(Contract.objects.all(), actor)
     if mine:
         contracts = contracts.filter(owner=actor)
@@ -167,7 +178,9 @@ def money_of(**target):
 def order_list(
     *, actor, q=None, status=None, owner_id=None, customer_id=None, ordered_from=None, ordered_to=None
 ):
-
+    """Return the orders the caller sees (the sales access policy), filtered by text (number,
+    customer, contract), status, owner, customer and order dates, newest first. Behind the orders
+    switch (ORD-04): 403 ``feature_disabled`` while it is off."""
     defaults.require_orders()
     orders = restrict(Order.objects.all(), actor)
     if q:
@@ -187,6 +200,9 @@ def order_list(
 
 
 def product_list(*, q=None, category_id=None, on_sale=None):
+    """Return the products (PROD-01; everyone in the enterprise reads them) filtered by text
+    (name, SKU), category (with its sub-categories; 404 for an unknown one) and on-sale flag, by
+    category path, then name."""
     products = Product.objects.all()
     if q:
         products = products.filter(Q(name__icontains=q.strip()) | Q(sku__icontains=q.strip()))
@@ -201,10 +217,12 @@ def product_list(*, q=None, category_id=None, on_sale=None):
 
 
 def categories():
+    """Return every product category (PROD-01) in tree order (by path)."""
     return list(ProductCategory.objects.order_by("path"))
 
 
 def product_get(*, product_id):
+    """Return one product with its category; 404 when there is none."""
     product = Product.objects.filter(pk=product_id).select_related("category").first()
     if product is None:
         raise NotFound()

@@ -35,6 +35,8 @@ def _flow(customer, kind, *, operator, from_owner=None, to_owner=None, reason=""
 
 
 def active_employee(employee_id):
+    """Return the employee a customer is handed to: 404 when missing or deleted,
+    ``employee_not_active`` when resigned or disabled."""
     employee = (
         Employee.objects.filter(pk=employee_id, deleted_at__isnull=True)
         .select_related("main_department")

@@ -17,6 +17,9 @@ State = Customer.State
 
 
 def collaborator_set(*, actor, customer_id, employee_id, access=Collaborator.Access.READ):
+    """Add an employee as a read or write collaborator of an owned customer (CUST-17), or
+    change their access. The owner or a scope covering the owner (``manage``); refusals: 422 on an
+    unknown access, 404, ``employee_not_active``, ``invalid_transition``, ``collaborator_is_owner``."""
     if access not in Collaborator.Access.values:
         raise ValidationFailed({"access": [_("权限只能是只读或可编辑")]})
     employee = active_employee(employee_id)
@@ -38,6 +41,8 @@ def collaborator_set(*, actor, customer_id, employee_id, access=Collaborator.Acc
 
 
 def collaborator_remove(*, actor, customer_id, employee_id):
+    """Remove a collaborator (CUST-17); who may is as for :func:`collaborator_set`. 404 when
+    the employee is not one."""
     with transaction.atomic():
         customer = access_customer(actor, customer_id, "manage", lock=True)
         require_state(customer, State.OWNED, action=_("移除协作人"))

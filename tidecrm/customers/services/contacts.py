@@ -84,6 +84,9 @@ def _contact_locked(actor, contact_id):
 
 
 def contact_update(*, actor, contact_id, **values):
+    """Edit a contact (CUST-07) of an owned customer the caller may change; changed fields go
+    to 修改记录. A new mobile is checked against the customer's other contacts (422) and other
+    customers (``duplicate_customer``, LEAD-27); ``is_primary`` makes it the primary."""
     cleaned = clean_contact(
         {k: v for k, v in values.items() if k in CONTACT_FIELDS and v is not None}, partial=True
     )

@@ -97,6 +97,9 @@ def duplicate_of(*, name_key="", mobile=""):
 
 
 def refuse_duplicate(library, **keys):
+    """Raise ``duplicate_customer`` (CUST-14) when :func:`find_duplicate` finds a customer:
+    the message says where it is held; ``details`` name the holder, the matching field and, for
+    an owned customer, its id. Call it under :func:`_duplicate_lock`."""
     duplicate = find_duplicate(library, **keys)
     if duplicate:
         customer, field = duplicate

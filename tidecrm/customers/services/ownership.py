@@ -55,6 +55,8 @@ def customer_transfer(*, actor, customer_id, employee, reason=""):
 
 
 def customers_transfer(*, actor, ids, employee_id, reason=""):
+    """Bulk 转移 (CUST-18): each customer succeeds or fails alone (core.bulk). Needs
+    ``customer.transfer``; the receiver must be active (404, ``employee_not_active``)."""
     check(actor, "customer.transfer")
     employee = active_employee(employee_id)
     return each_independently(
@@ -80,6 +82,7 @@ def customer_release(*, actor, customer_id, reason=""):
 
 
 def customers_release(*, actor, ids, reason=""):
+    """Bulk 移入公海 (CUST-19), each customer alone. Needs ``customer.release``."""
     check(actor, "customer.release")
     return each_independently(ids, lambda pk: customer_release(actor=actor, customer_id=pk, reason=reason))
 
@@ -108,6 +111,8 @@ def customer_pool_target(*, actor, customer_id, departments):
 
 
 def customers_pool_target(*, actor, ids, department_ids):
+    """Bulk 定向 (POOL-05), each customer alone. Needs ``customer.assign``; 422 for an
+    unknown department."""
     check(actor, "customer.assign")
     departments = list(Department.objects.filter(pk__in=set(department_ids)))
     if len(departments) != len(set(department_ids)):
@@ -154,6 +159,7 @@ def customer_claim(*, actor, customer_id):
 
 
 def customers_claim(*, actor, ids):
+    """Bulk 领取 (POOL-02), each customer alone with its own refusal. Needs ``customer.claim``."""
     check(actor, "customer.claim")
     return each_independently(ids, lambda pk: customer_claim(actor=actor, customer_id=pk))
 
@@ -176,6 +182,8 @@ def customer_assign(*, actor, customer_id, employee, reason=""):
 
 
 def customers_assign(*, actor, ids, employee_id, reason=""):
+    """Bulk 分配 (POOL-03), each customer alone. Needs ``customer.assign``; the receiver
+    must be active (404, ``employee_not_active``)."""
     check(actor, "customer.assign")
     employee = active_employee(employee_id)
     return each_independently(
@@ -209,6 +217,7 @@ def customer_delete(*, actor, customer_id):
 
 
 def customers_delete(*, actor, ids):
+    """Bulk 删除 (CUST-21/POOL-04), each customer alone. Needs ``customer.delete``."""
     check(actor, "customer.delete")
     return each_independently(ids, lambda pk: customer_delete(actor=actor, customer_id=pk))
 
@@ -248,6 +257,7 @@ def customer_restore(*, actor, customer_id):
 
 
 def customers_restore(*, actor, ids):
+    """Bulk 恢复 (CUST-22), each customer alone. Needs ``customer.delete``."""
     check(actor, "customer.delete")
     return each_independently(ids, lambda pk: customer_restore(actor=actor, customer_id=pk))
 

@@ -67,6 +67,11 @@ def _check_order_form(settings, given):
 def order_create(
     *, actor, customer_id, amount=None, order_date=None, contract_id=None, remark="", product_lines=()
 ):
+    """新建订单 (ORD-01): an order for an owned customer the caller may change, numbered
+    ``DD<YYYYMMDD><sequence>``, followed by the customer's owner, status 待审核; the amount is Σ lines
+    when lines are given. Needs ``order.create`` and the orders switch (403 ``feature_disabled``,
+    ORD-04); refusals: 422 for a field the order form requires (ORD-02) or a contract that is not
+    this customer's or is void, ``invalid_transition`` for a pool customer."""
     check(actor, "order.create")
     settings = require_orders()
     _check_order_form(
@@ -127,6 +132,9 @@ def order_actions(order):
 
 
 def order_transition(*, actor, order_id, action):
+    """Move an order along ORDER_FLOW (confirm, reject, ship, complete) or void it from 待审核,
+    已确认 or 已发货; each move is a timeline event. Needs ``order.create`` and the orders switch;
+    refusals: 422 for an unknown action, 404, ``invalid_transition`` from any other status."""
     check(actor, "order.create")
     if action == "void":
         sources, target = ORDER_VOIDABLE, Order.Status.VOID

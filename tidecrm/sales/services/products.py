@@ -17,6 +17,9 @@ from ._common import money
 
 
 def category_create(*, actor, name, parent_id=None):
+    """Add a product category (PROD-01) under ``parent_id`` or at the top, at most
+    ProductCategory.MAX_DEPTH levels deep. Needs ``product.manage``; refusals: 422 on a bad name,
+    404 for an unknown parent, ``category_too_deep``, ``duplicate_category``."""
     check(actor, "product.manage")
     name = (name or "").strip()
     if not name or len(name) > 40:
@@ -42,6 +45,8 @@ def category_create(*, actor, name, parent_id=None):
 
 
 def category_delete(*, actor, category_id):
+    """Delete an empty product category. Needs ``product.manage``; refusals: 404,
+    ``category_not_empty`` while it has sub-categories or products."""
     check(actor, "product.manage")
     with transaction.atomic():
         category = ProductCategory.objects.select_for_update().filter(pk=category_id).first()
@@ -82,6 +87,8 @@ def _clean_product(values):
 
 
 def product_create(*, actor, **values):
+    """Add a product (PROD-01) in an existing category. Needs ``product.manage``; refusals: 422
+    on a missing name or category or a bad price, ``duplicate_sku``."""
     check(actor, "product.manage")
     cleaned = _clean_product(
         {f: values.get(f) for f in PRODUCT_FIELDS if f in values}
@@ -96,6 +103,8 @@ def product_create(*, actor, **values):
 
 
 def product_update(*, actor, product_id, **values):
+    """Edit a product (existing lines keep their snapshot, PROD-04). Needs ``product.manage``;
+    refusals: 404, 422, ``duplicate_sku``."""
     check(actor, "product.manage")
     cleaned = _clean_product({k: v for k, v in values.items() if k in PRODUCT_FIELDS and v is not None})
     product = Product.objects.filter(pk=product_id).first()

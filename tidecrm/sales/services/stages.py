@@ -33,6 +33,9 @@ def _stage_name(name):
 
 
 def stage_create(*, actor, name, win_probability=0):
+    """Add an opportunity stage (OPP-04) just before the won stage, at most OpportunityStage.MAX.
+    Needs ``opportunity.settings``; refusals: 422 on a bad name or probability,
+    ``stage_limit_reached``, ``duplicate_stage``."""
     check(actor, "opportunity.settings")
     name, probability = _stage_name(name), _probability(win_probability)
     stages()
@@ -57,6 +60,8 @@ def stage_create(*, actor, name, win_probability=0):
 
 
 def stage_update(*, actor, stage_id, name=None, win_probability=None, position=None):
+    """Rename a stage, set its win probability or move it (OPP-04); the won stage stays last
+    (``last_stage``). Needs ``opportunity.settings``; refusals: 404, 422, ``duplicate_stage``."""
     check(actor, "opportunity.settings")
     with transaction.atomic():
         ordered = list(OpportunityStage.objects.select_for_update().order_by("position", "id"))
