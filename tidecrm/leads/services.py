@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from tidecrm.core import clock, codes, timeline
 from tidecrm.core.bulk import each_independently
 from tidecrm.core.dates import day_start
-from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
+from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_company, normalize_phone
 from tidecrm.core.ownership import locked_for_job, record_move, require_state
 from tidecrm.core.permissions import check
@@ -462,13 +462,6 @@ def lead_settings_update(*, actor, **values):
                 changes=changes,
             )
     return settings
-
-
-def ensure_can_see_pending(actor):
-    """Refuse (403 ``permission_denied``) a caller without ``lead.allocate``: only
-    allocators see the 待分配 container (LEAD-05)."""
-    if not actor.has_permission("lead.allocate"):
-        raise PermissionDenied()
 
 
 def lead_inherit(*, actor, lead_id, employee):

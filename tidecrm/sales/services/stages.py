@@ -73,13 +73,15 @@ def stage_update(*, actor, stage_id, name=None, win_probability=None, position=N
             name = _stage_name(name)
             if OpportunityStage.objects.filter(name=name).exclude(pk=stage.pk).exists():
                 raise BusinessError(codes.DUPLICATE_STAGE, _("已有同名阶段"))
-            changes["name"], stage.name = [stage.name, name], name
+            if name != stage.name:
+                changes["name"], stage.name = [stage.name, name], name
         if win_probability is not None:
             probability = _probability(win_probability)
-            changes["win_probability"], stage.win_probability = (
-                [stage.win_probability, probability],
-                probability,
-            )
+            if probability != stage.win_probability:
+                changes["win_probability"], stage.win_probability = (
+                    [stage.win_probability, probability],
+                    probability,
+                )
         stage.save()
         if position is not None:
             # The last stage is the won stage (OPP-04/05): it stays last, nothing moves past it.
@@ -87,11 +89,15 @@ def stage_update(*, actor, stage_id, name=None, win_probability=None, position=N
                 raise BusinessError(codes.LAST_STAGE, _("最后一个阶段（成交）固定在最后"))
             ordered.remove(stage)
             ordered.insert(max(0, min(int(position), len(ordered) - 1)), stage)
+            moved = False
             for index, item in enumerate(ordered):
                 if item.position != index:
                     OpportunityStage.objects.filter(pk=item.pk).update(position=index)
-            changes["position"] = [None, int(position)]
-        timeline.record(actor=actor, verb=verbs.OPPORTUNITY_STAGE_UPDATED, obj=stage, changes=changes)
+                    moved = True
+            if moved:
+                changes["position"] = [None, int(position)]
+        if changes:  # an edit that changes nothing leaves no event
+            timeline.record(actor=actor, verb=verbs.OPPORTUNITY_STAGE_UPDATED, obj=stage, changes=changes)
     return stage
 
 
