@@ -4,13 +4,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
 
 from tidecrm.api import api
+from tidecrm.core import codes
 
 
 @csrf_exempt  # like the API itself: a Bearer POST to an unknown path is a JSON 404, not the CSRF page
 def api_not_found(request, rest=""):
     """Unknown API paths answer in the API's own error shape, not an HTML page."""
     return JsonResponse(
-        {"code": "not_found", "message": "接口不存在", "details": {}},
+        {"code": codes.NOT_FOUND, "message": "接口不存在", "details": {}},
         status=404,
         json_dumps_params={"ensure_ascii": False},
     )

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock
+from tidecrm.core import clock, codes
 from tidecrm.core.errors import BusinessError, Throttled, ValidationFailed
 from tidecrm.integrations.sms import send_sms
 
@@ -51,13 +51,13 @@ def code_send(*, phone: str, purpose: str, data: dict[str, Any] | None = None, d
     if last and now - last.created_at < RESEND_AFTER:
         wait = int((RESEND_AFTER - (now - last.created_at)).total_seconds()) + 1
         raise Throttled(
-            "code_too_frequent",
+            codes.CODE_TOO_FREQUENT,
             _("验证码发送过于频繁，请 %(s)s 秒后再试") % {"s": wait},
             details={"retry_after": wait},
         )
     day_start = now - timedelta(days=1)
     if VerificationCode.objects.filter(phone=phone, created_at__gte=day_start).count() >= DAILY_SENDS:
-        raise Throttled("code_daily_limit", _("该手机号今日获取验证码次数已达上限"))
+        raise Throttled(codes.CODE_DAILY_LIMIT, _("该手机号今日获取验证码次数已达上限"))
     code = f"{secrets.randbelow(1_000_000):06d}"
     challenge = VerificationCode.objects.create(
         phone=phone,
@@ -90,14 +90,14 @@ def code_verify(
         pending = pending.filter(challenge_id=challenge_id)
     challenge = pending.order_by("-created_at").first()
     if challenge is None or challenge.attempts >= MAX_ATTEMPTS:
-        raise ValidationFailed({"code": [_("验证码错误或已失效，请重新获取")]}, code="invalid_code")
+        raise ValidationFailed({"code": [_("验证码错误或已失效，请重新获取")]}, code=codes.INVALID_CODE)
     if challenge.expires_at <= now:
-        raise ValidationFailed({"code": [_("验证码已过期，请重新获取")]}, code="code_expired")
+        raise ValidationFailed({"code": [_("验证码已过期，请重新获取")]}, code=codes.CODE_EXPIRED)
     if not hmac.compare_digest(challenge.code_hash, _hash(str(code or "").strip())):
         VerificationCode.objects.filter(pk=challenge.pk).update(attempts=F("attempts") + 1)
-        raise ValidationFailed({"code": [_("验证码错误")]}, code="invalid_code")
+        raise ValidationFailed({"code": [_("验证码错误")]}, code=codes.INVALID_CODE)
     # Consume it exactly once even if two requests race.
     consumed = VerificationCode.objects.filter(pk=challenge.pk, used_at__isnull=True).update(used_at=now)
     if not consumed:
-        raise BusinessError("invalid_code", _("验证码已被使用"), status=422)
+        raise BusinessError(codes.INVALID_CODE, _("验证码已被使用"), status=422)
     return challenge

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tidecrm.core import codes
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Throttled, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.pagination import paginate
@@ -90,9 +91,9 @@ def login_page(request):
                 context.update(_error_context(error))
                 if error.code in _LOGIN_NEXT_STEPS:
                     context["error_level"] = "info"
-                if error.code == "enterprise_required":
+                if error.code == codes.ENTERPRISE_REQUIRED:
                     context["enterprises"] = error.details["enterprises"]
-                if error.code == "verification_required":
+                if error.code == codes.VERIFICATION_REQUIRED:
                     context["challenge"] = error.details
             else:
                 session_login(request, result.employee)
@@ -218,7 +219,7 @@ def switch_enterprise(request, enterprise_id):
     try:
         employee = services.switch_enterprise(account=request.account, enterprise_id=enterprise_id)
     except BusinessError as error:
-        if error.code == "invalid_credentials":
+        if error.code == codes.INVALID_CREDENTIALS:
             raise NotFound()  # not one of the caller's enterprises: the same answer as a missing one
         messages.error(request, error.message)  # e.g. disabled or frozen there: stay where we are
         return redirect("home")

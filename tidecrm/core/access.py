@@ -97,6 +97,7 @@ def register(policy: Policy) -> Policy:
 
 
 def policy_for(model: type[models.Model]) -> Policy:
+    """Return the access policy registered for ``model``; raise ``LookupError`` if there is none."""
     try:
         return _POLICIES[model]
     except KeyError:

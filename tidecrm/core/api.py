@@ -20,6 +20,7 @@ from ninja.utils import check_csrf
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
+from . import codes
 from .errors import BusinessError, NotAuthenticated, PermissionDenied, ValidationFailed
 
 T = TypeVar("T")
@@ -113,7 +114,7 @@ class CallerAuth(HttpBearer):
             return request.employee
         if method == "session":
             if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
-                raise PermissionDenied("csrf_failed", "CSRF 校验失败，请刷新页面后重试")
+                raise PermissionDenied(codes.CSRF_FAILED, "CSRF 校验失败，请刷新页面后重试")
             return request.employee
         return None
 
@@ -209,7 +210,9 @@ def install_error_handlers(api):
     api.add_exception_handler(AuthenticationError, lambda request, exc: answer(request, NotAuthenticated()))
     api.add_exception_handler(
         Http404,
-        lambda request, exc: answer(request, BusinessError("not_found", "记录不存在或无权查看", status=404)),
+        lambda request, exc: answer(
+            request, BusinessError(codes.NOT_FOUND, "记录不存在或无权查看", status=404)
+        ),
     )
 
     def http_error(request, exc: HttpError):
@@ -218,14 +221,15 @@ def install_error_handlers(api):
             if isinstance(exc.__cause__, BodyRefused):
                 return answer(request, ValidationFailed(exc.__cause__.fields))
             return answer(request, ValidationFailed({"body": [_("请求内容不是有效的 JSON")]}))
-        codes = {
-            401: "not_authenticated",
-            403: "permission_denied",
-            404: "not_found",
-            405: "method_not_allowed",
+        status_codes = {
+            401: codes.NOT_AUTHENTICATED,
+            403: codes.PERMISSION_DENIED,
+            404: codes.NOT_FOUND,
+            405: codes.METHOD_NOT_ALLOWED,
         }
         return answer(
-            request, BusinessError(codes.get(exc.status_code, "error"), str(exc), status=exc.status_code)
+            request,
+            BusinessError(status_codes.get(exc.status_code, codes.ERROR), str(exc), status=exc.status_code),
         )
 
     api.add_exception_handler(HttpError, http_error)
@@ -236,14 +240,16 @@ def install_error_handlers(api):
         lambda request, exc: answer(
             request,
             BusinessError(
-                "malformed_multipart", _("multipart 请求内容无法解析（缺少或错误的 boundary）"), status=400
+                codes.MALFORMED_MULTIPART,
+                _("multipart 请求内容无法解析（缺少或错误的 boundary）"),
+                status=400,
             ),
         ),
     )
 
     def bad_request(request, exc):
         logger.warning("Bad API request %s: %s", request.path, exc)
-        return answer(request, BusinessError("bad_request", _("请求无法处理"), status=400))
+        return answer(request, BusinessError(codes.BAD_REQUEST, _("请求无法处理"), status=400))
 
     api.add_exception_handler(SuspiciousOperation, bad_request)
     api.add_exception_handler(BadRequest, bad_request)

@@ -29,7 +29,7 @@ from django.db import connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from . import clock, hooks, logs, sheet_reader, sheets
+from . import clock, codes, hooks, logs, sheet_reader, sheets
 from .errors import BusinessError, NotFound, ValidationFailed
 from .models import ImportJob
 from .permissions import check
@@ -194,21 +194,21 @@ def _limits() -> dict[str, int]:
 def _refused(refusal: sheets.Refusal, max_rows: int) -> BusinessError:
     """The BusinessError (409, Chinese message) for a :class:`sheets.Refusal`."""
     code, details = refusal.code, refusal.details
-    if code == "too_many_rows":
+    if code == codes.TOO_MANY_ROWS:
         message = _("单个文件最多 %(max)s 行数据，请拆分后分批导入") % {"max": f"{max_rows:,}"}
-    elif code == "empty_file":
+    elif code == codes.EMPTY_FILE:
         message = _("文件中没有数据：第一行应为表头，从第二行起为数据")
-    elif code == "merged_cells":
+    elif code == codes.MERGED_CELLS:
         message = _("表格中有合并单元格，请取消合并后再导入")
-    elif code == "file_encrypted":
+    elif code == codes.FILE_ENCRYPTED:
         message = _("文件设置了密码保护，请在 Excel 中取消密码后再导入")
-    elif code == "file_too_complex" and details.get("reason") == "range":
+    elif code == codes.FILE_TOO_COMPLEX and details.get("reason") == "range":
         message = _(
             "表格的使用范围过大（%(rows)s 行 × %(columns)s 列），请删除数据以外的单元格，或拆分后分批导入"
         ) % {"rows": f"{details['rows']:,}", "columns": f"{details['columns']:,}"}
-    elif code == "file_too_complex" and details.get("reason") == "limits":
+    elif code == codes.FILE_TOO_COMPLEX and details.get("reason") == "limits":
         message = _("文件过于复杂，读取超出了时间或内存限制，请删除多余的内容，或拆分后分批导入")
-    elif code == "file_too_complex":
+    elif code == codes.FILE_TOO_COMPLEX:
         message = _("文件解压后过大，无法导入，请删除多余的内容，或拆分后分批导入")
     else:
         return _unreadable()
@@ -216,7 +216,7 @@ def _refused(refusal: sheets.Refusal, max_rows: int) -> BusinessError:
 
 
 def _unreadable() -> BusinessError:
-    return BusinessError("invalid_file", _("无法读取该文件，请上传 xlsx、xls 或 csv 格式的表格"))
+    return BusinessError(codes.INVALID_FILE, _("无法读取该文件，请上传 xlsx、xls 或 csv 格式的表格"))
 
 
 def survey_table(content: bytes, *, max_rows: int = MAX_ROWS) -> sheets.Survey:
@@ -226,7 +226,7 @@ def survey_table(content: bytes, *, max_rows: int = MAX_ROWS) -> sheets.Survey:
     ``file_encrypted``, ``file_too_complex``, ``empty_file``, ``too_many_rows``, ``merged_cells``.
     """
     if len(content) > MAX_FILE_BYTES:
-        raise BusinessError("file_too_large", _("文件不能超过20MB"))
+        raise BusinessError(codes.FILE_TOO_LARGE, _("文件不能超过20MB"))
     try:
         return sheets.survey(content, max_rows=max_rows)
     except sheets.Refusal as refusal:
@@ -273,7 +273,7 @@ def map_headers(importer: Importer, headers: list[str]) -> dict[int, str]:
     missing = [c.label for c in importer.columns if c.required and c.key not in mapping.values()]
     if missing:
         raise BusinessError(
-            "missing_columns",
+            codes.MISSING_COLUMNS,
             _("缺少必填列：%(cols)s。请使用导入模板") % {"cols": "、".join(missing)},
             details={"missing": missing},
         )
@@ -540,5 +540,5 @@ def validate_upload(uploaded: UploadedFile | None) -> bytes:
     if uploaded is None:
         raise ValidationFailed({"file": [_("请选择要导入的文件")]})
     if (uploaded.size or 0) > MAX_FILE_BYTES:
-        raise BusinessError("file_too_large", _("文件不能超过20MB"))
+        raise BusinessError(codes.FILE_TOO_LARGE, _("文件不能超过20MB"))
     return uploaded.read()

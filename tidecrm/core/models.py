@@ -45,6 +45,8 @@ class Tenant(models.Model):
 
 
 class TenantQuerySet(models.QuerySet):
+    """The queryset of tenant-owned rows: bulk inserts take the bound tenant, like ``save``."""
+
     def bulk_create(self, objs, *args, **kwargs):
         """Fill the bound tenant on new rows, as ``save`` does."""
         objs = list(objs)

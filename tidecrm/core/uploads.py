@@ -18,11 +18,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
+from . import codes
 from .errors import ValidationFailed
 
 
 def _refuse(text: str) -> NoReturn:
-    raise ValidationFailed({"files": [text]}, message=text, code="invalid_file")
+    raise ValidationFailed({"files": [text]}, message=text, code=codes.INVALID_FILE)
 
 
 MAX_BYTES = 10 * 1024 * 1024

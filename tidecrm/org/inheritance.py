@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import hooks, timeline
+from tidecrm.core import codes, hooks, timeline
 from tidecrm.core.bulk import BulkResult, each_independently
 from tidecrm.core.errors import BusinessError, NotFound
 from tidecrm.core.permissions import check
 
+from . import verbs
 from .models import Employee
 
 if TYPE_CHECKING:
@@ -73,9 +74,9 @@ def inherit(
     if source is None or target is None:
         raise NotFound()
     if source.status != Employee.Status.RESIGNED:
-        raise BusinessError("employee_not_resigned", _("只能继承已离职员工的数据"), status=409)
+        raise BusinessError(codes.EMPLOYEE_NOT_RESIGNED, _("只能继承已离职员工的数据"), status=409)
     if target.status != Employee.Status.ACTIVE:
-        raise BusinessError("employee_not_active", _("接收人必须是在职且已启用的员工"), status=409)
+        raise BusinessError(codes.EMPLOYEE_NOT_ACTIVE, _("接收人必须是在职且已启用的员工"), status=409)
     results: dict[str, Any] = {}
     with transaction.atomic():
         for kind, handler in handlers().items():
@@ -83,7 +84,7 @@ def inherit(
             results[kind] = handler.transfer(actor, source, target, ids)
         timeline.record(
             actor=actor,
-            verb="employee.inherited",
+            verb=verbs.EMPLOYEE_INHERITED,
             obj=source,
             data={"to": target.pk, "results": {k: len(v["succeeded"]) for k, v in results.items()}},
         )

@@ -23,6 +23,8 @@ DATA_SCOPE_LABELS = {
 
 
 class DataScope(models.TextChoices):
+    """How far a role sees in one module (``Role.data_scopes``, one per DATA_SCOPE_MODULES key)."""
+
     SELF = "self", _("本人")
     SUBORDINATES = "subordinates", _("本人及下属")
     DEPARTMENT = "department", _("本部门及下级部门")
@@ -188,6 +190,8 @@ class Employee(TenantModel):
 
 
 class EmployeeRole(TenantModel):
+    """A role held by an employee; an employee may hold several (ROLE-*)."""
+
     employee = models.ForeignKey(
         Employee, on_delete=models.CASCADE, related_name="role_links", db_index=False
     )

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tidecrm.core import hooks
+from tidecrm.core import codes, hooks
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 from tidecrm.org.models import Department, Employee
@@ -123,7 +123,7 @@ def reserve(employee: Employee, obj: str, adding: int = 1) -> None:
     held = require_counter(obj)([employee.pk]).get(employee.pk, 0)
     if held + adding > limit:
         raise BusinessError(
-            "holding_limit_reached",
+            codes.HOLDING_LIMIT_REACHED,
             _("%(name)s的%(obj)s保有量已达上限（已拥有 %(held)s / 上限 %(limit)s）")
             % {"name": employee.name, "obj": OBJECT_LABELS[obj], "held": held, "limit": limit},
             details={"employee_id": employee.pk, "held": held, "limit": limit},

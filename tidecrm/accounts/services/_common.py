@@ -12,7 +12,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock
+from tidecrm.core import clock, codes
 from tidecrm.core.errors import BusinessError, Throttled, ValidationFailed
 from tidecrm.core.models import Tenant
 from tidecrm.core.normalize import is_mobile, normalize_phone
@@ -82,7 +82,7 @@ def _check_not_locked(*keys: str) -> None:
         if until:
             minutes = max(int((until - clock.now()).total_seconds() // 60) + 1, 1)
             raise Throttled(
-                "too_many_attempts",
+                codes.TOO_MANY_ATTEMPTS,
                 _("登录失败次数过多，请 %(m)s 分钟后再试") % {"m": minutes},
                 details={"locked_until": until.isoformat()},
             )
@@ -118,7 +118,7 @@ def _check_secret(
         _register_failure(f"ip:{ip}")
         if locked:
             _check_not_locked(key)
-        raise ValidationFailed({field: [_("原密码不正确")]}, code="invalid_password")
+        raise ValidationFailed({field: [_("原密码不正确")]}, code=codes.INVALID_PASSWORD)
     _clear_failures(key)
 
 
@@ -139,6 +139,8 @@ def _spend_a_hash(password: str | None) -> None:
 
 @dataclass
 class LoginResult:
+    """What a successful login or registration returns: the account and the employee it acts as."""
+
     account: Account
     employee: Employee
 
@@ -153,7 +155,7 @@ def check_password_opens(account: Account, enterprise_id: int | str | None) -> N
     origin = account.password_enterprise_id
     if origin is not None and (enterprise_id is None or int(enterprise_id) != origin):
         raise BusinessError(
-            "password_reset_required",
+            codes.PASSWORD_RESET_REQUIRED,
             _("您的密码由企业管理员设置，只能登录该企业。请先在登录页「忘记密码」用手机验证码设置自己的密码"),
             status=403,
         )
@@ -162,11 +164,11 @@ def check_password_opens(account: Account, enterprise_id: int | str | None) -> N
 def _check_can_log_in(employee: Employee) -> None:
     """Refuse employees whose status or enterprise forbid a login."""
     if employee.tenant.status != Tenant.Status.ACTIVE:
-        raise BusinessError("enterprise_frozen", _("企业已冻结，请联系客服"), status=403)
+        raise BusinessError(codes.ENTERPRISE_FROZEN, _("企业已冻结，请联系客服"), status=403)
     refusals: dict[str, tuple[str, str]] = {
-        Employee.Status.DISABLED: ("account_disabled", _("账号已被禁用，请联系管理员")),
-        Employee.Status.RESIGNED: ("account_resigned", _("账号已离职，无法登录")),
-        Employee.Status.INACTIVE: ("account_not_activated", _("当前用户未激活，不可登录")),
+        Employee.Status.DISABLED: (codes.ACCOUNT_DISABLED, _("账号已被禁用，请联系管理员")),
+        Employee.Status.RESIGNED: (codes.ACCOUNT_RESIGNED, _("账号已离职，无法登录")),
+        Employee.Status.INACTIVE: (codes.ACCOUNT_NOT_ACTIVATED, _("当前用户未激活，不可登录")),
     }
     if employee.status in refusals:
         code, message = refusals[employee.status]

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, logs
+from tidecrm.core import clock, codes, logs
 from tidecrm.core.errors import BusinessError, Throttled
 from tidecrm.core.normalize import is_mobile, mask_email, mask_phone, normalize_phone
 from tidecrm.org.models import Employee
@@ -105,14 +105,14 @@ def _choose_membership(account: Account, enterprise_id: int | str | None) -> Emp
         for employee in employees + invitations(account):
             if str(employee.tenant_id) == str(enterprise_id):
                 return employee
-        raise BusinessError("invalid_credentials", _("账号或密码错误"), status=401)
+        raise BusinessError(codes.INVALID_CREDENTIALS, _("账号或密码错误"), status=401)
     if len(employees) == 1:
         return employees[0]
     pending = invitations(account)
     if not employees and not pending:
-        raise BusinessError("invalid_credentials", _("该账号未加入任何企业"), status=401)
+        raise BusinessError(codes.INVALID_CREDENTIALS, _("该账号未加入任何企业"), status=401)
     raise BusinessError(
-        "enterprise_required",
+        codes.ENTERPRISE_REQUIRED,
         _("该账号属于多个企业，请选择要登录的企业")
         if employees
         else _("有企业邀请您加入，选择企业即接受邀请"),
@@ -261,7 +261,7 @@ def _login_with_password(
             )
         if locked:
             _check_not_locked(ip_key, *[f"account:{c.pk}" for c in candidates])
-        raise BusinessError("invalid_credentials", _("账号或密码错误"), status=401)
+        raise BusinessError(codes.INVALID_CREDENTIALS, _("账号或密码错误"), status=401)
     employee = _choose_membership(account, enterprise_id)
     check_password_opens(account, employee.tenant_id)
     if not employee.invitation:
@@ -273,7 +273,7 @@ def _login_with_password(
         else:
             challenge = code_send(phone=account.phone, purpose=Purpose.NEW_IP, data={"ip": ip})
             raise BusinessError(
-                "verification_required",
+                codes.VERIFICATION_REQUIRED,
                 _("为了安全起见，新IP首次登录需输入短信验证码"),
                 status=409,
                 details={"challenge_id": challenge, "phone": mask_phone(account.phone)},
@@ -321,7 +321,7 @@ def _login_with_code(
         _register_failure(f"ip:{ip}")
         raise
     if account is None:
-        raise BusinessError("invalid_credentials", _("该手机号未注册"), status=401)
+        raise BusinessError(codes.INVALID_CREDENTIALS, _("该手机号未注册"), status=401)
     employee = _choose_membership(account, enterprise_id)
     # The code proves the phone: its owner may accept an invitation with it, whoever set the
     # password (which still opens only its own enterprise).

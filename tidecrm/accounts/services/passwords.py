@@ -11,14 +11,14 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.models import Tenant
 from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.org import services as org_services
 from tidecrm.org.models import Employee
 
-from .. import credentials
+from .. import credentials, verbs
 from ..codes import code_send, code_verify
 from ..models import Account
 from ._common import (
@@ -71,7 +71,7 @@ def password_reset(
     # Verify outside the transaction: a wrong code's attempt count must survive the refusal.
     code_verify(phone=key, purpose=Purpose.RESET, code=code)
     if account is None:  # an undelivered code cannot be known; answer as for a wrong one
-        raise ValidationFailed({"code": [_("验证码错误")]}, code="invalid_code")
+        raise ValidationFailed({"code": [_("验证码错误")]}, code=codes.INVALID_CODE)
     with transaction.atomic():
         account.set_password(new_password)
         account.password_enterprise_id = None  # set by the owner, proven by the phone
@@ -127,7 +127,7 @@ def sudo_enter(*, employee: Employee, password: str, ip: str | None = None, devi
         _log(employee, Kind.LOGIN_LOCKED if locked else Kind.SUDO, success=False, ip=ip, device=device)
         if locked:
             _check_not_locked(key)
-        raise ValidationFailed({"password": [_("密码不正确")]}, code="invalid_password")
+        raise ValidationFailed({"password": [_("密码不正确")]}, code=codes.INVALID_PASSWORD)
     _clear_failures(key)
     _log(employee, Kind.SUDO, ip=ip, device=device)
     return clock.now()
@@ -178,7 +178,7 @@ def owner_transfer(*, actor: Employee, to_employee_id: int, code: str, ip: str |
     if target.pk == actor.pk:
         raise ValidationFailed({"to_employee_id": [_("不能转移给自己")]})
     if target.status != Employee.Status.ACTIVE:
-        raise BusinessError("employee_not_active", _("只能转移给在职且已启用的员工"), status=409)
+        raise BusinessError(codes.EMPLOYEE_NOT_ACTIVE, _("只能转移给在职且已启用的员工"), status=409)
     # Verify outside the transaction: a wrong code's attempt count must survive the refusal.
     code_verify(phone=actor.account.phone, purpose=Purpose.TRANSFER, code=code)
     with transaction.atomic():
@@ -191,7 +191,7 @@ def owner_transfer(*, actor: Employee, to_employee_id: int, code: str, ip: str |
         org_services.employee_set_roles(actor=actor, employee=actor, roles=[admin_role])
         timeline.record(
             actor=actor,
-            verb="enterprise.owner_transferred",
+            verb=verbs.ENTERPRISE_OWNER_TRANSFERRED,
             obj=tenant,
             object_type="tenant",
             changes={"owner": [actor.name, target.name]},

@@ -5,12 +5,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, codes, hooks, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.models import Tenant
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services as org_services
 
+from .. import verbs
 from ..codes import code_send, code_verify
 from ..models import Account, TrustedIP
 from ._common import (
@@ -67,7 +68,7 @@ def enterprise_register(
     if account is not None:
         if not account.check_password(password):
             raise BusinessError(
-                "phone_registered", _("该手机号已注册，请输入该账号的登录密码以创建新企业"), status=409
+                codes.PHONE_REGISTERED, _("该手机号已注册，请输入该账号的登录密码以创建新企业"), status=409
             )
         check_password_opens(account, None)
     else:
@@ -87,7 +88,7 @@ def enterprise_register(
                 with transaction.atomic():
                     account.save()
             except IntegrityError:
-                raise BusinessError("phone_registered", _("该手机号已注册"), status=409)
+                raise BusinessError(codes.PHONE_REGISTERED, _("该手机号已注册"), status=409)
         tenant = Tenant.objects.create(name=enterprise_name)
         with tenant_context(tenant):
             roles = org_services.roles_seed(tenant=tenant)
@@ -101,7 +102,11 @@ def enterprise_register(
             )
             tenant.owner = employee
             tenant.save(update_fields=["owner"])
-            timeline.record(actor=employee, verb="enterprise.registered", obj=tenant, object_type="tenant")
+            for seed in hooks.each(hooks.TENANT_CREATED):  # defaults of every module
+                seed()
+            timeline.record(
+                actor=employee, verb=verbs.ENTERPRISE_REGISTERED, obj=tenant, object_type="tenant"
+            )
         if ip:
             TrustedIP.objects.get_or_create(account=account, ip=ip)
         account.last_login_at = now

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tidecrm.core import clock, logs
+from tidecrm.core import clock, codes, logs
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.models import Tenant
 from tidecrm.org import services as org_services
@@ -89,7 +89,7 @@ def _check_may_mint_for(actor: Employee, employee: Employee) -> None:
     if employee.is_super_admin:
         raise PermissionDenied(message=_("不能为超级管理员创建令牌"))
     if employee.status != Employee.Status.ACTIVE or employee.invitation:
-        raise BusinessError("employee_not_active", _("只能为在职且已启用的员工创建令牌"), status=409)
+        raise BusinessError(codes.EMPLOYEE_NOT_ACTIVE, _("只能为在职且已启用的员工创建令牌"), status=409)
     org_services.check_acting_as(actor=actor, employee=employee)
 
 

@@ -3,6 +3,7 @@ TEN-17/18: enabled employees occupy a seat; a full enterprise refuses one more).
 
 from django.utils.translation import gettext as _
 
+from tidecrm.core import codes
 from tidecrm.core.errors import BusinessError, NotFound
 from tidecrm.core.models import Tenant
 
@@ -32,4 +33,6 @@ def _check_seat_free(tenant_id: int) -> None:
     """Refuse when every seat is taken (TEN-17/18). Called under the tenant row lock."""
     tenant = Tenant.objects.select_for_update().get(pk=tenant_id)
     if seats_used(tenant_id) >= tenant.seats_total:
-        raise BusinessError("seats_full", _("账号数已满，请先禁用或离职其他员工，或购买更多账号"), status=409)
+        raise BusinessError(
+            codes.SEATS_FULL, _("账号数已满，请先禁用或离职其他员工，或购买更多账号"), status=409
+        )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
+from tidecrm.core import codes
 from tidecrm.core.errors import BusinessError, PermissionDenied, ValidationFailed
 from tidecrm.core.models import Tenant
 from tidecrm.core.permissions import REGISTRY
@@ -244,7 +245,7 @@ def _check_reach(
 def _refuse_owner(employee: Employee, action: "StrOrPromise") -> None:
     if employee.is_super_admin:
         raise BusinessError(
-            "super_admin_immutable", _("不能对超级管理员执行“%(a)s”") % {"a": action}, status=409
+            codes.SUPER_ADMIN_IMMUTABLE, _("不能对超级管理员执行“%(a)s”") % {"a": action}, status=409
         )
 
 

@@ -10,10 +10,11 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
-from tidecrm.core import hooks, timeline
+from tidecrm.core import codes, hooks, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.permissions import check
 
+from .. import verbs
 from ..models import Department, Employee, EmployeeDepartment
 from ._common import _employee_or_404
 from .administration import _check_administration
@@ -30,7 +31,7 @@ def _department_parent(parent_id: int | None) -> Department | None:
 
 def _check_depth(depth: int) -> None:
     if depth > Department.MAX_DEPTH:
-        raise BusinessError("department_too_deep", _("最多支持5级子部门"), status=409)
+        raise BusinessError(codes.DEPARTMENT_TOO_DEEP, _("最多支持5级子部门"), status=409)
 
 
 def department_create(
@@ -57,9 +58,9 @@ def department_create(
             )
             department.path = f"{parent.path if parent else '/'}{department.pk}/"
             department.save(update_fields=["path"])
-            timeline.record(actor=actor, verb="department.created", obj=department)
+            timeline.record(actor=actor, verb=verbs.DEPARTMENT_CREATED, obj=department)
     except IntegrityError:
-        raise BusinessError("duplicate_department", _("同级部门下已有同名部门"), status=409)
+        raise BusinessError(codes.DUPLICATE_DEPARTMENT, _("同级部门下已有同名部门"), status=409)
     return department
 
 
@@ -94,7 +95,9 @@ def department_update(
         if not isinstance(parent_id, EllipsisType) and parent_id != department.parent_id:
             parent = _department_parent(parent_id)
             if parent and parent.path.startswith(department.path):
-                raise BusinessError("invalid_parent", _("不能把部门移动到它自己或其下级部门之下"), status=409)
+                raise BusinessError(
+                    codes.INVALID_PARENT, _("不能把部门移动到它自己或其下级部门之下"), status=409
+                )
             # Its members land in the scopes that cover the new parent: the actor's among them.
             _check_administration(actor, subtree=department)
             _move_subtree(department, parent)
@@ -104,9 +107,9 @@ def department_update(
             with transaction.atomic():
                 department.save()
         except IntegrityError:
-            raise BusinessError("duplicate_department", _("同级部门下已有同名部门"), status=409)
+            raise BusinessError(codes.DUPLICATE_DEPARTMENT, _("同级部门下已有同名部门"), status=409)
         if changes:
-            timeline.record(actor=actor, verb="department.updated", obj=department, changes=changes)
+            timeline.record(actor=actor, verb=verbs.DEPARTMENT_UPDATED, obj=department, changes=changes)
     department.refresh_from_db()
     return department
 
@@ -142,11 +145,11 @@ def department_delete(*, actor: Employee, department: Department) -> None:
             ).exists()
         ):
             raise BusinessError(
-                "department_not_empty", _("请先移走该部门下的子部门和员工，再删除"), status=409
+                codes.DEPARTMENT_NOT_EMPTY, _("请先移走该部门下的子部门和员工，再删除"), status=409
             )
         EmployeeDepartment.objects.filter(department=department).delete()
         Employee.objects.filter(main_department=department).update(main_department=None)
-        timeline.record(actor=actor, verb="department.deleted", obj=department)
+        timeline.record(actor=actor, verb=verbs.DEPARTMENT_DELETED, obj=department)
         for listener in hooks.each(hooks.DEPARTMENT_DELETING):  # e.g. customers: pool targets
             listener(department)
         department.delete()

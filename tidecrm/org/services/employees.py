@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tidecrm.accounts.models import Account, Membership
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, codes, timeline
 from tidecrm.core.bulk import BulkResult, each_independently
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.permissions import check
 
+from .. import verbs
 from ..models import Department, Employee, EmployeeDepartment, EmployeeRole, Role
 from ._common import SEAT_STATUSES, Status, _check_seat_free, _employee_or_404
 from .administration import _check_administration, _refuse_owner
@@ -34,7 +35,7 @@ def _check_supervisor(employee: Employee | None, supervisor: Employee | None) ->
     if supervisor is None:
         return
     if employee is not None and supervisor.pk == employee.pk:
-        raise BusinessError("supervisor_cycle", _("直属上级不能是自己"), status=409)
+        raise BusinessError(codes.SUPERVISOR_CYCLE, _("直属上级不能是自己"), status=409)
     if employee is None:
         return
     parents = dict(Employee.objects.filter(supervisor__isnull=False).values_list("pk", "supervisor_id"))
@@ -42,7 +43,7 @@ def _check_supervisor(employee: Employee | None, supervisor: Employee | None) ->
     current: int | None = supervisor.pk
     while current is not None and current not in seen:
         if current == employee.pk:
-            raise BusinessError("supervisor_cycle", _("直属上级设置形成了循环"), status=409)
+            raise BusinessError(codes.SUPERVISOR_CYCLE, _("直属上级设置形成了循环"), status=409)
         seen.add(current)
         current = parents.get(current)
 
@@ -104,9 +105,9 @@ def employee_create(
     if errors:
         raise ValidationFailed(errors)
     if Employee.objects.filter(phone=phone).exists():
-        raise BusinessError("employee_exists", _("该手机号已是本企业员工"), status=409)
+        raise BusinessError(codes.EMPLOYEE_EXISTS, _("该手机号已是本企业员工"), status=409)
     if username and Employee.objects.filter(username=username).exists():
-        raise BusinessError("username_taken", _("用户名已被占用"), status=409)
+        raise BusinessError(codes.USERNAME_TAKEN, _("用户名已被占用"), status=409)
     with transaction.atomic():
         tenant_id = actor.tenant_id if actor else None
         invited = False
@@ -132,7 +133,7 @@ def employee_create(
                 except IntegrityError:  # registered elsewhere a moment ago: invite it instead
                     account = Account.objects.filter(phone=phone).first()
                     if account is None:  # the e-mail was taken at the same moment
-                        raise BusinessError("conflict", _("保存冲突，请重试"), status=409)
+                        raise BusinessError(codes.CONFLICT, _("保存冲突，请重试"), status=409)
                     invited = True
             else:
                 invited = True
@@ -159,7 +160,7 @@ def employee_create(
                     invited=invited,
                 )
         except IntegrityError:  # the same phone added by a second admin at the same moment
-            raise BusinessError("employee_exists", _("该手机号已是本企业员工"), status=409) from None
+            raise BusinessError(codes.EMPLOYEE_EXISTS, _("该手机号已是本企业员工"), status=409) from None
         now = clock.now()
         Membership.objects.update_or_create(
             account=account,
@@ -183,7 +184,7 @@ def employee_create(
             ]
         )
         _set_departments(employee, list(departments), main_department)
-        timeline.record(actor=actor or employee, verb="employee.created", obj=employee)
+        timeline.record(actor=actor or employee, verb=verbs.EMPLOYEE_CREATED, obj=employee)
     return employee
 
 
@@ -294,9 +295,9 @@ def employee_update(*, actor: Employee, employee: Employee, **fields: Any) -> Em
         changes = timeline.diff(employee, simple, list(simple))
         if fields.get("username") is not None and fields["username"] != (employee.username or ""):
             if employee.username:
-                raise BusinessError("username_immutable", _("用户名唯一且不可修改"), status=409)
+                raise BusinessError(codes.USERNAME_IMMUTABLE, _("用户名唯一且不可修改"), status=409)
             if Employee.objects.filter(username=fields["username"]).exists():
-                raise BusinessError("username_taken", _("用户名已被占用"), status=409)
+                raise BusinessError(codes.USERNAME_TAKEN, _("用户名已被占用"), status=409)
             simple["username"] = fields["username"]
             changes["username"] = [None, fields["username"]]
             Membership.objects.filter(
@@ -319,7 +320,7 @@ def employee_update(*, actor: Employee, employee: Employee, **fields: Any) -> Em
             _check_administration(actor, roles=roles)
             employee_set_roles(actor=actor, employee=employee, roles=roles)
         if changes:
-            timeline.record(actor=actor, verb="employee.updated", obj=employee, changes=changes)
+            timeline.record(actor=actor, verb=verbs.EMPLOYEE_UPDATED, obj=employee, changes=changes)
     return employee
 
 
@@ -359,17 +360,17 @@ def employee_change_status(*, actor: Employee, employee: Employee, action: str) 
         _check_administration(actor, employee)
         if employee.pk == actor.pk:
             raise BusinessError(
-                "cannot_change_self", _("不能对自己执行“%(a)s”") % {"a": change.label}, status=409
+                codes.CANNOT_CHANGE_SELF, _("不能对自己执行“%(a)s”") % {"a": change.label}, status=409
             )
         if employee.status not in change.allowed_from:
             raise BusinessError(
-                "invalid_transition",
+                codes.INVALID_TRANSITION,
                 _("员工当前状态“%(s)s”不能%(a)s") % {"s": employee.get_status_display(), "a": change.label},
                 status=409,
             )
         if change.to == Status.ACTIVE and employee.invitation:
             raise BusinessError(
-                "invitation_pending",
+                codes.INVITATION_PENDING,
                 _("该员工尚未接受加入企业的邀请，接受后自动激活")
                 if employee.invitation == "pending"
                 else _("该员工已拒绝加入企业的邀请，不能激活"),
@@ -452,7 +453,7 @@ def employee_delete(*, actor: Employee, employee: Employee) -> None:
         if employee.status != Status.RESIGNED:
             employee = employee_resign(actor=actor, employee=employee)
         Employee.objects.filter(pk=employee.pk).update(deleted_at=clock.now())
-        timeline.record(actor=actor, verb="employee.deleted", obj=employee)
+        timeline.record(actor=actor, verb=verbs.EMPLOYEE_DELETED, obj=employee)
 
 
 def employee_undelete(*, actor: Employee, employee: Employee) -> Employee:
@@ -462,8 +463,8 @@ def employee_undelete(*, actor: Employee, employee: Employee) -> Employee:
     with transaction.atomic():
         restored = Employee.objects.filter(pk=employee.pk, deleted_at__isnull=False).update(deleted_at=None)
         if not restored:
-            raise BusinessError("invalid_transition", _("该员工不在回收站中"), status=409)
-        timeline.record(actor=actor, verb="employee.undeleted", obj=employee)
+            raise BusinessError(codes.INVALID_TRANSITION, _("该员工不在回收站中"), status=409)
+        timeline.record(actor=actor, verb=verbs.EMPLOYEE_UNDELETED, obj=employee)
     employee.deleted_at = None
     return employee
 
@@ -484,7 +485,7 @@ def employees_move(*, actor: Employee, employee_ids: Sequence[int], department_i
             _set_departments(employee, [department], department)
             timeline.record(
                 actor=actor,
-                verb="employee.moved",
+                verb=verbs.EMPLOYEE_MOVED,
                 obj=employee,
                 changes={"main_department": [employee.main_department_id, department.pk]},
             )

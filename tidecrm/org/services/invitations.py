@@ -8,11 +8,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tidecrm.accounts.models import Membership
-from tidecrm.core import clock, timeline
+from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, Throttled
 from tidecrm.core.models import Tenant
 from tidecrm.integrations.sms import send_sms
 
+from .. import verbs
 from ..models import Employee
 from ._common import Status, _check_seat_free
 
@@ -30,7 +31,7 @@ def _check_invitations_allowed(tenant_id: int) -> None:
         Membership.objects.filter(enterprise_id=tenant_id, invited_at__gte=since).count()
         >= INVITATIONS_PER_DAY
     ):
-        raise Throttled("too_many_invitations", _("今日邀请已达上限，请明天再试"))
+        raise Throttled(codes.TOO_MANY_INVITATIONS, _("今日邀请已达上限，请明天再试"))
 
 
 def _send_invitation(employee: Employee, actor: Employee | None) -> None:
@@ -76,7 +77,7 @@ def invitation_join(*, employee: Employee) -> Employee:
     employee.save(update_fields=["status", "invitation"])
     timeline.record(
         actor=employee,
-        verb="employee.invitation_accepted",
+        verb=verbs.EMPLOYEE_INVITATION_ACCEPTED,
         obj=employee,
         changes={"status": [before, employee.status]} if before != employee.status else None,
     )
@@ -88,4 +89,4 @@ def invitation_decline(*, employee: Employee) -> None:
     updated = Employee.objects.filter(pk=employee.pk, invitation="pending").update(invitation="declined")
     if not updated:
         raise NotFound()
-    timeline.record(actor=employee, verb="employee.invitation_declined", obj=employee)
+    timeline.record(actor=employee, verb=verbs.EMPLOYEE_INVITATION_DECLINED, obj=employee)

@@ -7,10 +7,11 @@ from django.utils.translation import gettext as _
 
 from tidecrm.accounts import credentials
 from tidecrm.accounts.models import Account
-from tidecrm.core import timeline
+from tidecrm.core import codes, timeline
 from tidecrm.core.errors import BusinessError
 from tidecrm.core.permissions import check
 
+from .. import verbs
 from ..models import Employee
 from .administration import _refuse_owner, check_acting_as
 
@@ -38,7 +39,7 @@ def password_reset_by_admin(*, actor: Employee, employee: Employee, password: st
         account = Account.objects.select_for_update().get(pk=employee.account_id)
         if employee.invitation:
             raise BusinessError(
-                "invitation_pending",
+                codes.INVITATION_PENDING,
                 _("对方尚未接受加入企业的邀请，不能为其设置密码")
                 if employee.invitation == "pending"
                 else _("对方已拒绝加入企业的邀请，不能为其设置密码"),
@@ -51,7 +52,7 @@ def password_reset_by_admin(*, actor: Employee, employee: Employee, password: st
             account.save(update_fields=["password", "password_enterprise_id"])
             credentials.revoke_tokens(account)
             Employee.objects.filter(pk=employee.pk).update(must_change_password=True)
-            timeline.record(actor=actor, verb="employee.password_reset", obj=employee)
+            timeline.record(actor=actor, verb=verbs.EMPLOYEE_PASSWORD_RESET, obj=employee)
     if shared:
         sent = _send_reset_code(account.phone)
         message = _("该员工的账号同时属于其他企业，管理员不能设置其密码。")
@@ -59,7 +60,7 @@ def password_reset_by_admin(*, actor: Employee, employee: Employee, password: st
             message += _("已向其手机发送找回密码验证码，请其在登录页「忘记密码」自行设置新密码。")
         else:
             message += _("请其在登录页「忘记密码」用手机验证码自行设置新密码。")
-        raise BusinessError("account_shared", message, status=409, details={"reset_code_sent": sent})
+        raise BusinessError(codes.ACCOUNT_SHARED, message, status=409, details={"reset_code_sent": sent})
 
 
 def _send_reset_code(phone: str) -> bool:

@@ -8,11 +8,12 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tidecrm.core import timeline
+from tidecrm.core import codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, ValidationFailed
 from tidecrm.core.models import Tenant
 from tidecrm.core.permissions import REGISTRY, check, default_codes
 
+from .. import verbs
 from ..models import DATA_SCOPE_MODULES, DataScope, Department, Employee, EmployeeRole, Role
 from .administration import _check_administration
 
@@ -127,10 +128,10 @@ def role_create(
     )
     _check_administration(actor, role_values=values)
     if Role.objects.filter(name=values["name"]).exists():
-        raise BusinessError("duplicate_role", _("角色名称已存在"), status=409)
+        raise BusinessError(codes.DUPLICATE_ROLE, _("角色名称已存在"), status=409)
     with transaction.atomic():
         role = Role.objects.create(description=description[:200], **values)
-        timeline.record(actor=actor, verb="role.created", obj=role)
+        timeline.record(actor=actor, verb=verbs.ROLE_CREATED, obj=role)
     return role
 
 
@@ -160,13 +161,13 @@ def role_update(
     _check_administration(actor, role=role, role_values=values)
     if "name" in values and values["name"] != role.name:
         if role.system_key == FALLBACK_ROLE_KEY:
-            raise BusinessError("system_role", _("普通员工角色不能改名"), status=409)
+            raise BusinessError(codes.SYSTEM_ROLE, _("普通员工角色不能改名"), status=409)
         if Role.objects.filter(name=values["name"]).exclude(pk=role.pk).exists():
-            raise BusinessError("duplicate_role", _("角色名称已存在"), status=409)
+            raise BusinessError(codes.DUPLICATE_ROLE, _("角色名称已存在"), status=409)
     if description is not None:
         values["description"] = description[:200]
     if role.system_key == "admin" and "permissions" in values:
-        raise BusinessError("system_role", _("管理员角色的功能权限不可修改"), status=409)
+        raise BusinessError(codes.SYSTEM_ROLE, _("管理员角色的功能权限不可修改"), status=409)
     changes = timeline.diff(
         role, values, ["name", "description", "permissions", "data_scopes", "scope_departments"]
     )
@@ -175,7 +176,7 @@ def role_update(
             setattr(role, field, value)
         role.save()
         if changes:
-            timeline.record(actor=actor, verb="role.updated", obj=role, changes=changes)
+            timeline.record(actor=actor, verb=verbs.ROLE_UPDATED, obj=role, changes=changes)
     return role
 
 
@@ -183,7 +184,7 @@ def role_delete(*, actor: Employee, role: Role) -> None:
     """Delete a custom role; its members fall back to 普通员工 (ROLE-08). System roles: ``system_role``."""
     check(actor, "org.manage_roles")
     if role.is_system:
-        raise BusinessError("system_role", _("系统默认角色无法删除"), status=409)
+        raise BusinessError(codes.SYSTEM_ROLE, _("系统默认角色无法删除"), status=409)
     _check_administration(actor, role=role, role_values={})
     fallback = system_role(FALLBACK_ROLE_KEY)
     with transaction.atomic():
@@ -197,7 +198,7 @@ def role_delete(*, actor: Employee, role: Role) -> None:
         )
         timeline.record(
             actor=actor,
-            verb="role.deleted",
+            verb=verbs.ROLE_DELETED,
             object_type="role",
             object_id=role.pk or 0,
             label=role.name,
@@ -217,7 +218,10 @@ def employee_set_roles(*, actor: Employee | None, employee: Employee, roles: Ite
         after = sorted(role.name for role in roles)
         if before != after:
             timeline.record(
-                actor=actor, verb="employee.roles_changed", obj=employee, changes={"roles": [before, after]}
+                actor=actor,
+                verb=verbs.EMPLOYEE_ROLES_CHANGED,
+                obj=employee,
+                changes={"roles": [before, after]},
             )
     employee.__dict__.pop("role_list", None)
     employee.__dict__.pop("permission_codes", None)
@@ -255,7 +259,7 @@ def role_set_members(
         if remove_ids:
             if role.system_key == FALLBACK_ROLE_KEY:
                 raise BusinessError(
-                    "system_role", _("不能从普通员工角色移除员工，请为其分配其他角色"), status=409
+                    codes.SYSTEM_ROLE, _("不能从普通员工角色移除员工，请为其分配其他角色"), status=409
                 )
             EmployeeRole.objects.filter(role=role, employee_id__in=remove_ids).delete()
             still = set(
@@ -269,7 +273,7 @@ def role_set_members(
             )
         timeline.record(
             actor=actor,
-            verb="role.members_changed",
+            verb=verbs.ROLE_MEMBERS_CHANGED,
             obj=role,
             data={"added": [e.pk for e in add], "removed": list(remove_ids)},
         )
@@ -283,7 +287,7 @@ def hierarchy_visibility_set(*, actor: Employee, enabled: bool) -> Tenant:
         if tenant.supervisors_see_subordinates != bool(enabled):
             timeline.record(
                 actor=actor,
-                verb="enterprise.hierarchy_visibility",
+                verb=verbs.ENTERPRISE_HIERARCHY_VISIBILITY,
                 obj=tenant,
                 object_type="tenant",
                 changes={
