@@ -7,6 +7,5 @@ are the organisation's: :mod:`tidecrm.org.verbs`.
 
 # ---------------------------------------------------------------- the enterprise
 ENTERPRISE_REGISTERED = "enterprise.registered"  # a new enterprise and its super admin (registration)
-ENTERPRISE_OWNER_TRANSFERRED = (
-    "enterprise.owner_transferred"  # the super admin handed over; changes = {"owner": [old, new]}
-)
+# the super admin handed over to another employee; changes = {"owner": [old, new]}
+ENTERPRISE_OWNER_TRANSFERRED = "enterprise.owner_transferred"
