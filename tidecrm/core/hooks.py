@@ -82,6 +82,11 @@ DEAL_SOURCES = Point(
     "source(customer_ids) → {customer_id: [statuses]}: the records whose statuses make a customer's "
     "deal status (CUST-26)",
 )
+TENANT_CREATED = Point(
+    "tenant_created",
+    "seed() inside the new enterprise's tenant_context and its registration transaction: what the "
+    "enterprise starts with (default library, stages, settings rows), so that reads never write",
+)
 DEPARTMENT_DELETING = Point(
     "department_deleting",
     "listener(department), inside the deletion's transaction, before the row goes (customers: "

@@ -32,28 +32,34 @@ def _get_or_create(model, lookup, defaults):
 # ---------------------------------------------------------------- lookups
 
 
+def seed_defaults():
+    """What an enterprise's customers start with (at registration, core.hooks.TENANT_CREATED;
+    idempotent): the settings row, the default library (默认客户库, CUST-13) with the
+    customer-name duplicate rule, and the default progress stages (CUST-11)."""
+    _get_or_create(CustomerSettings, {}, {})
+    _get_or_create(
+        Library, {"is_default": True}, {"name": DEFAULT_LIBRARY_NAME, "duplicate_fields": ["customer_name"]}
+    )
+    if not Stage.objects.exists():
+        for position, name in enumerate(Stage.DEFAULTS):
+            _get_or_create(
+                Stage, {"name": name}, {"position": position, "is_terminal": name == Stage.DEFAULTS[-1]}
+            )
+
+
 def customer_settings():
-    """Return the enterprise's customer settings row (CUST-13/15/21), created on first use."""
-    return _get_or_create(CustomerSettings, {}, {})
+    """Return the enterprise's customer settings row (CUST-13/15/21; seeded at registration)."""
+    return CustomerSettings.objects.get()
 
 
 def default_library():
-    """Return the default library (默认客户库, CUST-13), created on first use with the
-    customer-name duplicate rule: employees of departments no library is assigned work in it."""
-    return _get_or_create(
-        Library, {"is_default": True}, {"name": DEFAULT_LIBRARY_NAME, "duplicate_fields": ["customer_name"]}
-    )
+    """Return the default library (默认客户库, CUST-13; seeded at registration): employees of
+    departments no library is assigned work in it."""
+    return Library.objects.get(is_default=True)
 
 
 def stages():
-    """Return the progress stages in order, the terminal stage last (seeding the defaults)."""
-    found = list(Stage.objects.order_by("is_terminal", "position", "id"))
-    if found:
-        return found
-    for position, name in enumerate(Stage.DEFAULTS):
-        _get_or_create(
-            Stage, {"name": name}, {"position": position, "is_terminal": name == Stage.DEFAULTS[-1]}
-        )
+    """Return the progress stages in order, the terminal stage last (seeded at registration)."""
     return list(Stage.objects.order_by("is_terminal", "position", "id"))
 
 

@@ -8,6 +8,7 @@ from tidecrm.core.bulk import each_independently
 from tidecrm.org import inheritance
 from tidecrm.rules import holding
 
+from . import config
 from .models import Customer, PoolTarget
 
 
@@ -63,3 +64,4 @@ def open_when_no_target_is_left(department):
 
 
 hooks.register(hooks.DEPARTMENT_DELETING, open_when_no_target_is_left)
+hooks.register(hooks.TENANT_CREATED, config.seed_defaults)

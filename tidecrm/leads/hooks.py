@@ -3,10 +3,12 @@
 from django.db.models import Count
 from django.utils.translation import gettext_lazy
 
+from tidecrm.core import hooks
 from tidecrm.org import inheritance
 from tidecrm.rules import engine, holding
 
 from .models import Lead
+from .services import seed_defaults
 from .timeout import recycle_timed_out
 
 
@@ -54,3 +56,6 @@ inheritance.register(
         kind="lead", label=gettext_lazy("线索"), count=count_pending, transfer=transfer
     )
 )
+
+
+hooks.register(hooks.TENANT_CREATED, seed_defaults)

@@ -39,10 +39,15 @@ STATUS_FROM = {
 # ---------------------------------------------------------------- helpers
 
 
+def seed_defaults():
+    """What an enterprise's leads start with (at registration, core.hooks.TENANT_CREATED;
+    idempotent): the lead-pool settings row, every rule off."""
+    LeadSettings.objects.get_or_create()
+
+
 def lead_settings():
-    """Return the enterprise's lead-pool settings (created on first use)."""
-    settings, _created = LeadSettings.objects.get_or_create()
-    return settings
+    """Return the enterprise's lead-pool settings (seeded at registration)."""
+    return LeadSettings.objects.get()
 
 
 def _clean(values):

@@ -1,5 +1,5 @@
 """What an enterprise's sales module starts with, read by services and selectors alike: its
-opportunity stages (OPP-04, seeded with ``OpportunityStage.DEFAULTS`` on first use), its sales
+opportunity stages (OPP-04, seeded with ``OpportunityStage.DEFAULTS`` at registration), its sales
 settings row (contract numbering, approvals, the orders switch) and the orders switch itself
 (ORD-04). A neutral module, so the reads need no import of the writes.
 """
@@ -13,15 +13,19 @@ from tidecrm.customers.config import _get_or_create
 from .models import ContractSettings, OpportunityStage
 
 
+def seed_defaults():
+    """What an enterprise's sales module starts with (at registration, core.hooks.TENANT_CREATED;
+    idempotent): the default opportunity stages (OPP-04) and the sales settings row."""
+    if not OpportunityStage.objects.exists():
+        for position, (name, probability) in enumerate(OpportunityStage.DEFAULTS):
+            _get_or_create(
+                OpportunityStage, {"name": name}, {"position": position, "win_probability": probability}
+            )
+    _get_or_create(ContractSettings, {}, {})
+
+
 def stages():
-    """The enterprise's stages in order (the last is the won stage); seeds the defaults once."""
-    found = list(OpportunityStage.objects.order_by("position", "id"))
-    if found:
-        return found
-    for position, (name, probability) in enumerate(OpportunityStage.DEFAULTS):
-        _get_or_create(
-            OpportunityStage, {"name": name}, {"position": position, "win_probability": probability}
-        )
+    """The enterprise's stages in order (the last is the won stage; seeded at registration)."""
     return list(OpportunityStage.objects.order_by("position", "id"))
 
 
@@ -33,8 +37,8 @@ def won_stage():
 
 def sales_settings():
     """Return the enterprise's sales settings row (contract numbering, approvals CON-03, the
-    orders switch ORD-04, the order form ORD-02), created on first use."""
-    return _get_or_create(ContractSettings, {}, {})
+    orders switch ORD-04, the order form ORD-02; seeded at registration)."""
+    return ContractSettings.objects.get()
 
 
 def require_orders():

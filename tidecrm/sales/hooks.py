@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tidecrm.core import codes, hooks
 
-from . import selectors
+from . import defaults, selectors
 from .models import Contract, Opportunity
 
 
@@ -71,3 +71,4 @@ hooks.register(hooks.RELEASE_GUARDS, no_contract_in_approval)
 hooks.register(hooks.OWNER_CHANGED, follow_customer)
 hooks.register(hooks.DETAIL_SECTIONS, customer_opportunities, key="sales.opportunities")
 hooks.register(hooks.DETAIL_SECTIONS, customer_contracts, key="sales.contracts")
+hooks.register(hooks.TENANT_CREATED, defaults.seed_defaults)
