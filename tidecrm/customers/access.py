@@ -31,7 +31,7 @@ that it is answered ``invalid_transition`` rather than 404.
 from collections.abc import Callable, Iterable
 
 from django.apps import apps
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from tidecrm.core import access, codes
@@ -84,15 +84,8 @@ def shared_with_q(actor: Employee, *, field: str = "customer_id", access_level: 
 
 
 def collaborating_q(actor: Employee, *, access_level: str | None = None) -> Q:
-    """Customers the caller follows jointly (with ``access_level`` when given): a list of ids (a
-    handful per employee)."""
-    ids, _owners = _collaborations(actor, access_level=access_level)
-    if ids is None:
-        links = Collaborator.objects.filter(customer_id=OuterRef("pk"), employee_id=actor.pk)
-        if access_level:
-            links = links.filter(access=access_level)
-        return Q(Exists(links))
-    return Q(pk__in=ids)
+    """Customers the caller follows jointly (with ``access_level`` when given)."""
+    return shared_with_q(actor, field="pk", access_level=access_level)
 
 
 def owned_condition(actor: Employee, *, access_level: str | None = None) -> Q:

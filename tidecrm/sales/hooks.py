@@ -42,28 +42,26 @@ def no_contract_in_approval(customer):
         raise BusinessError(codes.CONTRACT_IN_APPROVAL, _("该客户有审批中的合同，不能移入公海"))
 
 
+def _section(name, key, label, records):
+    """A customer-detail section: ``records`` (the newest 20 the caller sees) under ``name`` and
+    its tab, rendered by ``sales/_customer_<name>.html``."""
+    records = list(records[:20])
+    tab = {"key": key, "label": label, "count": len(records), "template": f"sales/_customer_{name}.html"}
+    return {name: records, "tab": tab}
+
+
 def customer_opportunities(actor, customer):
     """The 商机 tab of the customer detail: the opportunities the caller sees, newest 20."""
-    opportunities = list(selectors.opportunity_list(actor=actor, customer_id=customer.pk)[:20])
-    tab = {
-        "key": "deals",
-        "label": _("商机"),
-        "count": len(opportunities),
-        "template": "sales/_customer_opportunities.html",
-    }
-    return {"opportunities": opportunities, "tab": tab}
+    return _section(
+        "opportunities", "deals", _("商机"), selectors.opportunity_list(actor=actor, customer_id=customer.pk)
+    )
 
 
 def customer_contracts(actor, customer):
     """The 合同 tab of the customer detail: the contracts the caller sees, newest 20."""
-    contracts = list(selectors.contract_list(actor=actor, customer_id=customer.pk)[:20])
-    tab = {
-        "key": "contracts",
-        "label": _("合同"),
-        "count": len(contracts),
-        "template": "sales/_customer_contracts.html",
-    }
-    return {"contracts": contracts, "tab": tab}
+    return _section(
+        "contracts", "contracts", _("合同"), selectors.contract_list(actor=actor, customer_id=customer.pk)
+    )
 
 
 hooks.register(hooks.DEAL_SOURCES, statuses)
