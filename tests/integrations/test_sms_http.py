@@ -1,6 +1,7 @@
 """SMS providers: the HTTP one against a local server, the sandbox outbox, and the selection."""
 
 import json
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -77,16 +78,28 @@ def test_http_provider_raises_sms_failed_on_an_error_answer(sms_server, status):
     assert len(sms_server.received) == 1
 
 
-def test_http_provider_raises_sms_failed_when_nobody_answers(sms_server):
+def test_http_provider_raises_sms_failed_when_nobody_answers(sms_server, caplog):
     url = sms_server.url
     sms_server.shutdown()
     sms_server.server_close()
 
-    with pytest.raises(sms.SmsError) as raised:
-        sms.HttpSmsProvider(url, "provider-secret", timeout=2).send("13800138000", "text")
+    with caplog.at_level(logging.WARNING, logger="tidecrm.providers"):
+        with pytest.raises(sms.SmsError) as raised:
+            sms.HttpSmsProvider(url, "provider-secret", timeout=2).send("13800138000", "text")
 
+    # The caller gets a fixed answer; the network error's own text is in the provider log only.
+    network_error = str(raised.value.__cause__)
+    assert network_error
     assert raised.value.code == "sms_failed"
-    assert "reason" in raised.value.details
+    assert raised.value.as_dict() == {
+        "code": "sms_failed",
+        "message": "短信发送失败，请稍后重试",
+        "details": {"provider": "http"},
+    }
+    assert network_error not in str(raised.value.as_dict())
+    assert [record.getMessage() for record in caplog.records if record.name == "tidecrm.providers"] == [
+        f"sms send via http not accepted reason={network_error}"
+    ]
 
 
 def test_sandbox_provider_writes_the_outbox(db):

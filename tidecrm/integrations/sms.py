@@ -62,7 +62,10 @@ class HttpSmsProvider(SmsProvider):
                 if not 200 <= response.status < 300:
                     raise SmsError()
         except OSError as error:
-            raise SmsError(details={"reason": str(error)}) from error
+            # The error's text (refused connection, timeout, HTTP status) is for the operator: it goes
+            # to the provider log only. The caller gets the fixed message and the provider's name.
+            logs.providers.warning("sms send via %s not accepted reason=%s", self.name, error)
+            raise SmsError(details={"provider": self.name}) from error
 
 
 def get_provider() -> SmsProvider:
