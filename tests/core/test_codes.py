@@ -20,7 +20,9 @@ PACKAGE = Path(tidecrm.__file__).parent
 # Where the codes are defined: the error classes' ``default_code`` and the constants themselves.
 DEFINITION_FILES = {"core/errors.py", "core/codes.py"}
 
-ROOT_ERROR = "BusinessError"
+# The classes that carry a code as their first positional argument: the API's errors, and the
+# refusals of core.sheets (an import maps them to its own refusal, code unchanged).
+ROOT_CLASSES = ("BusinessError", "Refusal")
 # Error classes whose first positional argument is not the code (``ValidationFailed(fields, ...,
 # code=...)``): only their ``code=`` keyword is checked. Subclasses inherit the rule.
 CODE_KEYWORD_ONLY = {"ValidationFailed"}
@@ -51,7 +53,7 @@ def _error_classes():
                 for base in node.bases:
                     names.add(base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", None))
                 bases[node.name] = names
-    classes = {ROOT_ERROR: False}
+    classes = dict.fromkeys(ROOT_CLASSES, False)
     changed = True
     while changed:
         changed = False
@@ -88,12 +90,20 @@ def _literals(node, *, formatted):
 
 
 def literal_codes():
-    """Return ``[(file:line, code)]``: every error constructed with a literal code."""
+    """Return ``[(file:line, code)]``: every error or refusal constructed with a literal code, and
+    every refusal handed back as a row dict ``{"refusal": ...}`` (core.sheet_reader's child)."""
     found = []
     for relative, tree in SOURCES:
         if relative in DEFINITION_FILES:
             continue
         for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value == "refusal":
+                        found += [
+                            (f"{relative}:{node.lineno}", code) for code in _literals(value, formatted=True)
+                        ]
+                continue
             if not isinstance(node, ast.Call) or _called_name(node) not in ERROR_CLASSES:
                 continue
             arguments = [keyword.value for keyword in node.keywords if keyword.arg == "code"]
@@ -139,9 +149,14 @@ def _module(relative):
 
 
 def test_the_error_classes_are_found():
-    assert {"BusinessError", "NotFound", "PermissionDenied", "ValidationFailed", "Throttled"} <= set(
-        ERROR_CLASSES
-    )
+    assert {
+        "BusinessError",
+        "NotFound",
+        "PermissionDenied",
+        "ValidationFailed",
+        "Throttled",
+        "Refusal",
+    } <= set(ERROR_CLASSES)
     assert ERROR_CLASSES["ValidationFailed"] and not ERROR_CLASSES["NotFound"]
 
 

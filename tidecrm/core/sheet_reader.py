@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tidecrm.core import sheets
+from tidecrm.core import codes, sheets
 from tidecrm.core.sheets import CFB_MAGIC, ZIP_MAGIC, Refusal, cell_text
 
 logger = logging.getLogger(__name__)
@@ -41,11 +41,11 @@ def read_rows(path, *, max_rows):
                 table.append(row)
                 cells += len(row)
                 if len(table) > max_rows + 1:
-                    raise Refusal("too_many_rows")
+                    raise Refusal(codes.TOO_MANY_ROWS)
                 if cells > sheets.MAX_CELLS:
-                    raise Refusal("file_too_complex", reason="range", rows=len(table), columns=len(row))
+                    raise Refusal(codes.FILE_TOO_COMPLEX, reason="range", rows=len(table), columns=len(row))
     if len(table) < 2:
-        raise Refusal("empty_file")
+        raise Refusal(codes.EMPTY_FILE)
     width = len(table[0])
     return table[0], [(row + [""] * width)[:width] for row in table[1:]]
 
@@ -58,19 +58,19 @@ def _workbook_rows(path, max_rows):
     except Exception as error:  # noqa: BLE001 - any parser failure means "not a spreadsheet we can read"
         text = str(error).lower()
         raise Refusal(
-            "file_encrypted" if "password" in text or "encrypt" in text else "invalid_file"
+            codes.FILE_ENCRYPTED if "password" in text or "encrypt" in text else codes.INVALID_FILE
         ) from None
     if sheet.merged_cell_ranges:
-        raise Refusal("merged_cells")
+        raise Refusal(codes.MERGED_CELLS)
     if sheet.height * sheet.width > sheets.MAX_CELLS:
-        raise Refusal("file_too_complex", reason="range", rows=sheet.height, columns=sheet.width)
+        raise Refusal(codes.FILE_TOO_COMPLEX, reason="range", rows=sheet.height, columns=sheet.width)
     table = []
     for values in sheet.iter_rows():
         row = [cell_text(value) for value in values]
         if any(row):
             table.append(row)
             if len(table) > max_rows + 1:
-                raise Refusal("too_many_rows")
+                raise Refusal(codes.TOO_MANY_ROWS)
     return table
 
 
@@ -98,7 +98,7 @@ def parse_file(path, *, max_rows, memory_bytes, cpu_seconds, wall_seconds):
                 check=False,
             )
         except subprocess.TimeoutExpired:  # run() has killed it
-            raise Refusal("file_too_complex", reason="limits") from None
+            raise Refusal(codes.FILE_TOO_COMPLEX, reason="limits") from None
         if child.returncode != 0 or not os.path.exists(target):
             logger.warning(
                 "spreadsheet reader exited with %s: %s",
@@ -107,8 +107,8 @@ def parse_file(path, *, max_rows, memory_bytes, cpu_seconds, wall_seconds):
             )
             # Killed (a signal: out of memory, out of CPU) or out of memory inside Python.
             if child.returncode < 0:
-                raise Refusal("file_too_complex", reason="limits")
-            raise Refusal("invalid_file")
+                raise Refusal(codes.FILE_TOO_COMPLEX, reason="limits")
+            raise Refusal(codes.INVALID_FILE)
         with open(target, "rb") as file:
             result = marshal.loads(file.read())  # written by the child below: plain lists and strings
     if "refusal" in result:
@@ -139,7 +139,7 @@ def main(argv):
     except Refusal as refusal:
         result = {"refusal": refusal.code, "details": refusal.details}
     except MemoryError:
-        result = {"refusal": "file_too_complex", "details": {"reason": "limits"}}
+        result = {"refusal": codes.FILE_TOO_COMPLEX, "details": {"reason": "limits"}}
     partial = f"{target}.partial"
     with open(partial, "wb") as file:
         file.write(marshal.dumps(result))  # the same interpreter reads it back, faster than JSON

@@ -29,6 +29,8 @@ import zlib
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
+from tidecrm.core import codes
+
 logger = logging.getLogger(__name__)
 
 # The used range of a sheet (rows x columns between its first and last value): calamine
@@ -55,9 +57,9 @@ CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: an xls, or an encrypted
 class Refusal(Exception):
     """A file refused before or while reading it: a stable ``code`` and ``details``.
 
-    Codes: ``invalid_file``, ``file_encrypted``, ``file_too_complex`` (details ``reason``:
-    range, size, ratio, shared_strings, line, limits), ``empty_file``, ``too_many_rows``,
-    ``merged_cells``.
+    Codes (constants of :mod:`tidecrm.core.codes`): ``invalid_file``, ``file_encrypted``,
+    ``file_too_complex`` (details ``reason``: range, size, ratio, shared_strings, line, limits),
+    ``empty_file``, ``too_many_rows``, ``merged_cells``.
     """
 
     def __init__(self, code, **details):
@@ -104,7 +106,7 @@ def _survey_xlsx(content, max_rows):
         archive = zipfile.ZipFile(io.BytesIO(content))
         members = archive.infolist()
     except Exception:  # noqa: BLE001 - whatever zipfile makes of it, it is not a workbook
-        raise Refusal("invalid_file") from None
+        raise Refusal(codes.INVALID_FILE) from None
     _check_members(members)
     sheet = _first_sheet(archive, {member.filename for member in members})
     scanner = _SheetScanner(max_rows)
@@ -122,26 +124,26 @@ def _check_members(members):
     """Refuse from the zip's directory alone: encryption, odd compression, ambiguous names,
     too many or too big members (declared sizes: :func:`_inflate` holds each member to them)."""
     if len(members) > MAX_MEMBERS:
-        raise Refusal("file_too_complex", reason="size")
+        raise Refusal(codes.FILE_TOO_COMPLEX, reason="size")
     names = set()
     for member in members:
         if member.filename in names:  # two readers may pick different ones
-            raise Refusal("invalid_file")
+            raise Refusal(codes.INVALID_FILE)
         names.add(member.filename)
         if member.flag_bits & 0x1:
-            raise Refusal("file_encrypted")
+            raise Refusal(codes.FILE_ENCRYPTED)
         if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise Refusal("invalid_file")
+            raise Refusal(codes.INVALID_FILE)
         if member.file_size > RATIO_FLOOR_BYTES and member.file_size > MAX_RATIO * max(
             member.compress_size, 1
         ):
-            raise Refusal("file_too_complex", reason="ratio")
+            raise Refusal(codes.FILE_TOO_COMPLEX, reason="ratio")
         if posixpath.basename(member.filename).lower().startswith("sharedstrings") and (
             member.file_size > MAX_SHARED_STRINGS_BYTES
         ):
-            raise Refusal("file_too_complex", reason="shared_strings")
+            raise Refusal(codes.FILE_TOO_COMPLEX, reason="shared_strings")
     if sum(member.file_size for member in members) > MAX_UNCOMPRESSED_BYTES:
-        raise Refusal("file_too_complex", reason="size")
+        raise Refusal(codes.FILE_TOO_COMPLEX, reason="size")
 
 
 def _inflate(content, member):
@@ -167,7 +169,7 @@ def _inflate(content, member):
         if produced != member.file_size or crc != member.CRC:
             raise ValueError("size or CRC mismatch")
     except (ValueError, struct.error, zlib.error):
-        raise Refusal("invalid_file") from None
+        raise Refusal(codes.INVALID_FILE) from None
 
 
 def _pieces(data, compress_type):
@@ -193,7 +195,7 @@ def _pieces(data, compress_type):
 def _small_part(archive, name):
     info = archive.getinfo(name)
     if info.file_size > MAX_PART_BYTES:
-        raise Refusal("file_too_complex", reason="size")
+        raise Refusal(codes.FILE_TOO_COMPLEX, reason="size")
     return ElementTree.fromstring(archive.read(name))
 
 
@@ -204,7 +206,7 @@ def _local(tag):
 def _first_sheet(archive, names):
     """Return the member name of the workbook's first sheet, where calamine looks for it."""
     if "xl/workbook.xml" not in names:
-        raise Refusal("invalid_file")  # not an xlsx (an ods, an xlsb, a docx ...)
+        raise Refusal(codes.INVALID_FILE)  # not an xlsx (an ods, an xlsb, a docx ...)
     try:
         sheet = next(e for e in _small_part(archive, "xl/workbook.xml").iter() if _local(e.tag) == "sheet")
         relation = next(value for key, value in sheet.attrib.items() if _local(key) == "id")
@@ -217,11 +219,11 @@ def _first_sheet(archive, names):
     except Refusal:
         raise
     except Exception:  # noqa: BLE001 - no sheet, bad XML, missing relationship: unreadable
-        raise Refusal("invalid_file") from None
+        raise Refusal(codes.INVALID_FILE) from None
     name = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
     name = posixpath.normpath(name)
     if name not in names:
-        raise Refusal("invalid_file")
+        raise Refusal(codes.INVALID_FILE)
     return name
 
 
@@ -305,7 +307,7 @@ class _SheetScanner:
 
     def _keep(self, buffer):
         if len(buffer) > MAX_ROW_BYTES:
-            raise Refusal("file_too_complex", reason="size")
+            raise Refusal(codes.FILE_TOO_COMPLEX, reason="size")
         self._carry = buffer
 
     def _check_dimension(self, head):
@@ -316,7 +318,7 @@ class _SheetScanner:
         rows = abs(int(last_row or first_row) - int(first_row)) + 1
         columns = abs(_column(last_column or first_column) - _column(first_column)) + 1
         if rows * columns > MAX_CELLS:
-            raise Refusal("file_too_complex", reason="range", rows=rows, columns=columns)
+            raise Refusal(codes.FILE_TOO_COMPLEX, reason="range", rows=rows, columns=columns)
 
     def _rows(self, segment):
         if len(self.candidates) < HEADER_CANDIDATES:
@@ -356,7 +358,7 @@ class _SheetScanner:
 
     def _count(self, first_row, last_row, first_column, last_column):
         if self.rows > self.max_rows + 1:
-            raise Refusal("too_many_rows")
+            raise Refusal(codes.TOO_MANY_ROWS)
         if self._bounds is None:
             self._bounds = [first_row, last_row, first_column, last_column]
         else:
@@ -366,13 +368,13 @@ class _SheetScanner:
         first_row, last_row, first_column, last_column = self._bounds
         rows, columns = last_row - first_row + 1, last_column - first_column + 1
         if rows * columns > MAX_CELLS:
-            raise Refusal("file_too_complex", reason="range", rows=rows, columns=columns)
+            raise Refusal(codes.FILE_TOO_COMPLEX, reason="range", rows=rows, columns=columns)
 
     def finish(self):
         if self.merged:
-            raise Refusal("merged_cells")
+            raise Refusal(codes.MERGED_CELLS)
         if self.rows < 2:
-            raise Refusal("empty_file")
+            raise Refusal(codes.EMPTY_FILE)
 
 
 def _header_row(archive, candidates):
@@ -457,9 +459,9 @@ def _shared_strings(archive, last):
 def _survey_cfb(content):
     names = {name.lower() for name in _cfb_names(content)}
     if names & {"encryptedpackage", "encryptioninfo"}:
-        raise Refusal("file_encrypted")  # an xlsx with a password to open it
+        raise Refusal(codes.FILE_ENCRYPTED)  # an xlsx with a password to open it
     if not names & {"workbook", "book"}:
-        raise Refusal("invalid_file")  # a Word document, an msi ...
+        raise Refusal(codes.INVALID_FILE)  # a Word document, an msi ...
     return Survey("xls", None, None)
 
 
@@ -499,7 +501,7 @@ def _cfb_names(content):
             directory = fat[directory]
         return names
     except (ValueError, struct.error):
-        raise Refusal("invalid_file") from None
+        raise Refusal(codes.INVALID_FILE) from None
 
 
 # ---------------------------------------------------------------- csv
@@ -515,11 +517,11 @@ def _survey_csv(content, max_rows):
         if headers is None:
             headers = row
         if rows > max_rows + 1:
-            raise Refusal("too_many_rows")
+            raise Refusal(codes.TOO_MANY_ROWS)
         if cells > MAX_CELLS:
-            raise Refusal("file_too_complex", reason="range", rows=rows, columns=len(row))
+            raise Refusal(codes.FILE_TOO_COMPLEX, reason="range", rows=rows, columns=len(row))
     if rows < 2:
-        raise Refusal("empty_file")
+        raise Refusal(codes.EMPTY_FILE)
     return Survey("csv", headers, rows - 1)
 
 
@@ -532,9 +534,9 @@ def decode_text(content):
         except UnicodeDecodeError:
             continue
     else:
-        raise Refusal("invalid_file")
+        raise Refusal(codes.INVALID_FILE)
     if "\x00" in text:
-        raise Refusal("invalid_file")
+        raise Refusal(codes.INVALID_FILE)
     return text
 
 
@@ -544,11 +546,11 @@ def csv_rows(text):
     def lines():
         for line in io.StringIO(text):
             if len(line) > MAX_LINE_CHARS:
-                raise Refusal("file_too_complex", reason="line")
+                raise Refusal(codes.FILE_TOO_COMPLEX, reason="line")
             yield line
 
     try:
         for row in csv.reader(lines()):
             yield [cell.strip() for cell in row]
     except csv.Error:
-        raise Refusal("invalid_file") from None
+        raise Refusal(codes.INVALID_FILE) from None
