@@ -167,12 +167,12 @@ def start_cached_cluster(data_dir, regenerate):
 def generate(args):
     from django.db import connection, transaction
 
-    from tidecrm.accounts import services as account_services
     from tidecrm.core.tenancy import tenant_context
     from tidecrm.customers import config
     from tidecrm.customers.models import Tag, TagGroup
     from tidecrm.org import services as org_services
     from tidecrm.org.models import Department
+    from tidecrm.signin import services as account_services
 
     started = time.perf_counter()
     admin = account_services.enterprise_register(

@@ -55,12 +55,12 @@ def main():
 
     import xlsxwriter
 
-    from tidecrm.accounts import services as account_services
     from tidecrm.core import imports
     from tidecrm.core.bulk import fast_insert
     from tidecrm.core.models import ImportJob
     from tidecrm.core.tenancy import tenant_context
     from tidecrm.leads.models import Lead
+    from tidecrm.signin import services as account_services
 
     owner = account_services.enterprise_register(
         enterprise_name="基准测试有限公司", admin_name="基准", phone="13000000000", password="Bench1234"

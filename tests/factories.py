@@ -2,10 +2,10 @@
 
 import itertools
 
-from tidecrm.accounts import services as account_services
 from tidecrm.accounts.models import Account
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services as org_services
+from tidecrm.signin import services as account_services
 
 PASSWORD = "Secret123"
 _phones = itertools.count(13900000000)

@@ -2,7 +2,6 @@
 
 from ninja import NinjaAPI
 
-from tidecrm.accounts.api import router as accounts_router
 from tidecrm.core.api import CallerAuth, JsonParser, JsonRenderer, install_error_handlers
 from tidecrm.core.imports_api import router as imports_router
 from tidecrm.customers.api import router as customers_router
@@ -12,6 +11,7 @@ from tidecrm.leads.api import router as leads_router
 from tidecrm.org.api import router as org_router
 from tidecrm.rules.api import router as rules_router
 from tidecrm.sales.api import router as sales_router
+from tidecrm.signin.api import router as accounts_router
 
 api = NinjaAPI(
     title="Tide CRM API",

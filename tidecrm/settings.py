@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "tidecrm.accounts.middleware.AuthenticationMiddleware",
+    "tidecrm.signin.middleware.AuthenticationMiddleware",
     "tidecrm.core.web.BusinessErrorMiddleware",
     "tidecrm.core.security.PathIdMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

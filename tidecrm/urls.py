@@ -21,7 +21,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/v1/<path:rest>", api_not_found),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("", include("tidecrm.accounts.urls")),
+    path("", include("tidecrm.signin.urls")),
     path("", include("tidecrm.shell.urls")),
     path("", include("tidecrm.core.urls")),
     path("org/", include("tidecrm.org.urls")),

@@ -9,11 +9,11 @@ from django.test import Client
 
 from tests import factories
 from tests.accounts.conftest import wrong_code
-from tidecrm.accounts import services
 from tidecrm.accounts.models import Account, ApiToken
-from tidecrm.accounts.services import _common as account_common
 from tidecrm.core import clock
 from tidecrm.core.tenancy import tenant_context
+from tidecrm.signin import services
+from tidecrm.signin.services import _common as account_common
 
 PASSWORD = factories.PASSWORD
 NEW_PASSWORD = "Fresh2026pw"

@@ -1,4 +1,4 @@
-"""Accounts API: the permission matrix (STYLE habit 9) over every route of ``tidecrm/accounts/api.py``.
+"""Accounts API: the permission matrix (STYLE habit 9) over every route of ``tidecrm/signin/api.py``.
 
 The /auth routes are open to anonymous callers; every other route answers anonymous 401. A
 logged-in caller succeeds; an employee without the admin right gets 403; a route that names a
@@ -12,12 +12,12 @@ import pytest
 
 from tests import factories
 from tests.matrix import Case, call, module_world, uncovered_routes
-from tidecrm.accounts import services as account_services
 from tidecrm.accounts.models import Account, ApiToken, Membership, SecurityEvent, VerificationCode
 from tidecrm.core.models import Tenant
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services as org_services
 from tidecrm.org.models import Employee
+from tidecrm.signin import services as account_services
 
 PASSWORD = factories.PASSWORD
 NEW_PASSWORD = "NewSecret456"

@@ -1,4 +1,4 @@
-"""Pages of accounts (tidecrm/accounts/views.py) through the Django test client: login, register,
+"""Pages of accounts (tidecrm/signin/views.py) through the Django test client: login, register,
 forgot password, the SMS code partial, sudo, the security log, enterprise switch, CSRF, language."""
 
 import re
@@ -10,11 +10,11 @@ from django.utils import translation
 from tests import factories
 from tidecrm.accounts.models import Account, SecurityEvent
 from tidecrm.accounts.sessions import SESSION_EMPLOYEE, SESSION_SUDO
-from tidecrm.accounts.views import device_summary
 from tidecrm.core import clock
 from tidecrm.core.models import Tenant
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.integrations.models import SandboxSms
+from tidecrm.signin.views import device_summary
 
 PASSWORD = factories.PASSWORD
 NEW_PASSWORD = "Fresh4567"

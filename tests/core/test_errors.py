@@ -77,7 +77,7 @@ def test_unknown_api_path_is_404(enterprise, api):
 
 def test_session_callers_need_the_csrf_token_on_writes(enterprise):
     """The browser session may call the API, but a write without the CSRF token is refused."""
-    from tidecrm.accounts.sessions import session_login
+    from tidecrm.signin.sessions import session_login
 
     client = Client(enforce_csrf_checks=True)
     login = client.get("/login/")  # sets the csrftoken cookie

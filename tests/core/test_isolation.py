@@ -18,7 +18,6 @@ from python_calamine import CalamineWorkbook
 
 from tests import factories
 from tidecrm.accounts.models import ApiToken
-from tidecrm.accounts.services import token_create
 from tidecrm.api import api as ninja_api
 from tidecrm.core import exports, imports
 from tidecrm.core.models import ImportJob, TenantModel, TimelineEvent
@@ -30,6 +29,7 @@ from tidecrm.leads import services as lead_services
 from tidecrm.office.models import ApprovalRequest
 from tidecrm.org.models import Department, Employee
 from tidecrm.sales import services as sales_services
+from tidecrm.signin.services import token_create
 
 BASE = "/api/v1"
 MARKER = "隔离标记"  # in every name of the other enterprise; must never show up in our answers

@@ -5,9 +5,9 @@ from django.test import Client
 
 from tests import factories
 from tests.core.test_imports import xlsx
-from tidecrm.accounts.sessions import session_login
 from tidecrm.core.models import ImportJob
 from tidecrm.core.tenancy import tenant_context
+from tidecrm.signin.sessions import session_login
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

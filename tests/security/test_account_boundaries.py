@@ -9,12 +9,12 @@ import pytest
 from django.test import Client
 
 from tests import factories
-from tidecrm.accounts import services as account_services
 from tidecrm.accounts.models import Account, ApiToken, Membership
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.integrations.models import SandboxSms
 from tidecrm.org import services as org_services
 from tidecrm.org.services import invitations as org_invitations
+from tidecrm.signin import services as account_services
 
 PASSWORD = factories.PASSWORD
 ADMIN_SET = "Init1234"

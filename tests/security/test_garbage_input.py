@@ -231,7 +231,7 @@ def test_a_failing_token_lookup_is_a_wrong_token(db, monkeypatch):
     """Whatever the token parse raises on a credential, the caller is not authenticated."""
     from django.db import DataError
 
-    from tidecrm.accounts import middleware
+    from tidecrm.signin import middleware
 
     def broken(raw):
         raise DataError("bigint out of range")

@@ -15,13 +15,13 @@ from django.test import Client
 from tests import factories
 from tests.conftest import mark_sudo
 from tests.core.test_imports import xlsx
-from tidecrm.accounts import services as account_services
 from tidecrm.accounts.models import Account, ApiToken, Membership
 from tidecrm.core import imports
 from tidecrm.core.models import Tenant
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.integrations.models import SandboxSms
 from tidecrm.org.models import Employee
+from tidecrm.signin import services as account_services
 
 PASSWORD = factories.PASSWORD
 ATTACKER_PASSWORD = "Attack1234"

@@ -5,12 +5,25 @@ belongs to that enterprise alone and has joined it. A new password — set by it
 code or by such an admin — revokes every API token of the account in every enterprise, as it
 already ends the other browser sessions (``sessions.auth_hash``).
 
-This module sits below ``accounts.services`` and ``org.services`` (both import it).
+This module sits below ``signin.services`` and ``org.services`` (both import it), with the
+password rule both apply (SPEC TEN-11).
 """
 
+import re
+
+from django.utils.translation import gettext as _
+
 from tidecrm.core import clock, logs
+from tidecrm.core.errors import ValidationFailed
 
 from .models import Account, ApiToken, Membership
+
+
+def validate_password(password: str | None, field: str = "password") -> None:
+    """Raise unless ``password`` has ≥ 8 characters with letters and digits (TEN-11)."""
+    password = password or ""
+    if len(password) < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        raise ValidationFailed({field: [_("密码至少8位，且须同时包含字母和数字")]})
 
 
 def is_exclusive_to(account: Account, enterprise_id: int) -> bool:
@@ -25,12 +38,9 @@ def is_exclusive_to(account: Account, enterprise_id: int) -> bool:
 
 def revoke_tokens(account: Account) -> int:
     """Revoke every live API token of the account's employees, in every enterprise; return how many."""
-    from tidecrm.org.models import Employee
-
     enterprise_ids = list(Membership.objects.filter(account=account).values_list("enterprise_id", flat=True))
-    employee_ids = Employee.unscoped.filter(tenant_id__in=enterprise_ids, account=account).values("pk")
     revoked = ApiToken.unscoped.filter(
-        tenant_id__in=enterprise_ids, employee_id__in=employee_ids, revoked_at__isnull=True
+        tenant_id__in=enterprise_ids, employee__account=account, revoked_at__isnull=True
     ).update(revoked_at=clock.now())
     if revoked:
         logs.login.info("tokens revoked by a new password account=%s count=%s", account.pk, revoked)

@@ -1,6 +1,8 @@
-"""Bind a login to the browser session and read it back (used by the middleware and pages)."""
+"""The browser session's marks of a login: the keys, the password digest that ends other sessions,
+and sudo mode's freshness (Q-21). Binding an employee to a session is ``tidecrm.signin.sessions``."""
 
 import hashlib
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -8,8 +10,6 @@ from django.conf import settings
 from tidecrm.core import clock
 
 if TYPE_CHECKING:
-    from tidecrm.org.models import Employee
-
     from .models import Account
 
 SESSION_ACCOUNT = "_account_id"
@@ -23,24 +23,6 @@ def auth_hash(account: "Account") -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}:{account.password}".encode()).hexdigest()[:32]
 
 
-def session_login(request: Any, employee: "Employee") -> None:
-    """Bind ``employee`` to the browser session (a new session key) and to this request."""
-    request.session.cycle_key()
-    request.session[SESSION_ACCOUNT] = employee.account_id
-    request.session[SESSION_EMPLOYEE] = employee.pk
-    request.session[SESSION_AUTH_HASH] = auth_hash(employee.account)
-    request.session.pop(SESSION_SUDO, None)
-    request.employee = employee
-    request.tenant = employee.tenant
-    request.account = employee.account
-
-
-def session_switch(request: Any, employee: "Employee") -> None:
-    """Move the session to another enterprise of the same account."""
-    request.session[SESSION_EMPLOYEE] = employee.pk
-    request.session.pop(SESSION_SUDO, None)
-
-
 def session_logout(request: Any) -> None:
     """End the browser session and forget the caller on this request."""
     request.session.flush()
@@ -50,3 +32,14 @@ def session_logout(request: Any) -> None:
 def sudo_mark(request: Any) -> None:
     """Mark the session as freshly re-authenticated (sudo mode, Q-21)."""
     request.session[SESSION_SUDO] = clock.now().isoformat()
+
+
+def sudo_is_fresh(sudo_at_iso: str | None) -> bool:
+    """Return whether a sudo timestamp (ISO text from the session) is within SUDO_MINUTES."""
+    if not sudo_at_iso:
+        return False
+    try:
+        moment = datetime.fromisoformat(sudo_at_iso)
+    except ValueError:
+        return False
+    return clock.now() - moment < timedelta(minutes=settings.SUDO_MINUTES)

@@ -15,8 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from tidecrm.core.web import is_htmx, login_required
 
-from .services import sudo_is_fresh
-from .sessions import SESSION_SUDO
+from .sessions import SESSION_SUDO, sudo_is_fresh
 
 
 def sudo_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:

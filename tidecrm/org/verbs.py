@@ -2,7 +2,7 @@
 
 A verb is ``<object>.<event>`` and is stored as written (``TimelineEvent.verb``): the audit and
 the tests match on the value, so a value never changes. The enterprise's registration and owner
-transfer are accounts' verbs: :mod:`tidecrm.accounts.verbs`.
+transfer are sign-in's verbs: :mod:`tidecrm.signin.verbs`.
 
 Built verbs (not listed here): every employee status change is ``employee.<action>``, one verb
 per key of ``services.employees.STATUS_CHANGES`` (``employee.disable``, ``.enable``,

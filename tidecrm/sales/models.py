@@ -3,6 +3,7 @@ products and categories, contracts with numbering and approval, payment plans, p
 invoices, and orders behind a feature switch. Money is ``Decimal`` with two places."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from tidecrm.core import clock
 from tidecrm.core.models import TenantModel
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
 

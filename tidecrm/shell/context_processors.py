@@ -2,8 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from tidecrm.accounts.services import memberships
 from tidecrm.core.pagination import PAGE_SIZES
+from tidecrm.signin.services import memberships
 
 # Left navigation by module (issue: 客户管理, 线索, 商机/合同, 统计, 办公, 设置). Entries whose
 # URL is not built yet show as "即将上线" so the shell is complete from day one.

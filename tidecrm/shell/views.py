@@ -8,14 +8,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tidecrm.accounts import services as account_services
-from tidecrm.accounts.middleware import client_ip
 from tidecrm.accounts.web import sudo_required
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.pagination import Page, clamp_page
 from tidecrm.core.web import is_htmx, login_required, parse_int
 from tidecrm.org import services as org_services
 from tidecrm.org.models import Employee
+from tidecrm.signin import services as account_services
+from tidecrm.signin.middleware import client_ip
 
 # The workbench's module cards: (icon, avatar colour, title, what it holds).
 WORKBENCH_MODULES = (

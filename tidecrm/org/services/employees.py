@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tidecrm.accounts.credentials import validate_password
 from tidecrm.accounts.models import Account, Membership
 from tidecrm.core import clock, codes, timeline
 from tidecrm.core.bulk import BulkResult, each_independently
@@ -91,7 +92,7 @@ def employee_create(
     must be changed at the first web login). A phone that already has an account is *invited*:
     the employee is 未激活 with ``invitation="pending"``, the account is not linked for login, no
     password is written, and the person is told by SMS; they join by choosing the enterprise
-    after logging in with their own credentials (``accounts.services.invitation_accept``).
+    after logging in with their own credentials (``signin.services.invitation_accept``).
     No role given → 普通员工 (ROLE-11).
     """
     phone = normalize_phone(phone)
@@ -121,8 +122,6 @@ def employee_create(
                 )
                 account = Account(phone=phone, email=login_email)
                 if password:
-                    from tidecrm.accounts.services import validate_password
-
                     validate_password(password)
                     account.set_password(password)
                     account.password_enterprise_id = tenant_id  # known to this enterprise's admin

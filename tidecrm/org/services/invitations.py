@@ -63,7 +63,7 @@ def _send_invitation(employee: Employee, actor: Employee | None) -> None:
 def invitation_join(*, employee: Employee) -> Employee:
     """The invited person accepted: the employee becomes 在职 (needs a free seat, TEN-18).
 
-    Called by ``accounts.services.invitation_accept`` inside its transaction, with the
+    Called by ``signin.services.invitation_accept`` inside its transaction, with the
     employee's tenant bound; raises ``seats_full`` and changes nothing when no seat is free.
     """
     employee = Employee.objects.select_for_update().get(pk=employee.pk)

@@ -6,7 +6,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tidecrm.accounts import credentials
-from tidecrm.accounts.models import Account
+from tidecrm.accounts.codes import code_send
+from tidecrm.accounts.credentials import validate_password
+from tidecrm.accounts.models import Account, VerificationCode
 from tidecrm.core import codes, timeline
 from tidecrm.core.errors import BusinessError
 from tidecrm.core.permissions import check
@@ -24,8 +26,6 @@ def password_reset_by_admin(*, actor: Employee, employee: Employee, password: st
     enterprises share is never written — the person is sent a reset code instead and the call
     answers ``account_shared`` (409) saying so. The new password revokes the account's API tokens.
     """
-    from tidecrm.accounts.services import validate_password
-
     check(actor, "org.manage_employees")
     _refuse_owner(employee, _("重置密码"))
     # Setting someone's password is logging in as them: it grants their rights to the actor.
@@ -65,9 +65,6 @@ def password_reset_by_admin(*, actor: Employee, employee: Employee, password: st
 
 def _send_reset_code(phone: str) -> bool:
     """Send the person a password-reset code; False when throttled (a code went out just now)."""
-    from tidecrm.accounts.codes import code_send
-    from tidecrm.accounts.models import VerificationCode
-
     try:
         code_send(phone=phone, purpose=VerificationCode.Purpose.RESET)
     except BusinessError:

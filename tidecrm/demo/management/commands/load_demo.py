@@ -3,11 +3,11 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from tidecrm.accounts import services as account_services
 from tidecrm.accounts.models import Account, Membership
 from tidecrm.core.models import Tenant
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services as org_services
+from tidecrm.signin import services as account_services
 
 DEMO_ENTERPRISE = "潮汐演示科技有限公司"
 DEMO_PASSWORD = "Demo1234"  # noqa: S105 - the published demo login

@@ -2,11 +2,10 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from tidecrm.accounts.models import SecurityEvent
 from tidecrm.core.api import DatetimeIn, Id, enum_of
 from tidecrm.core.models import Tenant
 from tidecrm.org.models import Employee
-
-from .models import SecurityEvent
 
 
 class EnterpriseOut(Schema):

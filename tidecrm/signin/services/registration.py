@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from tidecrm.accounts.codes import code_send, code_verify
+from tidecrm.accounts.models import Account, TrustedIP
 from tidecrm.core import clock, codes, hooks, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
 from tidecrm.core.models import Tenant
@@ -12,8 +14,6 @@ from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services as org_services
 
 from .. import verbs
-from ..codes import code_send, code_verify
-from ..models import Account, TrustedIP
 from ._common import (
     Kind,
     LoginResult,

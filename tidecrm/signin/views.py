@@ -13,6 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tidecrm.accounts.codes import RESEND_AFTER
+from tidecrm.accounts.models import SecurityEvent
+from tidecrm.accounts.sessions import session_logout, sudo_mark
+from tidecrm.accounts.web import sudo_required
 from tidecrm.core import codes
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, Throttled, ValidationFailed
 from tidecrm.core.normalize import is_mobile, normalize_phone
@@ -21,11 +25,8 @@ from tidecrm.core.web import is_htmx, login_required, parse_int, safe_next
 from tidecrm.integrations.sms import sandbox_outbox
 
 from . import selectors, services
-from .codes import RESEND_AFTER
 from .middleware import client_ip, device_of
-from .models import SecurityEvent
-from .sessions import session_login, session_logout, session_switch, sudo_mark
-from .web import sudo_required
+from .sessions import session_login, session_switch
 
 
 def _error_context(error):

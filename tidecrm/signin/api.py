@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
+from tidecrm.accounts.models import SecurityEvent
 from tidecrm.core.api import ErrorOut, Id, PageOut, enum_of
 from tidecrm.core.errors import NotFound, PermissionDenied
 from tidecrm.core.pagination import paginate
@@ -13,7 +14,6 @@ from tidecrm.core.tenancy import tenant_context
 
 from . import selectors, services
 from .middleware import client_ip, device_of
-from .models import SecurityEvent
 from .schemas import (
     ApiTokenCreatedOut,
     ApiTokenIn,

@@ -4,13 +4,16 @@ sudo mode and the separate admin password (Q-21, TEN-14), and the super-admin tr
 
 import hashlib
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tidecrm.accounts import credentials
+from tidecrm.accounts.codes import code_send, code_verify
+from tidecrm.accounts.models import Account
+from tidecrm.accounts.sessions import sudo_is_fresh  # noqa: F401 - services' name for it
 from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.models import Tenant
@@ -18,9 +21,7 @@ from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.org import services as org_services
 from tidecrm.org.models import Employee
 
-from .. import credentials, verbs
-from ..codes import code_send, code_verify
-from ..models import Account
+from .. import verbs
 from ._common import (
     Kind,
     Purpose,
@@ -131,17 +132,6 @@ def sudo_enter(*, employee: Employee, password: str, ip: str | None = None, devi
     _clear_failures(key)
     _log(employee, Kind.SUDO, ip=ip, device=device)
     return clock.now()
-
-
-def sudo_is_fresh(sudo_at_iso: str | None) -> bool:
-    """Return whether a sudo timestamp (ISO text from the session) is within SUDO_MINUTES."""
-    if not sudo_at_iso:
-        return False
-    try:
-        moment = datetime.fromisoformat(sudo_at_iso)
-    except ValueError:
-        return False
-    return clock.now() - moment < timedelta(minutes=settings.SUDO_MINUTES)
 
 
 def admin_password_set(*, actor: Employee, enabled: bool, password: str = "") -> Tenant:

@@ -4,6 +4,7 @@ becomes 在职 if a seat is free, SPEC TEN-18) or decline it. Named ``joining`` 
 
 from django.db import transaction
 
+from tidecrm.accounts.models import Account, ApiToken, Membership
 from tidecrm.core import clock
 from tidecrm.core.errors import NotFound
 from tidecrm.core.models import Tenant
@@ -11,7 +12,6 @@ from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services as org_services
 from tidecrm.org.models import Employee
 
-from ..models import Account, ApiToken, Membership
 from ._common import Kind, _check_can_log_in, _log, check_password_opens
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 
+from tidecrm.accounts.sessions import SESSION_AUTH_HASH, SESSION_EMPLOYEE, auth_hash
 from tidecrm.core.api import MAX_ID
 from tidecrm.core.security import client_ip  # noqa: F401 - the one place the caller's IP is read
 from tidecrm.core.tenancy import (
@@ -18,7 +19,6 @@ from tidecrm.core.tenancy import (
 from tidecrm.org.models import Employee
 
 from .services import token_authenticate
-from .sessions import SESSION_AUTH_HASH, SESSION_EMPLOYEE, auth_hash
 
 logger = logging.getLogger(__name__)
 

@@ -5,10 +5,9 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
+from tidecrm.accounts.models import ApiToken, SecurityEvent
 from tidecrm.core.dates import filter_dates
 from tidecrm.core.permissions import check
-
-from .models import ApiToken, SecurityEvent
 
 if TYPE_CHECKING:
     from tidecrm.org.models import Employee

@@ -1,4 +1,4 @@
-"""The timeline verbs of accounts: the enterprise's registration and its owner.
+"""The timeline verbs of signin: the enterprise's registration and its owner.
 
 A verb is ``<object>.<event>`` and is stored as written (``TimelineEvent.verb``): the audit and
 the tests match on the value, so a value never changes. The employee, department and role verbs

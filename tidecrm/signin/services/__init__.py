@@ -1,7 +1,7 @@
 """Registration, login (password, SMS code, new-IP check), throttling, passwords, sudo mode,
 super-admin transfer and API tokens (SPEC TEN-01..26, API.md "Accounts and tenancy").
 
-Callers import the package (``from tidecrm.accounts import services``); the modules hold
+Callers import the package (``from tidecrm.signin import services``); the modules hold
 ``registration``, ``login``, ``joining`` (answering an invitation), ``passwords`` (reset,
 change, sudo, admin password, owner transfer) and ``tokens``, on the shared helpers of
 ``_common`` (password rule, security log, throttling, the gates of a login).

@@ -10,13 +10,13 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tidecrm.accounts.models import ApiToken
 from tidecrm.core import clock, codes, logs
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.models import Tenant
 from tidecrm.org import services as org_services
 from tidecrm.org.models import Employee
 
-from ..models import ApiToken
 from ._common import Kind, _log
 
 

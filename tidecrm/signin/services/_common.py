@@ -3,7 +3,6 @@ the throttle on secrets (TEN-05: five failures lock the key for 15 minutes), the
 makes an unknown login cost what a known one does (issue 11, finding 8), and the gates a login
 passes — the employee's status and enterprise, and a password an enterprise's admin set."""
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,6 +11,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from tidecrm.accounts.credentials import validate_password  # noqa: F401 - the password rule, shared
+from tidecrm.accounts.models import Account, LoginLock, SecurityEvent, VerificationCode
 from tidecrm.core import clock, codes
 from tidecrm.core.errors import BusinessError, Throttled, ValidationFailed
 from tidecrm.core.models import Tenant
@@ -19,17 +20,8 @@ from tidecrm.core.normalize import is_mobile, normalize_phone
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org.models import Employee
 
-from ..models import Account, LoginLock, SecurityEvent, VerificationCode
-
 Purpose = VerificationCode.Purpose
 Kind = SecurityEvent.Kind
-
-
-def validate_password(password: str | None, field: str = "password") -> None:
-    """Raise unless ``password`` has ≥ 8 characters with letters and digits (TEN-11)."""
-    password = password or ""
-    if len(password) < 8 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        raise ValidationFailed({field: [_("密码至少8位，且须同时包含字母和数字")]})
 
 
 def _require_mobile(phone: str | None, field: str = "phone") -> str:

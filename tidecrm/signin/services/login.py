@@ -9,13 +9,13 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from tidecrm.accounts.codes import code_send, code_verify
+from tidecrm.accounts.models import Account, Membership, TrustedIP
 from tidecrm.core import clock, codes, logs
 from tidecrm.core.errors import BusinessError, Throttled
 from tidecrm.core.normalize import is_mobile, mask_email, mask_phone, normalize_phone
 from tidecrm.org.models import Employee
 
-from ..codes import code_send, code_verify
-from ..models import Account, Membership, TrustedIP
 from ._common import (
     Kind,
     LoginResult,
