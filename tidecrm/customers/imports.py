@@ -8,7 +8,7 @@ Every imported customer is what :func:`services.customer_create` would have made
 validation, library, first stage, state and times, one primary contact, tags, a flow row and a
 timeline event), but a chunk is checked and written set-based: the duplicate keys of the chunk
 are looked up with two queries and matched in memory with the library's rule (CUST-14,
-mirroring :func:`services.find_duplicate`, earlier rows of the file included), the owners'
+the one rule of :func:`services.duplicate_rule` that `find_duplicate` applies, earlier rows of the file included), the owners'
 remaining capacity is read once under a lock on them, and the rows are inserted in bulk.
 """
 
@@ -114,8 +114,8 @@ class RowFailed(Exception):
 
 
 class DuplicateIndex:
-    """Customers by duplicate key (name key, contact name key, contact mobile), for the in-memory
-    twin of :func:`services.find_duplicate`. A reference is ``(order, holder, library_id)``:
+    """Customers by duplicate key (name key, contact name key, contact mobile): the in-memory
+    side of :func:`services.find_duplicate`, applying the same :func:`services.duplicate_rule`. A reference is ``(order, holder, library_id)``:
     ``order`` sorts like the database's ``first()`` (existing customers by pk, then file rows)."""
 
     def __init__(self):
@@ -138,23 +138,20 @@ class DuplicateIndex:
                 found = [ref for ref in found if ref[2] == library.pk]
             return {ref[0]: ref for ref in found}
 
-        fields = list(library.duplicate_fields or ["customer_name"])
-        conditions = {field: hits(field) for field in self.keys if field in fields and keys[field]}
-        mobile_hits = conditions.get("contact_mobile") or hits("contact_mobile")
-        if library.duplicate_match == Library.Match.ALL:
-            if conditions and len(conditions) == len(fields):
-                common = set.intersection(*(set(found) for found in conditions.values()))
-                if common:
-                    return next(iter(conditions.values()))[min(common)]
-        else:
-            for found in conditions.values():
-                if found:
-                    return found[min(found)]
-        # One phone, one holder: the mobile is checked whatever the rule (but in "any" mode a
-        # rule on it has already been applied above).
-        all_mode = library.duplicate_match == Library.Match.ALL
-        if keys["contact_mobile"] and (all_mode or "contact_mobile" not in conditions) and mobile_hits:
-            return mobile_hits[min(mobile_hits)]
+        rule = services.duplicate_rule(library, keys)
+        if rule.together:
+            matched = [hits(field) for field in rule.together]
+            common = set.intersection(*(set(found) for found in matched))
+            if common:
+                return matched[0][min(common)]
+        for field in rule.each:
+            found = hits(field)
+            if found:
+                return found[min(found)]
+        if rule.mobile_after:
+            found = hits("contact_mobile")
+            if found:
+                return found[min(found)]
         return None
 
 

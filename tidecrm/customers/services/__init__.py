@@ -37,6 +37,7 @@ from .duplicates import (
     _candidates,
     _duplicate_lock,
     duplicate_of,
+    duplicate_rule,
     find_duplicate,
     held_where,
     holder_of,
@@ -79,6 +80,7 @@ __all__ = [
     "refresh_deal_status",
     # duplicates
     "duplicate_of",
+    "duplicate_rule",
     "find_duplicate",
     "held_where",
     "holder_of",

@@ -3,6 +3,8 @@ one is compared with, by the library's rule (customer name / contact name / cont
 or all), the ``duplicate_customer`` refusal naming the holder, and the lock that serialises the
 check with the insert."""
 
+from dataclasses import dataclass
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -41,43 +43,74 @@ def _candidates(library):
     return live
 
 
+KEY_FIELDS = ("customer_name", "contact_name", "contact_mobile")
+
+
+@dataclass(frozen=True)
+class DuplicateRule:
+    """What a library's rule (CUST-13) compares for one customer's keys — the one definition
+    both :func:`find_duplicate` (SQL) and the import's in-memory index
+    (``customers.imports.DuplicateIndex``) apply.
+
+    ``together``: in ``all`` mode, the fields one customer must match at once (empty unless the
+    customer has a key for every field of the rule); ``each``: in ``any`` mode, the fields tried
+    in order, the first match wins; ``mobile_after``: the contact mobile is checked afterwards
+    whatever the rule (LEAD-27: one phone, one holder), unless ``any`` mode already tried it.
+    """
+
+    together: tuple[str, ...]
+    each: tuple[str, ...]
+    mobile_after: bool
+
+
+def duplicate_rule(library, keys):
+    """Return the :class:`DuplicateRule` of ``library`` for ``keys`` (field → key or keys; an
+    empty key is no key)."""
+    fields = list(library.duplicate_fields or ["customer_name"])
+    present = tuple(field for field in KEY_FIELDS if field in fields and keys.get(field))
+    all_mode = library.duplicate_match == Library.Match.ALL
+    together = present if all_mode and present and len(present) == len(fields) else ()
+    each = () if all_mode else present
+    mobile_after = bool(keys.get("contact_mobile")) and (all_mode or "contact_mobile" not in present)
+    return DuplicateRule(together, each, mobile_after)
+
+
 def find_duplicate(library, *, name_key="", contact_names=(), mobiles=(), exclude_pk=None):
     """Return ``(customer, field)`` that a customer with these keys would duplicate, or None.
 
     The library's rule picks the keys (customer name / contact name / contact mobile) and the
     mode: ``any`` — one key matching is enough; ``all`` — one customer must match every key.
-    Contact mobile is always checked as well (LEAD-27: one phone, one holder).
+    Contact mobile is always checked as well (LEAD-27: one phone, one holder). The rule is
+    :func:`duplicate_rule`.
     """
-    fields = list(library.duplicate_fields or ["customer_name"])
     live = _candidates(library).select_related("owner")
     if exclude_pk:
         live = live.exclude(pk=exclude_pk)
     contact_names = [n.replace(" ", "") for n in contact_names if n]
     mobiles = [m for m in mobiles if m]
-    conditions = {}
-    if "customer_name" in fields and name_key:
-        conditions["customer_name"] = Q(name_key=name_key)
-    if "contact_name" in fields and contact_names:
-        conditions["contact_name"] = Q(
+    conditions = {
+        "customer_name": lambda: Q(name_key=name_key),
+        "contact_name": lambda: Q(
             pk__in=Contact.objects.filter(name_key__in=contact_names).values("customer_id")
-        )
-    mobile_condition = Q(pk__in=Contact.objects.filter(mobile__in=mobiles).values("customer_id"))
-    if "contact_mobile" in fields and mobiles:
-        conditions["contact_mobile"] = mobile_condition
-    if library.duplicate_match == Library.Match.ALL and len(conditions) == len(fields) and conditions:
+        ),
+        "contact_mobile": lambda: Q(pk__in=Contact.objects.filter(mobile__in=mobiles).values("customer_id")),
+    }
+    rule = duplicate_rule(
+        library, {"customer_name": name_key, "contact_name": contact_names, "contact_mobile": mobiles}
+    )
+    if rule.together:
         combined = Q()
-        for condition in conditions.values():
-            combined &= condition
+        for field in rule.together:
+            combined &= conditions[field]()
         found = live.filter(combined).first()
         if found:
-            return found, "+".join(conditions)
-    elif library.duplicate_match != Library.Match.ALL:
-        for field, condition in conditions.items():
-            found = live.filter(condition).first()
-            if found:
-                return found, field
-    if mobiles and (library.duplicate_match == Library.Match.ALL or "contact_mobile" not in conditions):
-        found = live.filter(mobile_condition).first()
+            return found, "+".join(rule.together)
+    for field in rule.each:
+        found = live.filter(conditions[field]()).first()
+        if found:
+            return found, field
+    if rule.mobile_after:
+        found = live.filter(conditions["contact_mobile"]()).first()
         if found:
             return found, "contact_mobile"
     return None
