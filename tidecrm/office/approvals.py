@@ -11,7 +11,9 @@ pending. Two approvers acting at once: the request row is locked, the second one
 ``already_decided``. The CC list is recorded for notification when the request completes.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -29,11 +31,13 @@ Status, Decision = ApprovalRequest.Status, ApprovalAction.Decision
 class Handler:
     object_type: str
     label: str
-    on_approved: callable
-    on_rejected: callable
-    on_withdrawn: callable
-    url: callable = None  # url(object_id) -> page of the record
-    visible: callable = None  # visible(actor, object_id) -> whether the caller may see the record
+    on_approved: Callable[..., Any]
+    on_rejected: Callable[..., Any]
+    on_withdrawn: Callable[..., Any]
+    url: Callable[[int], str] | None = None  # url(object_id) -> page of the record
+    visible: Callable[[Any, int], bool] | None = (
+        None  # visible(actor, object_id) -> whether the caller may see the record
+    )
 
 
 def register(object_type, *, label, on_approved, on_rejected, on_withdrawn, url=None, visible=None):
