@@ -160,7 +160,7 @@ def test_the_current_password_check_is_throttled(enterprise, api, settings):
 
 def test_a_wrong_password_costs_a_hash_for_an_unknown_phone_too(enterprise):
     """Timing: the unknown path hashes as the known one does (counted, not timed)."""
-    # The dummy hash is spent in accounts.services._common: patch check_password there.
+    # The dummy hash is spent in signin.services._common: patch check_password there.
     with mock.patch.object(account_common, "check_password", wraps=account_common.check_password) as dummy:
         with pytest.raises(services.BusinessError):
             services.login_with_password(login=factories.next_phone(), password="Wrong1234", ip="10.2.0.1")

@@ -3,7 +3,7 @@ employee acts.
 
 Every tenant-owned model inherits :class:`tidecrm.core.models.TenantModel`; its default manager
 refuses to build a query while no tenant is bound, so a forgotten scope is an error, not a leak.
-The acting employee is bound beside it (by ``accounts.middleware`` for a request, by the import
+The acting employee is bound beside it (by ``signin.middleware`` for a request, by the import
 job for its uploader) so that log lines can name both (``core.logs``); no query reads it.
 """
 
