@@ -11,6 +11,7 @@ from tidecrm.core.api import ErrorOut, Id, PageOut, enum_of
 from tidecrm.core.errors import NotFound, PermissionDenied
 from tidecrm.core.pagination import paginate
 from tidecrm.core.tenancy import tenant_context
+from tidecrm.org.models import Employee
 
 from . import selectors, services
 from .middleware import client_ip, device_of
@@ -219,8 +220,6 @@ def tokens(request, all: bool = False):  # noqa: A002 - the query parameter's pu
 @router.post("/me/tokens", response={201: ApiTokenCreatedOut, **ERRORS})
 def token_create(request, payload: ApiTokenIn):
     """Create a per-employee API token; the token text is shown only in this answer."""
-    from tidecrm.org.models import Employee
-
     employee = None
     if payload.employee_id and payload.employee_id != request.employee.pk:
         employee = Employee.objects.filter(pk=payload.employee_id, deleted_at__isnull=True).first()

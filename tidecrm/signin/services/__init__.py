@@ -9,7 +9,7 @@ change, sudo, admin password, owner transfer) and ``tokens``, on the shared help
 
 from tidecrm.core.errors import BusinessError, Throttled, ValidationFailed
 
-from ._common import Kind, LoginResult, Purpose, check_password_opens, validate_password
+from ._common import Kind, LoginResult, Purpose, check_password_opens
 from .joining import invitation_accept, invitation_decline
 from .login import (
     TRUSTED_IP_DAYS,
@@ -29,7 +29,6 @@ from .passwords import (
     password_reset,
     password_reset_code_send,
     sudo_enter,
-    sudo_is_fresh,
 )
 from .registration import AGREEMENT_VERSION, enterprise_register, registration_code_send
 from .tokens import _token_hash, token_authenticate, token_create, token_revoke
@@ -62,10 +61,8 @@ __all__ = [
     "password_reset_code_send",
     "registration_code_send",
     "sudo_enter",
-    "sudo_is_fresh",
     "switch_enterprise",
     "token_authenticate",
     "token_create",
     "token_revoke",
-    "validate_password",
 ]

@@ -11,7 +11,6 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from tidecrm.accounts.credentials import validate_password  # noqa: F401 - the password rule, shared
 from tidecrm.accounts.models import Account, LoginLock, SecurityEvent, VerificationCode
 from tidecrm.core import clock, codes
 from tidecrm.core.errors import BusinessError, Throttled, ValidationFailed

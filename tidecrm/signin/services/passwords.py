@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from tidecrm.accounts import credentials
 from tidecrm.accounts.codes import code_send, code_verify
+from tidecrm.accounts.credentials import validate_password
 from tidecrm.accounts.models import Account
-from tidecrm.accounts.sessions import sudo_is_fresh  # noqa: F401 - services' name for it
 from tidecrm.core import clock, codes, timeline
 from tidecrm.core.errors import BusinessError, NotFound, PermissionDenied, ValidationFailed
 from tidecrm.core.models import Tenant
@@ -30,7 +30,6 @@ from ._common import (
     _clear_failures,
     _log,
     _register_failure,
-    validate_password,
 )
 from .login import _accounts_for_login, _log_for_account, memberships
 

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from tidecrm.accounts.codes import code_send, code_verify
+from tidecrm.accounts.credentials import validate_password
 from tidecrm.accounts.models import Account, TrustedIP
 from tidecrm.core import clock, codes, hooks, timeline
 from tidecrm.core.errors import BusinessError, ValidationFailed
@@ -21,7 +22,6 @@ from ._common import (
     _log,
     _require_mobile,
     check_password_opens,
-    validate_password,
 )
 
 AGREEMENT_VERSION = "2026-11"
