@@ -85,6 +85,50 @@ def employee_list(
     ).order_by("id")
 
 
+# The employee picker (components/employee_picker.html) shows at most this many matches.
+PICKER_LIMIT = 20
+
+
+def employee_search(
+    *, actor: Employee, q: str = "", include_resigned: bool = False, limit: int = PICKER_LIMIT
+) -> list[Employee]:
+    """Return up to ``limit`` employees of the bound enterprise for the employee picker, in one query.
+
+    Active employees (and resigned ones when ``include_resigned``: the 原跟进人 filters) whose
+    name contains ``q`` or whose phone contains its digits; names starting with ``q`` first, then
+    by name. Only what the address book shows everyone (name, main department), so no scope.
+    """
+    statuses = [Employee.Status.ACTIVE] + ([Employee.Status.RESIGNED] if include_resigned else [])
+    employees = Employee.objects.filter(status__in=statuses, deleted_at__isnull=True).select_related(
+        "main_department"
+    )
+    q = q.strip()
+    if not q:
+        return list(employees.order_by("name", "id")[:limit])
+    matches = Q(name__icontains=q)
+    if q.isdigit():
+        matches |= Q(phone__contains=q)
+    employees = employees.filter(matches).annotate(
+        starts=Case(When(name__istartswith=q, then=Value(0)), default=Value(1))
+    )
+    return list(employees.order_by("starts", "name", "id")[:limit])
+
+
+def employees_picked(*, actor: Employee, employee_ids: list[int]) -> list[Employee]:
+    """Return the employees of the bound enterprise among ``employee_ids`` (what a picker shows
+    as chosen), by name; ids of other enterprises or of nobody are left out."""
+    ids = [pk for pk in employee_ids if pk]
+    if not ids:
+        return []
+    return list(Employee.objects.filter(pk__in=ids).select_related("main_department").order_by("name", "id"))
+
+
+def employee_picked(*, actor: Employee, employee_id: int | None) -> Employee | None:
+    """Return the employee a single picker shows as chosen, or None (see :func:`employees_picked`)."""
+    picked = employees_picked(actor=actor, employee_ids=[employee_id] if employee_id else [])
+    return picked[0] if picked else None
+
+
 def employee_get(*, actor: Employee, employee_id: int, include_deleted: bool = False) -> Employee:
     """Return one employee of :func:`employee_list` (404 when ``actor`` may not see them)."""
     employee = employee_list(actor=actor, include_deleted=include_deleted).filter(pk=employee_id).first()

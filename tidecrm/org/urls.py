@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import picker, views
 
 urlpatterns = [
     path("", views.org_index, name="org_index"),
     path("departments/new/", views.department_create, name="org_department_create"),
     path("departments/<int:department_id>/edit/", views.department_edit, name="org_department_edit"),
     path("departments/<int:department_id>/delete/", views.department_delete, name="org_department_delete"),
+    path("employees/search/", picker.employee_search, name="org_employee_search"),
     path("employees/new/", views.employee_create, name="org_employee_create"),
     path("employees/bulk/<str:action>/", views.employees_bulk_status, name="org_employees_bulk_status"),
     path("employees/batch/<str:field>/", views.employees_bulk_edit, name="org_employees_bulk_edit"),

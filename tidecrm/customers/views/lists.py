@@ -12,12 +12,13 @@ from django.views.decorators.http import require_POST
 from tidecrm.core.errors import NotFound, ValidationFailed
 from tidecrm.core.pagination import paginate
 from tidecrm.core.web import is_htmx, login_required, parse_date, parse_int
+from tidecrm.org import selectors as org_selectors
 from tidecrm.rules import holding
 
 from .. import config, selectors, services
 from ..access import pool_library_ids
 from ..models import Customer, Library, SavedView
-from ._common import _employees, _toast
+from ._common import _toast
 from .actions import BULK, NEEDS_MODAL
 
 VIEW_TABS = (
@@ -128,7 +129,9 @@ def customer_list(request, view="mine"):
             ("followup", _("最后跟进时间")),
             ("acquired", _("获得时间")),
         ),
-        "owners": _employees() if view in ("all", "bin") else [],
+        "owner_filter": view in ("all", "bin"),
+        "owner_resigned": view == "bin",  # 原跟进人: people who have left too
+        "owner_selected": org_selectors.employee_picked(actor=actor, employee_id=filters["owner_id"]),
         "bulk": [
             b
             for b in BULK[kind]

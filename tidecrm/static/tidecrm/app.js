@@ -92,3 +92,168 @@ function codeButton() {
     },
   };
 }
+
+/* Employee picker (components/employee_picker.html): the page holds only the chosen employee(s);
+   typing asks the server (debounced) for up to 20 matches, shown with their department.
+   ↑ ↓ move, Enter picks, Esc closes; a choice sets the hidden input(s) named like the field and
+   fires "change" on it, so forms, htmx filters and modals read the same name/value as before. */
+function tideEmployeePicker(root) {
+  var input = root.querySelector("[data-picker-input]");
+  var menu = root.querySelector("[data-picker-menu]");
+  var hidden = root.querySelector("[data-picker-value]");
+  var chips = root.querySelector("[data-picker-chips]");
+  var multiple = root.hasAttribute("data-multiple");
+  var results = [];
+  var active = -1;
+  var timer = null;
+  var asked = 0;
+
+  function chosenIds() {
+    if (!multiple) return hidden.value ? [hidden.value] : [];
+    return Array.from(chips.querySelectorAll("input")).map(function (i) { return i.value; });
+  }
+  function open() { menu.classList.add("show"); input.setAttribute("aria-expanded", "true"); }
+  function close() {
+    menu.classList.remove("show");
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+  }
+  function note(text) {
+    menu.innerHTML = "";
+    var line = document.createElement("div");
+    line.className = "dropdown-item-text text-secondary small";
+    line.textContent = text;
+    menu.appendChild(line);
+    open();
+  }
+  function render() {
+    menu.innerHTML = "";
+    if (!results.length) { note(root.dataset.emptyText); return; }
+    results.forEach(function (person, index) {
+      var item = document.createElement("div");
+      item.className = "dropdown-item d-block text-wrap" + (index === active ? " active" : "");
+      item.id = input.id + "-option-" + index;
+      item.setAttribute("role", "option");
+      item.setAttribute("aria-selected", index === active ? "true" : "false");
+      item.dataset.index = index;
+      var name = document.createElement("div");
+      name.textContent = person.name + (person.resigned ? "（" + root.dataset.resignedText + "）" : "");
+      item.appendChild(name);
+      if (person.department) {
+        var department = document.createElement("div");
+        department.className = "small text-secondary";
+        department.textContent = person.department;
+        item.appendChild(department);
+      }
+      menu.appendChild(item);
+    });
+    if (active >= 0) input.setAttribute("aria-activedescendant", input.id + "-option-" + active);
+    open();
+  }
+  function search() {
+    var q = multiple || input.value !== (hidden && hidden.dataset.label) ? input.value.trim() : "";
+    var url = root.dataset.url + "?q=" + encodeURIComponent(q) + (root.hasAttribute("data-resigned") ? "&resigned=1" : "");
+    var ticket = ++asked;
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (data) {
+        if (ticket !== asked || document.activeElement !== input) return;
+        var taken = chosenIds();
+        results = data.results.filter(function (p) { return taken.indexOf(String(p.id)) < 0; });
+        if (!q && root.hasAttribute("data-clearable")) results.unshift({ id: "", name: input.placeholder, department: "" });
+        active = q && results.length ? 0 : -1; // nothing typed: Enter still submits the form
+        render();
+      })
+      .catch(function () { if (ticket === asked) note(root.dataset.errorText); });
+  }
+  function later() { clearTimeout(timer); timer = setTimeout(search, 250); }
+  function changed(target) { target.dispatchEvent(new Event("change", { bubbles: true })); }
+  function pick(person) {
+    if (multiple) {
+      if (person.id !== "") chips.appendChild(chip(person));
+      input.value = "";
+      changed(root);
+    } else {
+      hidden.value = person.id;
+      hidden.dataset.label = person.id === "" ? "" : person.name;
+      input.value = hidden.dataset.label;
+      changed(hidden);
+    }
+    close();
+  }
+  function chip(person) {
+    var span = document.createElement("span");
+    span.className = "badge bg-blue-lt d-inline-flex align-items-center gap-1";
+    span.setAttribute("data-picker-chip", "");
+    var label = document.createElement("span");
+    label.textContent = person.name;
+    var value = document.createElement("input");
+    value.type = "hidden";
+    value.name = root.dataset.name;
+    value.value = person.id;
+    var remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "btn-close";
+    remove.style.width = remove.style.height = ".5rem";
+    remove.setAttribute("aria-label", root.dataset.removeText + " " + person.name);
+    span.append(label, value, remove);
+    return span;
+  }
+  // Keep what the box shows true to the choice: a half-typed name that was not picked goes
+  // away on leaving; an emptied single box means "no choice".
+  function settle() {
+    close();
+    if (multiple) { input.value = ""; return; }
+    if (!input.value.trim() && hidden.value) { hidden.value = ""; hidden.dataset.label = ""; changed(hidden); }
+    input.value = hidden.dataset.label || "";
+  }
+
+  input.addEventListener("focus", later);
+  input.addEventListener("input", later);
+  input.addEventListener("blur", settle);
+  // The box itself carries no value: its own change must not look like a field change.
+  input.addEventListener("change", function (e) { e.stopPropagation(); });
+  input.addEventListener("keydown", function (e) {
+    var shown = menu.classList.contains("show") && results.length;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      if (!shown) { search(); return; }
+      active = (active + (e.key === "ArrowDown" ? 1 : results.length - 1)) % results.length;
+      render();
+      var current = menu.children[active];
+      if (current && current.scrollIntoView) current.scrollIntoView({ block: "nearest" });
+    } else if (e.key === "Enter" && shown && active >= 0) {
+      e.preventDefault();
+      pick(results[active]);
+    } else if (e.key === "Escape" && menu.classList.contains("show")) {
+      e.preventDefault(); // handled: the modal under it stays open
+      close();
+    } else if (e.key === "Backspace" && multiple && !input.value && chips.lastElementChild) {
+      chips.lastElementChild.remove();
+      changed(root);
+    }
+  });
+  // mousedown would blur the box before the click lands (touch too: it follows touchend).
+  menu.addEventListener("mousedown", function (e) { e.preventDefault(); });
+  menu.addEventListener("click", function (e) {
+    var item = e.target.closest("[data-index]");
+    if (item) pick(results[Number(item.dataset.index)]);
+  });
+  if (chips) chips.addEventListener("click", function (e) {
+    if (!e.target.closest(".btn-close")) return;
+    e.target.closest("[data-picker-chip]").remove();
+    changed(root);
+  });
+}
+(function () {
+  function arm(scope) {
+    scope.querySelectorAll("[data-employee-picker]:not([data-armed])").forEach(function (root) {
+      root.setAttribute("data-armed", "1");
+      tideEmployeePicker(root);
+    });
+  }
+  // Pages, and whatever htmx swaps in later (modals, drawers, refreshed forms).
+  if (window.htmx) htmx.onLoad(arm);
+  else document.addEventListener("DOMContentLoaded", function () { arm(document); });
+})();
