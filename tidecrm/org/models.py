@@ -6,7 +6,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from tidecrm.core import clock
-from tidecrm.core.models import TenantModel
+from tidecrm.core.models import Tenant, TenantModel
 
 DATA_SCOPE_MODULES = ("lead", "customer", "opportunity", "contract", "followup", "call", "report", "employee")
 # "employee" is the scope of account administration (ROLE-12): whom a role with 管理员工 may manage.
@@ -222,3 +222,19 @@ class EmployeeDepartment(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["tenant", "department"], name="employee_department_dept")]
+
+
+class OrganisationVersion(TenantModel):
+    """The enterprise's organisation stamp: a new random number with every write to what data
+    scopes are computed from (roles and their scopes, role holders, departments, memberships,
+    supervisors, employees' status). ``org.scopes`` caches resolved scopes per process under it.
+
+    Random rather than counted: a test (or any transaction) that rolls back leaves no number
+    behind that a later enterprise with the same id could meet again. One row per enterprise,
+    read with the token or session lookup (``select_related("tenant__organisation_version")``).
+    """
+
+    tenant = models.OneToOneField(
+        Tenant, on_delete=models.CASCADE, related_name="organisation_version", editable=False
+    )
+    stamp = models.BigIntegerField()

@@ -7,9 +7,16 @@ adds (collaborators). Lists, details, exports and statistics all filter with it,
 outside it is answered 404.
 """
 
-from collections.abc import Iterable
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar, Token
+from typing import Any
 
 from django.db.models import Q
+
+from tidecrm.core.tenancy import require_tenant
 
 from .models import (
     DATA_SCOPE_MODULES,
@@ -18,6 +25,7 @@ from .models import (
     Employee,
     EmployeeDepartment,
     EmployeeRole,
+    OrganisationVersion,
     Role,
 )
 
@@ -101,7 +109,13 @@ def _subtree_member_ids(department_ids: Iterable[int]) -> set[int]:
 
 def visible_owner_ids(actor: Employee, module: str, *, include_subordinates: bool = True) -> list[int] | None:
     """Return the sorted ids of the owners whose records ``actor`` may see in ``module``, or None
-    when the scope is the whole company."""
+    when the scope is the whole company (cached across requests: see :func:`_cached_owners`)."""
+    return _cached_owners(
+        actor, (module, include_subordinates), lambda: _owner_ids(actor, module, include_subordinates)
+    )
+
+
+def _owner_ids(actor: Employee, module: str, include_subordinates: bool) -> list[int] | None:
     scopes, listed_departments = effective_scopes(actor, module)
     if DataScope.COMPANY in scopes:
         return None
@@ -114,6 +128,121 @@ def visible_owner_ids(actor: Employee, module: str, *, include_subordinates: boo
     if department_ids:
         owners |= _subtree_member_ids(department_ids)
     return sorted(owners)
+
+
+# ---------------------------------------------------------------- the scope cache (issue 13)
+#
+# Resolving a scope reads the actor's roles, the supervisor chain below them and the members of
+# department subtrees: four or five queries, ~8 ms for a manager over a 50k-customer team, on
+# every request. The answer only changes when the organisation does, so each process keeps it
+# under the enterprise's organisation stamp (``OrganisationVersion``):
+#
+# - every org service that changes what scopes are computed from calls organisation_changed()
+#   inside its transaction, which gives the enterprise a new random stamp. The new stamp becomes
+#   visible with the change itself (one commit), in every process;
+# - a request reads the stamp with its caller (the token or session lookup selects the row with
+#   the tenant: no extra query) before it reads anything a scope is computed from, and binds it
+#   (bind_organisation_stamp). Under READ COMMITTED an entry stored under stamp S is therefore
+#   computed from data at least as new as S; a request that reads the newer stamp never uses it;
+# - a request that changes the organisation itself stops using the cache at once (its own reads
+#   see uncommitted rows, which must not outlive a rollback), and so does any code with no bound
+#   stamp (jobs, commands, tests calling selectors), which computes as before;
+# - what the tenant row says (the super admin, 上级自动可见下级数据) is part of the key, read
+#   fresh with every request.
+#
+# The cache is bounded by the number of ids it holds (CACHE_MAX_IDS, ~20 MB), oldest out first.
+
+CACHE_MAX_IDS = 500_000
+
+
+class _Binding:
+    """A request's enterprise and the organisation stamp it read (None: do not cache)."""
+
+    __slots__ = ("stamp", "tenant_id")
+
+    def __init__(self, tenant_id: int, stamp: int | None) -> None:
+        self.tenant_id, self.stamp = tenant_id, stamp
+
+
+_binding: ContextVar[_Binding | None] = ContextVar("organisation_stamp", default=None)
+_cache: OrderedDict[tuple[Any, ...], tuple[int, ...] | None] = OrderedDict()
+_cache_lock = threading.Lock()
+_cached_ids = 0
+
+
+def organisation_stamp(tenant: Any) -> int | None:
+    """Return the organisation stamp of ``tenant`` (as selected with it), or None if it has none."""
+    try:
+        return tenant.organisation_version.stamp
+    except OrganisationVersion.DoesNotExist:
+        return None
+
+
+def bind_organisation_stamp(tenant: Any) -> Token[_Binding | None]:
+    """Bind the organisation stamp of ``tenant`` (the request's enterprise, or None) for this
+    request; return the token for :func:`reset_organisation_stamp`."""
+    binding = _Binding(tenant.pk, organisation_stamp(tenant)) if tenant is not None else None
+    return _binding.set(binding)
+
+
+def reset_organisation_stamp(token: Token[_Binding | None]) -> None:
+    _binding.reset(token)
+
+
+def organisation_changed(tenant_id: int | None = None) -> None:
+    """Record that the organisation of ``tenant_id`` (default: the bound enterprise) changed: a
+    new stamp, in the caller's transaction, so every process stops using the scopes it cached."""
+    tenant_id = tenant_id or require_tenant().pk
+    OrganisationVersion.unscoped.bulk_create(
+        [OrganisationVersion(tenant_id=tenant_id, stamp=secrets.randbits(62))],
+        update_conflicts=True,
+        unique_fields=["tenant"],
+        update_fields=["stamp"],
+    )
+    binding = _binding.get()
+    if binding is not None and binding.tenant_id == tenant_id:
+        binding.stamp = None
+
+
+def _cached_owners(
+    actor: Employee, key: tuple[Any, ...], compute: Callable[[], list[int] | None]
+) -> list[int] | None:
+    global _cached_ids
+    binding = _binding.get()
+    if binding is None or binding.stamp is None or binding.tenant_id != actor.tenant_id:
+        return compute()
+    tenant = actor.tenant
+    full_key = (
+        actor.tenant_id,
+        binding.stamp,
+        tenant.owner_id,
+        tenant.supervisors_see_subordinates,
+        actor.pk,
+        *key,
+    )
+    with _cache_lock:
+        if full_key in _cache:
+            _cache.move_to_end(full_key)
+            found = _cache[full_key]
+            return None if found is None else list(found)
+    owners = compute()
+    value = None if owners is None else tuple(owners)
+    with _cache_lock:
+        if full_key not in _cache:
+            _cache[full_key] = value
+            _cached_ids += len(value or ()) + 1
+            while _cached_ids > CACHE_MAX_IDS and _cache:
+                _old_key, old = _cache.popitem(last=False)
+                _cached_ids -= len(old or ()) + 1
+    return owners
+
+
+def clear_scope_cache() -> None:
+    """Forget every cached scope of this process (tests)."""
+    global _cached_ids
+    with _cache_lock:
+        _cache.clear()
+        _cached_ids = 0
 
 
 # 员工管理 reads its scope without the supervisor rule (a supervisor does not administer reports).

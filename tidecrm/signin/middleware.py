@@ -16,6 +16,7 @@ from tidecrm.core.tenancy import (
     set_current_employee,
     set_current_tenant,
 )
+from tidecrm.org import scopes
 from tidecrm.org.models import Employee
 
 from .services import token_authenticate
@@ -73,7 +74,7 @@ class AuthenticationMiddleware:
                 request.auth_method = "invalid_token"
         elif SESSION_EMPLOYEE in request.session:
             employee = (
-                Employee.unscoped.select_related("tenant", "account")
+                Employee.unscoped.select_related("tenant__organisation_version", "account")
                 .filter(pk=request.session[SESSION_EMPLOYEE], deleted_at__isnull=True)
                 .first()
             )
@@ -89,9 +90,12 @@ class AuthenticationMiddleware:
                 request.session.flush()
         token = set_current_tenant(request.tenant)
         employee_token = set_current_employee(request.employee)  # for the log lines (core.logs)
+        # Read with the caller, before anything a data scope is computed from (org.scopes).
+        stamp_token = scopes.bind_organisation_stamp(request.tenant)
         try:
             return self.get_response(request)
         finally:
+            scopes.reset_organisation_stamp(stamp_token)
             reset_current_employee(employee_token)
             reset_current_tenant(token)
 

@@ -16,6 +16,7 @@ from tidecrm.core.permissions import check
 
 from .. import verbs
 from ..models import Department, Employee, EmployeeDepartment
+from ..scopes import organisation_changed
 from ._common import _employee_or_404
 from .administration import _check_administration
 
@@ -59,6 +60,7 @@ def department_create(
             department.path = f"{parent.path if parent else '/'}{department.pk}/"
             department.save(update_fields=["path"])
             timeline.record(actor=actor, verb=verbs.DEPARTMENT_CREATED, obj=department)
+            organisation_changed(department.tenant_id)
     except IntegrityError:
         raise BusinessError(codes.DUPLICATE_DEPARTMENT, _("同级部门下已有同名部门"), status=409)
     return department
@@ -110,6 +112,7 @@ def department_update(
             raise BusinessError(codes.DUPLICATE_DEPARTMENT, _("同级部门下已有同名部门"), status=409)
         if changes:
             timeline.record(actor=actor, verb=verbs.DEPARTMENT_UPDATED, obj=department, changes=changes)
+        organisation_changed(department.tenant_id)
     department.refresh_from_db()
     return department
 
@@ -153,3 +156,4 @@ def department_delete(*, actor: Employee, department: Department) -> None:
         for listener in hooks.each(hooks.DEPARTMENT_DELETING):  # e.g. customers: pool targets
             listener(department)
         department.delete()
+        organisation_changed(department.tenant_id)

@@ -22,6 +22,7 @@ from tidecrm.core.permissions import check
 
 from .. import verbs
 from ..models import Department, Employee, EmployeeDepartment, EmployeeRole, Role
+from ..scopes import organisation_changed
 from ._common import SEAT_STATUSES, Status, _check_seat_free, _employee_or_404
 from .administration import _check_administration, _refuse_owner
 from .invitations import _check_invitations_allowed, _send_invitation
@@ -184,6 +185,7 @@ def employee_create(
         )
         _set_departments(employee, list(departments), main_department)
         timeline.record(actor=actor or employee, verb=verbs.EMPLOYEE_CREATED, obj=employee)
+        organisation_changed(employee.tenant_id)  # a new member of subtrees, a new report
     return employee
 
 
@@ -222,6 +224,7 @@ def _set_departments(
     if employee.main_department_id != (main_department.pk if main_department else None):
         employee.main_department = main_department
         employee.save(update_fields=["main_department"])
+    organisation_changed(employee.tenant_id)
 
 
 def employee_create_by_admin(
@@ -308,6 +311,8 @@ def employee_update(*, actor: Employee, employee: Employee, **fields: Any) -> Em
         for field, value in simple.items():
             setattr(employee, field, value)
         employee.save()
+        if supervisor_changed:
+            organisation_changed(employee.tenant_id)  # departments and roles: their helpers do
         if departments is not None:
             _set_departments(employee, departments, departments[0] if departments else None)
             if before != sorted(d.pk for d in departments):
@@ -384,6 +389,7 @@ def employee_change_status(*, actor: Employee, employee: Employee, action: str) 
         elif action == "restore":
             employee.resigned_at = None
         employee.save()
+        organisation_changed(employee.tenant_id)
         timeline.record(
             actor=actor, verb=f"employee.{action}", obj=employee, changes={"status": [before, change.to]}
         )
@@ -452,6 +458,7 @@ def employee_delete(*, actor: Employee, employee: Employee) -> None:
         if employee.status != Status.RESIGNED:
             employee = employee_resign(actor=actor, employee=employee)
         Employee.objects.filter(pk=employee.pk).update(deleted_at=clock.now())
+        organisation_changed(employee.tenant_id)
         timeline.record(actor=actor, verb=verbs.EMPLOYEE_DELETED, obj=employee)
 
 
@@ -463,6 +470,7 @@ def employee_undelete(*, actor: Employee, employee: Employee) -> Employee:
         restored = Employee.objects.filter(pk=employee.pk, deleted_at__isnull=False).update(deleted_at=None)
         if not restored:
             raise BusinessError(codes.INVALID_TRANSITION, _("该员工不在回收站中"), status=409)
+        organisation_changed(employee.tenant_id)
         timeline.record(actor=actor, verb=verbs.EMPLOYEE_UNDELETED, obj=employee)
     employee.deleted_at = None
     return employee

@@ -15,6 +15,7 @@ from tidecrm.integrations.sms import send_sms
 
 from .. import verbs
 from ..models import Employee
+from ..scopes import organisation_changed
 from ._common import Status, _check_seat_free
 
 # Invitations an enterprise may send a day, and invitation SMS one phone may get a day: enough
@@ -75,6 +76,7 @@ def invitation_join(*, employee: Employee) -> Employee:
         employee.status = Status.ACTIVE
     employee.invitation = ""
     employee.save(update_fields=["status", "invitation"])
+    organisation_changed(employee.tenant_id)
     timeline.record(
         actor=employee,
         verb=verbs.EMPLOYEE_INVITATION_ACCEPTED,

@@ -15,6 +15,7 @@ from tidecrm.core.permissions import REGISTRY, check, default_codes
 
 from .. import verbs
 from ..models import DATA_SCOPE_MODULES, DataScope, Department, Employee, EmployeeRole, Role
+from ..scopes import organisation_changed
 from .administration import _check_administration
 
 # The system roles seeded in every enterprise (ROLE-02): key, name, description, data scope.
@@ -46,6 +47,7 @@ def roles_seed(*, tenant: Tenant) -> dict[str, Role]:
             },
         )
         roles[key] = role
+    organisation_changed(tenant.pk)  # a new enterprise gets its first organisation stamp here
     return roles
 
 
@@ -132,6 +134,7 @@ def role_create(
     with transaction.atomic():
         role = Role.objects.create(description=description[:200], **values)
         timeline.record(actor=actor, verb=verbs.ROLE_CREATED, obj=role)
+        organisation_changed(role.tenant_id)
     return role
 
 
@@ -177,6 +180,7 @@ def role_update(
         role.save()
         if changes:
             timeline.record(actor=actor, verb=verbs.ROLE_UPDATED, obj=role, changes=changes)
+        organisation_changed(role.tenant_id)
     return role
 
 
@@ -204,6 +208,7 @@ def role_delete(*, actor: Employee, role: Role) -> None:
             label=role.name,
             data={"members_to_fallback": sorted(orphans)},
         )
+        organisation_changed(actor.tenant_id)
 
 
 def employee_set_roles(*, actor: Employee | None, employee: Employee, roles: Iterable[Role]) -> Employee:
@@ -223,6 +228,7 @@ def employee_set_roles(*, actor: Employee | None, employee: Employee, roles: Ite
                 obj=employee,
                 changes={"roles": [before, after]},
             )
+        organisation_changed(employee.tenant_id)
     employee.__dict__.pop("role_list", None)
     employee.__dict__.pop("permission_codes", None)
     return employee
@@ -277,6 +283,7 @@ def role_set_members(
             obj=role,
             data={"added": [e.pk for e in add], "removed": list(remove_ids)},
         )
+        organisation_changed(role.tenant_id)
 
 
 def hierarchy_visibility_set(*, actor: Employee, enabled: bool) -> Tenant:
@@ -296,5 +303,6 @@ def hierarchy_visibility_set(*, actor: Employee, enabled: bool) -> Tenant:
             )
             tenant.supervisors_see_subordinates = bool(enabled)
             tenant.save(update_fields=["supervisors_see_subordinates"])
+            organisation_changed(tenant.pk)
     actor.tenant.supervisors_see_subordinates = bool(enabled)
     return tenant

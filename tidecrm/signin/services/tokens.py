@@ -119,7 +119,8 @@ def token_authenticate(raw: str | None) -> Employee | None:
             tenant_id=int(tenant_part), key_hash=_token_hash(secret), revoked_at__isnull=True
         )
         .filter(expires_at__gt=now)  # every token has a lifetime (migration 0004 gave old ones one)
-        .select_related("employee", "employee__tenant", "employee__account")
+        # The organisation stamp comes with the tenant: the scope cache's key (org.scopes).
+        .select_related("employee__tenant__organisation_version", "employee__account")
         .first()
     )
     if token is None:
