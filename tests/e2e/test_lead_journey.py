@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.core.test_imports import xlsx
+from tests.e2e.pickers import pick_employee
 from tests.e2e.test_org_journey import log_in, log_out
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.leads.models import Lead
@@ -50,7 +51,7 @@ def test_import_allocate_work_release_and_claim(page, live_server, screenshot, t
 
     page.get_by_label("全选").check()
     page.get_by_test_id("bulk-allocate").click()
-    page.get_by_test_id("allocate-employee").select_option(label="孙销售")
+    pick_employee(page, "allocate-employee", "孙销售")
     page.get_by_test_id("allocate-submit").click()
     page.get_by_text("已分配 3 条线索").wait_for()
     log_out(page, base)

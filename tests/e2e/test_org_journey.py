@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.e2e.conftest import enter_sudo
+from tests.e2e.pickers import pick_employee
 from tidecrm.core.tenancy import tenant_context
 from tidecrm.org import services
 
@@ -126,7 +127,7 @@ def test_admin_builds_the_organisation_and_the_employee_sees_only_their_role(pag
     screenshot(page, "org-inheritance")
     page.get_by_test_id("inherit-open").click()
     form = page.get_by_test_id("inherit-form")
-    form.get_by_label("接收人").select_option(label="王总")
+    pick_employee(page, "inherit-to", "王总")
     screenshot(page, "org-inheritance-modal")
     form.get_by_test_id("inherit-submit").click()
     page.get_by_text("已继承 1 名离职员工的数据").wait_for()

@@ -7,7 +7,9 @@ from tests import factories
 from tests.conftest import mark_sudo
 from tests.org.test_import_views import logged_in
 from tidecrm.core.tenancy import tenant_context
+from tidecrm.customers import services as customer_services
 from tidecrm.org import selectors, services
+from tidecrm.sales import services as sales_services
 
 URL = "/org/employees/search/"
 
@@ -103,10 +105,18 @@ def _others_absent(html, people, chosen):
     [
         ("/customers/v/all/", "owner_id"),
         ("/customers/v/bin/", "owner_id"),
+        ("/customers/followups/", "employee_id"),
+        ("/sales/opportunities/", "owner_id"),
+        ("/sales/contracts/", "owner_id"),
+        ("/sales/orders/", "owner_id"),
     ],
 )
 def test_pages_hold_only_the_chosen_employee(staff, path, field):
     owner, people = staff
+    with tenant_context(owner.tenant):
+        sales = sales_services.sales_settings()
+        sales.orders_enabled = True
+        sales.save()
     client = mark_sudo(logged_in(owner))
     html = client.get(path).content.decode()
     _others_absent(html, people, None)
@@ -114,3 +124,23 @@ def test_pages_hold_only_the_chosen_employee(staff, path, field):
     html = client.get(path, {field: chosen.pk}).content.decode()
     _others_absent(html, people, chosen)
     assert f'name="{field}" value="{chosen.pk}"' in html
+
+
+def test_modals_render_no_employee_list(staff):
+    owner, people = staff
+    with tenant_context(owner.tenant):
+        customer = customer_services.customer_create(
+            actor=owner, name="某某公司", contacts=[{"name": "联系人", "mobile": "13911112222"}]
+        )
+    client = mark_sudo(logged_in(owner))
+    pages = [
+        client.post("/customers/bulk/transfer/", {"customer_ids": [customer.pk]}, HTTP_HX_REQUEST="true"),
+        client.get(f"/customers/{customer.pk}/drawer/", HTTP_HX_REQUEST="true"),
+        client.post("/leads/bulk/allocate/", {"lead_ids": [1]}, HTTP_HX_REQUEST="true"),
+        client.get("/org/inheritance/inherit/", {"employee_ids": [people[0].pk]}, HTTP_HX_REQUEST="true"),
+    ]
+    for response in pages:
+        assert response.status_code == 200, response.content[:300]
+        html = response.content.decode()
+        assert "data-employee-picker" in html
+        assert [p.name for p in people[1:] if p.name in html] == []

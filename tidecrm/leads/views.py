@@ -26,7 +26,6 @@ from tidecrm.core.web import (
     toast_response,
 )
 from tidecrm.customers.models import Followup
-from tidecrm.org.models import Employee
 from tidecrm.rules import holding
 
 from . import exports, selectors, services
@@ -167,9 +166,6 @@ def lead_bulk(request, action):
 def _allocate_context(request, ids):
     return {
         "lead_ids": ids,
-        "employees": Employee.objects.filter(status=Employee.Status.ACTIVE, deleted_at__isnull=True).order_by(
-            "name"
-        ),
     }
 
 

@@ -565,7 +565,9 @@ def inheritance_inherit(request):
             return _done(
                 request, reverse("org_inheritance"), _bulk_summary(result, _("已继承 %(n)s 名离职员工的数据"))
             )
-    context["receivers"] = selectors.employee_list(actor=actor, status=Employee.Status.ACTIVE)
+    context["receiver"] = selectors.employee_picked(
+        actor=actor, employee_id=parse_int(request.POST.get("to_employee_id"))
+    )
     return render(request, "org/_inherit_modal.html", context)
 
 

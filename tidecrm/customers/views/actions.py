@@ -13,7 +13,7 @@ from tidecrm.org.models import Department
 
 from .. import config, services
 from ..access import access_customer
-from ._common import DETAIL_CHANGED, _employees, _toast, summary
+from ._common import DETAIL_CHANGED, _toast, summary
 from .detail import _detail_again
 
 # Bulk actions per view: (action, label, button style, permission).
@@ -97,7 +97,6 @@ def _bulk_context(action, ids):
     return {
         "action": action,
         "customer_ids": ids,
-        "employees": _employees() if action in ("transfer", "assign") else [],
         "tag_groups": config.tag_groups() if action == "tags" else [],
         "departments": Department.objects.order_by("path") if action == "target" else [],
         "title": dict((a, label) for kind in BULK.values() for a, label, _s, _p in kind)[action],

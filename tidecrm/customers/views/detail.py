@@ -15,7 +15,7 @@ from .. import config, selectors, services
 from ..access import access_customer, access_level
 from ..models import Collaborator, Contact, Customer, Followup
 from ..sections import detail_sections_context
-from ._common import DETAIL_CHANGED, _employees, _toast, _with_toast
+from ._common import DETAIL_CHANGED, _toast, _with_toast
 
 # ---------------------------------------------------------------- create / edit
 
@@ -126,7 +126,6 @@ def _detail_context(request, customer):
         "methods": Followup.Method.choices,
         "accept": uploads.ACCEPT,
         "access_choices": Collaborator.Access.choices,
-        "employees": _employees(),
         "call_number": customer.primary.mobile if customer.primary and not customer.masked else "",
         # What other apps add (sales: "opportunities" and "contracts", newest 20 each).
         **detail_sections_context(actor, customer),

@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from tidecrm.core import exports
 from tidecrm.core.pagination import paginate
 from tidecrm.core.web import is_htmx, login_required, page_permission_required, parse_date, parse_int
+from tidecrm.org import selectors as org_selectors
 
 from .. import selectors
 from ..access import access_attachment
 from ..models import Followup
-from ._common import _employees
 
 # ---------------------------------------------------------------- follow-up list (FUP-05)
 
@@ -39,7 +39,9 @@ def followup_list(request):
         "page": page,
         "filters": filters,
         "methods": Followup.Method.choices,
-        "employees": _employees(),
+        "employee_selected": org_selectors.employee_picked(
+            actor=request.employee, employee_id=filters["employee_id"]
+        ),
         "can_export": request.employee.has_permission("followup.export"),
         "export_query": urlencode({k: v for k, v in request.GET.items() if k not in ("page",)}),
     }

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 from tidecrm.core.pagination import paginate
 from tidecrm.core.web import is_htmx, parse_date, parse_int, toast_response
 from tidecrm.customers import selectors as customer_selectors
+from tidecrm.org import selectors as org_selectors
 from tidecrm.org.models import Employee
 
 from .. import selectors
@@ -56,7 +57,9 @@ def _list_page(request, name, rows_of, filters, statuses, **context):
         filters=filters,
         filtered=bool(given),
         statuses=statuses.choices,
-        owners=_employees(),
+        owner_selected=org_selectors.employee_picked(
+            actor=request.employee, employee_id=filters.get("owner_id")
+        ),
         list_url=request.path,
     )
     if is_htmx(request) and request.headers.get("HX-Target") == f"{name}-table":

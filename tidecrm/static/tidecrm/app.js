@@ -245,6 +245,7 @@ function tideEmployeePicker(root) {
     e.target.closest("[data-picker-chip]").remove();
     changed(root);
   });
+  if (document.activeElement === input) later(); // focused before it was armed
 }
 (function () {
   function arm(scope) {
@@ -253,7 +254,12 @@ function tideEmployeePicker(root) {
       tideEmployeePicker(root);
     });
   }
-  // Pages, and whatever htmx swaps in later (modals, drawers, refreshed forms).
+  // Pages, and whatever htmx swaps in later (modals, drawers, refreshed forms); a box focused
+  // in the moment between a swap and htmx's load event arms itself.
   if (window.htmx) htmx.onLoad(arm);
   else document.addEventListener("DOMContentLoaded", function () { arm(document); });
+  document.addEventListener("focusin", function (e) {
+    var root = e.target.closest && e.target.closest("[data-employee-picker]");
+    if (root) arm(root.parentNode);
+  });
 })();
