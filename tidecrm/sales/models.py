@@ -92,7 +92,13 @@ class Opportunity(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "customer"], name="opportunity_customer"),
             models.Index(fields=["tenant", "owner", "status", "-created_at"], name="opportunity_owner"),
-            models.Index(fields=["tenant", "stage", "status"], name="opportunity_stage"),
+            # The kanban's newest per stage, and its count and amount per stage read from the
+            # index alone (PostgreSQL; SQLite keeps the key columns only).
+            models.Index(
+                fields=["tenant", "stage", "status", "-updated_at", "-id"],
+                name="opportunity_stage_recent",
+                include=["amount", "owner", "deleted_at"],
+            ),
             models.Index(fields=["tenant", "-created_at"], name="opportunity_recent"),
         ]
 
