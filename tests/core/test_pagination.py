@@ -119,3 +119,35 @@ def test_the_deepest_page_is_empty_not_an_overflow(bound):
     page = paginate(events, page="99999999999999999999", page_size=100)
 
     assert (page.items, page.total, page.page) == ([], 3, pagination.MAX_PAGE)
+
+
+def test_a_far_larger_estimate_stands_in_for_the_count(bound, monkeypatch, django_assert_num_queries):
+    events = _events(bound.tenant, 12)
+    monkeypatch.setattr(pagination, "estimated_rows", lambda queryset: 5 * 10)
+
+    with django_assert_num_queries(1):  # the page only: no COUNT
+        page = paginate(events, page=1, page_size=5, count_limit=10, estimate=True)
+
+    assert (page.total, page.total_capped, len(page.items)) == (10, True, 5)
+
+
+def test_an_estimate_near_the_limit_counts_exactly(bound, monkeypatch):
+    events = _events(bound.tenant, 12)
+    monkeypatch.setattr(pagination, "estimated_rows", lambda queryset: 5 * 10 - 1)
+
+    page = paginate(events, page=1, page_size=5, count_limit=10, estimate=True)
+
+    assert (page.total, page.total_capped) == (10, True)  # counted: 11 rows seen, capped at 10
+    assert paginate(events, page=1, page_size=5, count_limit=20, estimate=True).total == 12
+
+
+def test_estimated_rows_asks_the_planner(bound):
+    from django.db import connection
+
+    events = _events(bound.tenant, 12)
+    estimate = pagination.estimated_rows(events)
+
+    if connection.vendor == "postgresql":
+        assert estimate >= 1  # the planner never estimates fewer than one row
+    else:
+        assert estimate == 0  # SQLite has no estimate: paginate counts

@@ -3,12 +3,21 @@
 Counting stops at :data:`COUNT_LIMIT` rows (a page deep beyond it counts a little further): an
 exact COUNT(*) over a million customers costs more than the whole page. Past the limit
 ``total`` is that bound and ``total_capped`` says so (the pager shows "共 10000+ 条").
+
+A list that is usually huge may ask for an estimate first (``estimate=True``, PostgreSQL only):
+when the planner expects at least :data:`ESTIMATE_MARGIN` times the limit, the total is the
+limit, capped, without counting. A capped count still reads every row up to the limit, and a
+search through a GIN index (trigrams, name bigrams) builds the bitmap of all its matches before
+the first is counted: 33,000 for a two-character city name, ~26 ms, where planning takes ~1 ms.
+The margin keeps a wrong estimate from showing "1000+" for a list that is really shorter.
 """
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
 PAGE_SIZES = (10, 20, 50, 99)
@@ -17,6 +26,7 @@ MAX_PAGE_SIZE = 100
 MAX_PAGE = 1_000_000  # 100M rows deep: past any real list, and its OFFSET stays far below 2^63
 COUNT_LIMIT = 10_000
 DEEP_PAGE = 100  # from this offset on, a page selects its ids first (see paginate)
+ESTIMATE_MARGIN = 5  # an estimate replaces the count when it is this many times the limit
 
 
 def clamp_page(page: object, page_size: object) -> tuple[int, int]:
@@ -74,15 +84,19 @@ def paginate(
     page: object = 1,
     page_size: object = DEFAULT_PAGE_SIZE,
     count_limit: int | None = COUNT_LIMIT,
+    estimate: bool = False,
 ) -> Page:
     """Return a :class:`Page` of ``queryset`` (one COUNT and one SELECT).
 
     The COUNT stops after ``max(count_limit, the rows up to this page)`` rows; ``count_limit=None``
-    counts everything."""
+    counts everything. With ``estimate`` the planner's row estimate is asked first and, when it
+    is far past the limit, stands in for the COUNT (see the module's docstring)."""
     page, page_size = clamp_page(page, page_size)
     start = (page - 1) * page_size
     if count_limit is None:
         total, capped = queryset.count(), False
+    elif estimate and estimated_rows(queryset) >= ESTIMATE_MARGIN * max(count_limit, start + page_size):
+        total, capped = max(count_limit, start + page_size), True
     else:
         limit = max(count_limit, start + page_size)
         total = queryset.order_by()[: limit + 1].count()
@@ -94,6 +108,19 @@ def paginate(
         rows = {row.pk: row for row in _rows_of(queryset, ids)}
         items = [rows[pk] for pk in ids if pk in rows]
     return Page(items=items, total=total, page=page, page_size=page_size, total_capped=capped)
+
+
+def estimated_rows(queryset: QuerySet[Any]) -> float:
+    """The planner's estimate of the rows ``queryset`` matches (PostgreSQL; 0 elsewhere, which
+    makes :func:`paginate` count). Planning only, no row is read."""
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 def _rows_of(queryset: QuerySet[Any], ids: Iterable[Any]) -> QuerySet[Any]:

@@ -119,6 +119,16 @@ def count_limit(q):
 SHORT_SEARCH_COUNT_LIMIT = 1000
 
 
+def count_options(q, view):
+    """How :func:`tidecrm.core.pagination.paginate` counts a customer list: up to
+    :func:`count_limit`, and from the planner's estimate first where the list is usually far
+    longer than that -- a search too short for the trigram index (33,000 customers for a city's
+    name: its capped count reads them all, ~26 ms) and the whole company's list or pool (a
+    million rows) -- so that their totals show "1000+" / "10000+" without counting."""
+    short = bool(q and len(q.strip()) < 3)
+    return {"count_limit": count_limit(q), "estimate": short or (view in ("all", "pool") and not q)}
+
+
 def customer_list(
     *,
     actor,

@@ -25,7 +25,7 @@ def customer_list(request, filters: Query[CustomerFilters]):
     view = _view(data.pop("scope"), data.pop("state"))
     customers = selectors.customer_list(actor=request.employee, view=view, **data)
     result = paginate(
-        customers, page=page, page_size=page_size, count_limit=selectors.count_limit(data.get("q"))
+        customers, page=page, page_size=page_size, **selectors.count_options(data.get("q"), view)
     )
     result.items = selectors.decorate(result.items, request.employee)
     return result.as_dict(customer_out)

@@ -96,7 +96,7 @@ def customer_list(request, view="mine"):
         customers,
         page=request.GET.get("page"),
         page_size=request.GET.get("page_size"),
-        count_limit=selectors.count_limit(filters["q"]),
+        **selectors.count_options(filters["q"], view),
     )
     page.items = selectors.decorate(page.items, actor)
     held, limit = holding.usage(actor, "customer")
