@@ -144,3 +144,9 @@ def test_modals_render_no_employee_list(staff):
         html = response.content.decode()
         assert "data-employee-picker" in html
         assert [p.name for p in people[1:] if p.name in html] == []
+
+
+def test_a_nul_in_the_text_is_no_error(staff):
+    owner, _people = staff
+    # PostgreSQL text cannot hold NUL: dropped, the rest is searched.
+    assert _names(logged_in(owner).get(URL, {"q": "销售0\x001"})) == ["销售01"]

@@ -18,7 +18,8 @@ def employee_search(request):
     caller's enterprise matching ``q`` (name or phone); ``resigned=1`` includes resigned ones."""
     employees = selectors.employee_search(
         actor=request.employee,
-        q=(request.GET.get("q") or "")[:40],
+        # PostgreSQL text cannot hold NUL (a 500 otherwise); nobody's name contains one.
+        q=(request.GET.get("q") or "").replace("\x00", "")[:40],
         include_resigned=request.GET.get("resigned") == "1",
     )
     results = [
